@@ -1,0 +1,1 @@
+"""Data-quality suites: one great-expectations suite per dataset, each expectation a rule."""

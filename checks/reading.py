@@ -1,0 +1,54 @@
+"""Rules about files and rows that could not be read, and claims seen before."""
+
+from __future__ import annotations
+
+from checks.rules import Kind, Rule, Severity, register
+
+READ_MALFORMED = register(
+    Rule(
+        "READ-MALFORMED",
+        "shared",
+        "A row whose number of fields differs from the header (a broken export line).",
+        Severity.DATA_ERROR,
+        Kind.DATA_ERROR,
+    )
+)
+READ_VALUE = register(
+    Rule(
+        "READ-VALUE",
+        "shared",
+        "A value that cannot be read as its type: a date that does not exist, an amount "
+        "with more than 2 decimals or letters, a number with text.",
+        Severity.DATA_ERROR,
+        Kind.DATA_ERROR,
+    )
+)
+FILE_UNREADABLE = register(
+    Rule(
+        "FILE-UNREADABLE",
+        "shared",
+        "A file that cannot be read whole (damaged, wrong type, wrong encoding, missing "
+        "columns): moved to quarantine/ beside a text file saying why.",
+        Severity.DATA_ERROR,
+        Kind.DATA_ERROR,
+    )
+)
+FILE_ALREADY_PROCESSED = register(
+    Rule(
+        "FILE-ALREADY-PROCESSED",
+        "shared",
+        "A file whose content (SHA-256) was processed before: archived again, never re-read.",
+        Severity.INFO,
+        Kind.DATA_ERROR,
+    )
+)
+CLAIM_ALREADY_PROCESSED = register(
+    Rule(
+        "CLAIM-ALREADY-PROCESSED",
+        "shared",
+        "A claim id already in the ledger with the same content (a re-delivery): skipped, "
+        "never paid again.",
+        Severity.INFO,
+        Kind.SUSPECTED_ERROR,
+    )
+)

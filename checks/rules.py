@@ -1,0 +1,91 @@
+"""The rule catalogue: what each check looks for, how serious it is, what happens.
+
+Severity decides the claim's fate: `reject` stops it with a reason, `hold` sends it to
+the control group for a decision, `data_error` means the row could not be trusted at
+all, `info` is recorded and the claim is paid. The worst severity of a claim's findings
+decides its outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """Ordered from harmless to stopping."""
+
+    INFO = "info"
+    HOLD = "hold"
+    REJECT = "reject"
+    DATA_ERROR = "data_error"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Severity.INFO: 0, Severity.HOLD: 1, Severity.REJECT: 2, Severity.DATA_ERROR: 3}
+
+
+class Kind(StrEnum):
+    """The exception kinds of contracts.md, for caseworkers and the control group."""
+
+    DATA_ERROR = "data_error"
+    NOT_ELIGIBLE = "not_eligible"
+    SUSPECTED_ERROR = "suspected_error"
+    SUSPECTED_FRAUD = "suspected_fraud"
+
+
+ACTIONS = {
+    Severity.INFO: "paid; noted in the run report",
+    Severity.HOLD: "held for the control group to decide",
+    Severity.REJECT: "rejected with the reason; not paid",
+    Severity.DATA_ERROR: "not processed; the source system must correct and resend the row",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check as the catalogue shows it."""
+
+    id: str
+    robot: str
+    looks_for: str
+    severity: Severity
+    kind: Kind
+
+    @property
+    def action(self) -> str:
+        return ACTIONS[self.severity]
+
+
+_CATALOGUE: dict[str, Rule] = {}
+
+
+def register(rule: Rule) -> Rule:
+    """Add a rule to the catalogue; ids are unique across all robots."""
+    existing = _CATALOGUE.get(rule.id)
+    if existing is not None and existing != rule:
+        raise ValueError(f"rule id {rule.id} is registered twice with different content")
+    _CATALOGUE[rule.id] = rule
+    return rule
+
+
+def catalogue() -> list[Rule]:
+    """Every registered rule, by robot and id."""
+    _load_all()
+    return sorted(_CATALOGUE.values(), key=lambda r: (r.robot, r.id))
+
+
+def get(rule_id: str) -> Rule:
+    """A rule by id (KeyError names the unknown id)."""
+    _load_all()
+    return _CATALOGUE[rule_id]
+
+
+def _load_all() -> None:
+    # Importing the rule modules registers their rules.
+    import checks.helbredstillaeg  # noqa: F401
+    import checks.quality.suites  # noqa: F401
+    import checks.reading  # noqa: F401

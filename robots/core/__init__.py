@@ -1,0 +1,1 @@
+"""The foundation every robot shares; no robocorp imports except in `runlog`."""

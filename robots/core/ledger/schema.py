@@ -1,0 +1,210 @@
+"""The ledger's tables as typed SQLAlchemy 2 models.
+
+Money is whole øre in BIGINT columns: identical on SQLite and PostgreSQL (SQLite would
+store NUMERIC as a float). Status columns are enums stored as text. The two constraints
+that make paying exactly-once hold whatever crashes happen: `claims.idempotency_key` is
+unique (a claim is recorded once) and `payment_items.claim_pk` is the primary key (a claim
+sits in at most one payment, ever).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """The one declarative base of the ledger."""
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    return Enum(
+        kind,
+        native_enum=False,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda k: [m.value for m in k],
+    )
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+class FileStatus(enum.StrEnum):
+    PROCESSED = "processed"
+    QUARANTINED = "quarantined"
+
+
+class Decision(enum.StrEnum):
+    PAY = "pay"
+    HOLD = "hold"
+    REJECT = "reject"
+
+
+class BatchStatus(enum.StrEnum):
+    PREPARED = "prepared"
+    RELEASED = "released"
+
+
+class ExceptionStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Run(Base):
+    """One nightly run of one robot."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    robot: Mapped[str] = mapped_column(String(32), index=True)
+    night: Mapped[date] = mapped_column(Date)
+    mode: Mapped[str] = mapped_column(String(16))
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    report_path: Mapped[str | None] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(Text)
+
+
+class SourceFile(Base):
+    """A file from the inbox, known by its content hash so it is never read twice."""
+
+    __tablename__ = "source_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    dataset: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(String(500))
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
+    status: Mapped[FileStatus] = mapped_column(_enum(FileStatus))
+    reason: Mapped[str | None] = mapped_column(Text)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Claim(Base):
+    """A claim the robot decided on: what it was, what it computed, what it decided."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    robot: Mapped[str] = mapped_column(String(32))
+    claim_id: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    source_file_id: Mapped[int] = mapped_column(ForeignKey("source_files.id"))
+    source_line: Mapped[int] = mapped_column(Integer)
+    cpr: Mapped[str | None] = mapped_column(String(10))
+    payee_kind: Mapped[str] = mapped_column(String(3))
+    payee_id: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str] = mapped_column(String(32))
+    counterparty: Mapped[str | None] = mapped_column(String(10))
+    service_date: Mapped[date] = mapped_column(Date)
+    basis_oere: Mapped[int] = mapped_column(BigInteger)
+    amount_oere: Mapped[int] = mapped_column(BigInteger)
+    rate_year: Mapped[int] = mapped_column(Integer)
+    rate_provisional: Mapped[bool] = mapped_column(Boolean)
+    rule_basis: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[Decision] = mapped_column(_enum(Decision))
+    rule_ids: Mapped[str] = mapped_column(String(400), default="")
+
+    __table_args__ = (Index("ix_claims_fingerprint", "robot", "fingerprint"),)
+
+
+class ClaimException(Base):
+    """Every claim or row not paid straight through, with the rule and its evidence."""
+
+    __tablename__ = "exceptions"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    robot: Mapped[str] = mapped_column(String(32))
+    claim_pk: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    claim_ref: Mapped[str | None] = mapped_column(String(64))
+    source_file_id: Mapped[int | None] = mapped_column(ForeignKey("source_files.id"))
+    source_line: Mapped[int | None] = mapped_column(Integer)
+    rule_id: Mapped[str] = mapped_column(String(48), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    severity: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[ExceptionStatus] = mapped_column(_enum(ExceptionStatus))
+
+
+class PaymentBatch(Base):
+    """One pain.001 file: prepared in the ledger first, released once the file is valid."""
+
+    __tablename__ = "payment_batches"
+
+    id: Mapped[str] = mapped_column(String(35), primary_key=True)
+    robot: Mapped[str] = mapped_column(String(32))
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
+    status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    execution_date: Mapped[date] = mapped_column(Date)
+    transfers: Mapped[int] = mapped_column(Integer)
+    total_oere: Mapped[int] = mapped_column(BigInteger)
+    payment_file: Mapped[str | None] = mapped_column(String(500))
+    posting_file: Mapped[str | None] = mapped_column(String(500))
+
+
+class PaymentTransfer(Base):
+    """One transfer to one payee in one batch (several claims may make it up)."""
+
+    __tablename__ = "payment_transfers"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("payment_batches.id"), index=True)
+    end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
+    payee_kind: Mapped[str] = mapped_column(String(3))
+    payee_id: Mapped[str] = mapped_column(String(10))
+    amount_oere: Mapped[int] = mapped_column(BigInteger)
+    claims: Mapped[int] = mapped_column(Integer)
+
+
+class PaymentItem(Base):
+    """A claim's place in a transfer. The primary key on claim_pk: paid at most once."""
+
+    __tablename__ = "payment_items"
+
+    claim_pk: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("payment_transfers.id"), index=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("payment_batches.id"), index=True)
+    amount_oere: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditEvent(Base):
+    """Who did what, when: robots and (later) people deciding cases."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(Text)

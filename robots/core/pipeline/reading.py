@@ -1,0 +1,218 @@
+"""Reading one inbox file into a frame of text, exactly as contracts.md describes.
+
+CSV in UTF-8 (with or without BOM) or Windows-1252, `;` or `,` delimited, and XLSX (first
+sheet, header in row 1). Every cell comes out as text plus the row's physical line number
+(`_line`), so the parser can name file, line and value in every error. A row with the
+wrong number of fields becomes a `RowError`; a file that cannot be read whole raises
+`UnreadableFileError` with a reason a caseworker understands.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from robots.core.errors import BusinessError, ReasonCode
+from robots.core.pipeline.datasets import Dataset
+
+LINE = "_line"
+Dialect = Literal["semicolon", "comma", "xlsx"]
+
+
+class UnreadableFileError(BusinessError):
+    """The file cannot be read whole; it goes to quarantine with this reason."""
+
+    def __init__(self, file_name: str, reason: str) -> None:
+        super().__init__(ReasonCode.UNREADABLE_FILE, f"{file_name}: {reason}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One row that could not be taken apart: its line and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass
+class RawFrame:
+    """A file's rows as text, with the dialect that decides how amounts are written."""
+
+    frame: pd.DataFrame
+    dialect: Dialect
+    encoding: str
+    row_errors: list[RowError] = field(default_factory=list)
+
+
+def read_file(path: Path, dataset: Dataset) -> RawFrame:
+    """Read a CSV or XLSX file of `dataset`; raise UnreadableFileError if it cannot be."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        raw = _read_csv(path)
+    elif suffix == ".xlsx":
+        raw = _read_xlsx(path)
+    else:
+        raise UnreadableFileError(
+            path.name, f"the file type '{suffix or '(none)'}' is not read here; send CSV or XLSX"
+        )
+    _check_header(path.name, raw.frame, dataset)
+    return raw
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, str]:
+    if not data.strip():
+        raise UnreadableFileError(path.name, "the file is empty")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(
+            path.name,
+            "the text is neither UTF-8 nor Windows-1252 (byte "
+            f"{exc.object[exc.start]:#x} at position {exc.start}); it may not be a CSV file",
+        ) from exc
+
+
+def _read_csv(path: Path) -> RawFrame:
+    text, encoding = _decode(path, path.read_bytes())
+    if "\x00" in text[:4096]:
+        raise UnreadableFileError(path.name, "the file holds binary data, not CSV text")
+    header_line = text.split("\n", 1)[0]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    header = [h.strip().strip('"').strip().lower() for h in header_line.rstrip("\r").split(delimiter)]
+    if len(set(header)) != len(header):
+        raise UnreadableFileError(path.name, "the header row names a column twice")
+    bad: list[RowError] = []
+    blank_lines: set[int] = set()
+
+    def _on_invalid_row(row: pacsv.InvalidRow) -> str:
+        if not row.text.strip():
+            blank_lines.add(int(row.number))
+        else:
+            bad.append(
+                RowError(
+                    int(row.number),
+                    f"the row has {row.actual_columns} fields where the header has "
+                    f"{row.expected_columns}",
+                )
+            )
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, invalid_row_handler=_on_invalid_row, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise UnreadableFileError(path.name, f"the CSV structure is broken: {exc}") from exc
+    frame = table.to_pandas()
+    # Every physical line after the header is a record (empty lines included), so the
+    # good rows' line numbers are the record numbers less the bad ones.
+    bad_lines = {e.line for e in bad} | blank_lines
+    all_lines = np.arange(2, 2 + len(frame) + len(bad_lines), dtype=np.int64)
+    frame[LINE] = all_lines[~np.isin(all_lines, list(bad_lines))][: len(frame)]
+    frame = _drop_blank_rows(frame)
+    return RawFrame(frame, "semicolon" if delimiter == ";" else "comma", encoding, bad)
+
+
+def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    data = frame.drop(columns=[LINE])
+    if data.empty:
+        return frame
+    blank = (data.apply(lambda s: s.str.strip() == "")).all(axis=1)
+    return frame.loc[~blank].reset_index(drop=True) if blank.any() else frame
+
+
+def _cell_text(value: object) -> str:
+    """An XLSX cell as the same text a CSV export would hold (amounts never via float math)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        # repr gives the shortest text that round-trips, e.g. 1234.5 -> '1234.5'; the
+        # parser then takes that text as an exact decimal.
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _read_xlsx(path: Path) -> RawFrame:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise UnreadableFileError(
+            path.name, "the file is not a readable Excel workbook (damaged or another format)"
+        ) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        try:
+            header_row = next(rows)
+        except StopIteration as exc:
+            raise UnreadableFileError(path.name, "the first sheet is empty") from exc
+        header = [_cell_text(h).lower() for h in header_row]
+        while header and header[-1] == "":
+            header.pop()
+        width = len(header)
+        records: list[list[str]] = []
+        lines: list[int] = []
+        bad: list[RowError] = []
+        for number, row in enumerate(rows, start=2):
+            cells = [_cell_text(v) for v in row]
+            extra = [c for c in cells[width:] if c != ""]
+            cells = (cells + [""] * width)[:width]
+            if not any(cells) and not extra:
+                continue
+            if extra:
+                bad.append(
+                    RowError(number, f"the row has values beyond the {width} header columns")
+                )
+                continue
+            records.append(cells)
+            lines.append(number)
+    finally:
+        workbook.close()
+    if len(set(header)) != len(header):
+        raise UnreadableFileError(path.name, "the header row names a column twice")
+    frame = pd.DataFrame(records, columns=header, dtype="string")
+    frame[LINE] = np.asarray(lines, dtype=np.int64)
+    return RawFrame(frame, "xlsx", "xlsx", bad)
+
+
+def _check_header(file_name: str, frame: pd.DataFrame, dataset: Dataset) -> None:
+    missing = [c for c in dataset.mandatory_header if c not in frame.columns]
+    if missing:
+        raise UnreadableFileError(
+            file_name,
+            f"the header lacks the column(s) {', '.join(missing)} that a {dataset.name} "
+            "file must have (contracts.md)",
+        )

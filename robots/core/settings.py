@@ -1,0 +1,111 @@
+"""Settings for every robot: `config/settings.toml`, overridden by environment and CLI.
+
+Read through the cached `get_settings()` (never a module-level instance) so tests and
+the command line can point a run at any data folder or database.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def config_dir() -> Path:
+    """The folder with settings.toml, rates/, accounts.toml (ROBOTS_CONFIG_DIR overrides)."""
+    return Path(os.environ.get("ROBOTS_CONFIG_DIR", PROJECT_ROOT / "config")).resolve()
+
+
+class BankSettings(BaseModel):
+    """The municipality's paying account: the debtor of every payment batch."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    debtor_name: str = Field(min_length=1, max_length=140)
+    debtor_iban: str = Field(pattern=r"^DK\d{16}$")
+    debtor_bic: str = Field(pattern=r"^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$")
+    debtor_cvr: str = Field(pattern=r"^\d{8}$")
+
+
+class Settings(BaseSettings):
+    """One place for every option, each with a default and a reason."""
+
+    model_config = SettingsConfigDict(env_prefix="ROBOTS_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path("data"), description="inbox/, archive/, quarantine/, outputs/, ledger"
+    )
+    mode: Literal["production", "demo"] = Field(
+        default="production", description="demo may pay on provisional rates; production may not"
+    )
+    municipality_code: int = Field(default=173, ge=101, le=999)
+    municipality_name: str = "Lyngby-Taarbaek Kommune"
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL; default is SQLite in the data folder",
+    )
+    logs_dir: Path = Field(default=Path("logs"), description="robocorp log.html per run")
+    bank: BankSettings
+
+    @field_validator("data_dir", "logs_dir")
+    @classmethod
+    def _anchor_relative_paths(cls, value: Path) -> Path:
+        """Relative paths are relative to the project, so the scheduler's cwd does not matter."""
+        return value if value.is_absolute() else (PROJECT_ROOT / value).resolve()
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_postgres_url(cls, value: str | None) -> str | None:
+        """Accept the usual `postgres://` and plain `postgresql://` and use psycopg 3."""
+        if not value:
+            return None
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @property
+    def ledger_url(self) -> str:
+        """The database the ledger lives in."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'ledger.sqlite'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Precedence: command line, then environment, then config/settings.toml."""
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_dir() / "settings.toml")
+        return (init_settings, env_settings, toml)
+
+
+@lru_cache(maxsize=8)
+def _cached(overrides: tuple[tuple[str, object], ...]) -> Settings:
+    return Settings(**dict(overrides))
+
+
+def get_settings(**overrides: object) -> Settings:
+    """The settings, with command-line overrides (None means 'not given')."""
+    given = tuple(sorted((k, v) for k, v in overrides.items() if v is not None))
+    return _cached(given)
+
+
+def clear_settings_cache() -> None:
+    """Forget cached settings (tests change the environment between cases)."""
+    _cached.cache_clear()
