@@ -10,7 +10,8 @@ sits in at most one payment, ever).
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -23,8 +24,32 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back time-zone aware.
+
+    SQLite keeps no offset, PostgreSQL converts to the session zone; this makes both give
+    the same aware UTC value, and refuses naive datetimes on the way in.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the ledger; use robots.core.dates.now()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -79,8 +104,8 @@ class Run(Base):
     night: Mapped[date] = mapped_column(Date)
     mode: Mapped[str] = mapped_column(String(16))
     status: Mapped[RunStatus] = mapped_column(_enum(RunStatus))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     report_path: Mapped[str | None] = mapped_column(String(500))
     summary: Mapped[str | None] = mapped_column(Text)
 
@@ -108,7 +133,8 @@ class Claim(Base):
     __tablename__ = "claims"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # "<robot>:<claim_id>": the natural key, so no library upgrade can ever change it.
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     robot: Mapped[str] = mapped_column(String(32))
     claim_id: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
@@ -125,8 +151,9 @@ class Claim(Base):
     rate_year: Mapped[int] = mapped_column(Integer)
     rate_provisional: Mapped[bool] = mapped_column(Boolean)
     rule_basis: Mapped[str] = mapped_column(String(200))
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    content_hash: Mapped[str] = mapped_column(String(64))
+    # The business content (who, what, where, when, how much) as plain text: the same
+    # fingerprint under another claim id is a duplicate bill.
+    fingerprint: Mapped[str] = mapped_column(String(120))
     decision: Mapped[Decision] = mapped_column(_enum(Decision))
     rule_ids: Mapped[str] = mapped_column(String(400), default="")
 
@@ -161,8 +188,8 @@ class PaymentBatch(Base):
     robot: Mapped[str] = mapped_column(String(32))
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
     status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     execution_date: Mapped[date] = mapped_column(Date)
     transfers: Mapped[int] = mapped_column(Integer)
     total_oere: Mapped[int] = mapped_column(BigInteger)
@@ -201,7 +228,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(32))

@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from checks.quality.expectations import references
-from checks.quality.suites import SuiteContext, QualityRule
+from checks.quality.suites import QualityRule, SuiteContext
 from robots.core.pipeline.reading import LINE
 
 logger = logging.getLogger(__name__)
 
-FINDING_COLUMNS = ["line", "rule_id", "column", "message"]
+FINDING_COLUMNS = ["row", "line", "rule_id", "column", "message"]
+ROW = "_row"
+"""A night-wide row key: physical lines repeat across files, this does not."""
 
 
 @dataclass
@@ -69,18 +72,18 @@ def validate(
         expectation = rule.build(context)
         expectation.meta = {"rule_index": index, "rule_id": rule.rule.id}
         suite.add_expectation(expectation)
-    batch = _batch_definition(dataset_name).get_batch(batch_parameters={"dataframe": frame})
+    keyed = frame.assign(**{ROW: np.arange(len(frame), dtype=np.int64)})
+    batch = _batch_definition(dataset_name).get_batch(batch_parameters={"dataframe": keyed})
     with references(reference_sets or {}):
         result = batch.validate(
             suite,
             result_format={
                 "result_format": "COMPLETE",
-                "unexpected_index_column_names": [LINE],
+                "unexpected_index_column_names": [ROW],
                 "return_unexpected_index_query": False,
                 "partial_unexpected_count": 0,
             },
         )
-    by_line = frame.set_index(LINE)
     pieces: list[pd.DataFrame] = []
     for outcome in result.results:
         if outcome.success:
@@ -92,20 +95,21 @@ def validate(
                 f"{outcome.exception_info.get('exception_message')}"
             )
         entries = outcome.result.get("unexpected_index_list") or []
-        lines = pd.Index([int(e[LINE]) for e in entries]).unique()
-        values = by_line.loc[lines, rule.column] if len(lines) else pd.Series(dtype=object)
+        rows = np.unique(np.fromiter((int(e[ROW]) for e in entries), dtype=np.int64))
+        values = frame[rule.column].to_numpy()[rows]
         pieces.append(
             pd.DataFrame(
                 {
-                    "line": lines.to_numpy(),
+                    "row": rows,
+                    "line": frame[LINE].to_numpy()[rows],
                     "rule_id": rule.rule.id,
                     "column": rule.column,
-                    "message": [rule.message(v) for v in values.to_numpy()],
+                    "message": [rule.message(v) for v in values],
                 }
             )
         )
     findings = (
         pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=FINDING_COLUMNS)
     )
-    passing = frame.loc[~frame[LINE].isin(findings["line"])] if len(findings) else frame
+    passing = frame.drop(index=frame.index[findings["row"].unique()]) if len(findings) else frame
     return QualityResult(passing.reset_index(drop=True), findings)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:09:37.973481
+Create Date: 2026-11-23 16:16:03.009739
 """
 
 from alembic import op
@@ -73,7 +73,7 @@ def upgrade() -> None:
     )
     op.create_table('claims',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('idempotency_key', sa.String(length=64), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=100), nullable=False),
     sa.Column('robot', sa.String(length=32), nullable=False),
     sa.Column('claim_id', sa.String(length=64), nullable=False),
     sa.Column('run_id', sa.String(length=40), nullable=False),
@@ -90,8 +90,7 @@ def upgrade() -> None:
     sa.Column('rate_year', sa.Integer(), nullable=False),
     sa.Column('rate_provisional', sa.Boolean(), nullable=False),
     sa.Column('rule_basis', sa.String(length=200), nullable=False),
-    sa.Column('fingerprint', sa.String(length=64), nullable=False),
-    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('fingerprint', sa.String(length=120), nullable=False),
     sa.Column('decision', sa.Enum('pay', 'hold', 'reject', name='decision', native_enum=False, length=16), nullable=False),
     sa.Column('rule_ids', sa.String(length=400), nullable=False),
     sa.ForeignKeyConstraint(['run_id'], ['runs.id'], ),

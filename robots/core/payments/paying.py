@@ -1,0 +1,224 @@
+"""Paying exactly once: prepare in the ledger, write and validate the file, then release.
+
+1. In one transaction: a batch (status prepared), one transfer per payee, and one
+   payment item per claim. `payment_items.claim_pk` is the primary key, so no claim can
+   ever be in two batches, and only claims decided 'pay' with no item yet are taken.
+2. The pain.001 file and the posting file are written from the ledger (deterministic, so
+   writing them again after a crash gives the same bytes and the same MsgId), validated
+   against the official XSD and our totals, and atomically renamed into outputs/.
+3. The batch is marked released. A run killed anywhere in between finds the prepared
+   batch next time and completes it; it never prepares those claims again.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, select, update
+
+from robots.core import dates
+from robots.core.killpoints import kill_point
+from robots.core.ledger import repository
+from robots.core.ledger.schema import BatchStatus, PaymentBatch
+from robots.core.payments.pain001 import BatchHeader, Debtor, validate_pain001, write_pain001
+from robots.core.payments.posting import account, write_posting_file
+from robots.core.pipeline.inbox import DataFolders
+from robots.core.robot import Robot
+from robots.core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+REMITTANCE_IDS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one released batch paid, and where its files are."""
+
+    batch_id: str
+    run_id: str
+    transfers: int
+    claims: int
+    total_oere: int
+    execution_date: date
+    payment_file: Path
+    posting_file: Path
+    completed_after_crash: bool
+
+
+def _outstanding_claims(engine: Engine, robot: Robot) -> pd.DataFrame:
+    query = (
+        "SELECT c.id AS claim_pk, c.claim_id, c.payee_kind, c.payee_id, c.amount_oere "
+        "FROM claims c LEFT JOIN payment_items i ON i.claim_pk = c.id "
+        f"WHERE c.robot = '{robot.name}' AND c.decision = 'pay' AND i.claim_pk IS NULL "
+        "ORDER BY c.payee_id, c.claim_id"
+    )
+    with engine.connect() as connection:
+        return pd.read_sql_query(query, connection)
+
+
+def _transfers_for(claims: pd.DataFrame, batch_id: str, title: str) -> pd.DataFrame:
+    grouped = claims.groupby(["payee_kind", "payee_id"], sort=True)
+    transfers = grouped.agg(
+        amount_oere=("amount_oere", "sum"),
+        claims=("claim_id", "size"),
+        ids=("claim_id", lambda s: " ".join(s.iloc[:REMITTANCE_IDS_SHOWN])),
+    ).reset_index()
+    more = transfers["claims"] - REMITTANCE_IDS_SHOWN
+    transfers["remittance"] = (
+        title + " " + transfers["claims"].astype(str) + " krav: " + transfers["ids"]
+        + more.where(more > 0).map(lambda n: f" +{int(n)} flere" if pd.notna(n) else "")
+    )
+    transfers["end_to_end_id"] = [f"{batch_id}-{i:06d}" for i in range(1, len(transfers) + 1)]
+    return transfers
+
+
+def prepare_batch(*, engine: Engine, robot: Robot, run_id: str, night: date) -> str | None:
+    """Put every claim decided 'pay' and not yet paid into a new prepared batch."""
+    claims = _outstanding_claims(engine, robot)
+    if claims.empty:
+        return None
+    batch_id = f"{robot.code}{night:%Y%m%d}-{secrets.token_hex(4)}"
+    transfers = _transfers_for(claims, batch_id, robot.remittance_title)
+    execution_date = dates.next_banking_day(night)
+    with engine.begin() as connection:
+        connection.execute(
+            PaymentBatch.__table__.insert().values(
+                id=batch_id, robot=robot.name, run_id=run_id, status=BatchStatus.PREPARED,
+                created_at=dates.now(), execution_date=execution_date,
+                transfers=len(transfers), total_oere=int(claims["amount_oere"].sum()),
+            )
+        )
+        repository.bulk_insert(
+            connection=connection,
+            table="payment_transfers",
+            frame=transfers.assign(batch_id=batch_id)[
+                ["batch_id", "end_to_end_id", "payee_kind", "payee_id", "amount_oere", "claims"]
+            ],
+        )
+        ids = dict(
+            connection.exec_driver_sql(
+                "SELECT end_to_end_id, id FROM payment_transfers WHERE batch_id = "
+                + ("?" if connection.dialect.paramstyle == "qmark" else "%s"),
+                (batch_id,),
+            ).fetchall()
+        )
+        per_payee = transfers.set_index(["payee_kind", "payee_id"])["end_to_end_id"]
+        keys = pd.MultiIndex.from_frame(claims[["payee_kind", "payee_id"]])
+        items = pd.DataFrame(
+            {
+                "claim_pk": claims["claim_pk"].to_numpy(),
+                "transfer_id": per_payee.reindex(keys).map(ids).to_numpy(),
+                "batch_id": batch_id,
+                "amount_oere": claims["amount_oere"].to_numpy(),
+            }
+        )
+        repository.bulk_insert(connection=connection, table="payment_items", frame=items)
+        repository.audit(
+            connection=connection, at=dates.now(), actor=f"robot:{robot.name}",
+            action="batch_prepared", entity="payment_batch", entity_id=batch_id, run_id=run_id,
+            detail=f"{len(claims)} claims, {len(transfers)} transfers",
+        )
+    kill_point("after_batch_prepared")
+    return batch_id
+
+
+def release_batch(
+    *, engine: Engine, robot: Robot, batch_id: str, settings: Settings, folders: DataFolders,
+    run_id: str, completed_after_crash: bool = False,
+) -> BatchResult:
+    """Write, validate and release a prepared batch (again, if a crash interrupted it)."""
+    with engine.connect() as connection:
+        batch = connection.execute(
+            select(PaymentBatch.__table__).where(PaymentBatch.id == batch_id)
+        ).one()
+        transfers = pd.read_sql_query(
+            "SELECT end_to_end_id, payee_kind, payee_id, amount_oere, claims FROM payment_transfers "
+            f"WHERE batch_id = '{batch_id}' ORDER BY end_to_end_id",
+            connection,
+        )
+        claims = pd.read_sql_query(
+            "SELECT c.claim_id, c.run_id, c.payee_kind, c.payee_id, i.amount_oere "
+            "FROM payment_items i JOIN claims c ON c.id = i.claim_pk "
+            f"WHERE i.batch_id = '{batch_id}' ORDER BY c.payee_id, c.claim_id",
+            connection,
+        )
+    remittance = _transfers_for(claims, batch_id, robot.remittance_title).set_index(
+        ["payee_kind", "payee_id"]
+    )["remittance"]
+    transfers["remittance"] = pd.MultiIndex.from_frame(
+        transfers[["payee_kind", "payee_id"]]
+    ).map(remittance)
+    bank = settings.bank
+    header = BatchHeader(
+        msg_id=batch_id,
+        created_at=batch.created_at,
+        execution_date=batch.execution_date,
+        debtor=Debtor(name=bank.debtor_name, iban=bank.debtor_iban, bic=bank.debtor_bic, cvr=bank.debtor_cvr),
+    )
+    payment_file = folders.outputs / "payments" / f"{batch_id}.pain.001.xml"
+    payment_file.parent.mkdir(parents=True, exist_ok=True)
+    summary = write_pain001(payment_file, header, transfers)
+    validate_pain001(payment_file, expected=summary)
+    posting_file = folders.outputs / "postings" / f"{batch_id}.postings.csv"
+    write_posting_file(
+        posting_file,
+        batch_id=batch_id,
+        run_id=batch.run_id,
+        posting_date=batch.execution_date,
+        benefit_account=account(robot.accounts_section),
+        bank_account=account("bank"),
+        claims=claims,
+        title=robot.remittance_title,
+    )
+    kill_point("after_payment_file")
+    with engine.begin() as connection:
+        connection.execute(
+            update(PaymentBatch)
+            .where(PaymentBatch.id == batch_id)
+            .values(
+                status=BatchStatus.RELEASED, released_at=dates.now(),
+                payment_file=str(payment_file), posting_file=str(posting_file),
+            )
+        )
+        repository.audit(
+            connection=connection, at=dates.now(), actor=f"robot:{robot.name}",
+            action="batch_released", entity="payment_batch", entity_id=batch_id, run_id=run_id,
+            detail=f"{summary.number_of_transactions} transfers, {summary.control_sum} DKK",
+        )
+    kill_point("after_batch_released")
+    return BatchResult(
+        batch_id=batch_id, run_id=run_id, transfers=len(transfers), claims=len(claims),
+        total_oere=int(claims["amount_oere"].sum()), execution_date=batch.execution_date,
+        payment_file=payment_file, posting_file=posting_file,
+        completed_after_crash=completed_after_crash,
+    )
+
+
+def pay_outstanding(
+    *, engine: Engine, robot: Robot, run_id: str, night: date, settings: Settings, folders: DataFolders
+) -> list[BatchResult]:
+    """Finish any batch a crash left prepared, then pay everything decided and unpaid."""
+    with engine.connect() as connection:
+        stuck = connection.execute(
+            select(PaymentBatch.id).where(
+                PaymentBatch.robot == robot.name, PaymentBatch.status == BatchStatus.PREPARED
+            ).order_by(PaymentBatch.created_at)
+        ).scalars().all()
+    results = [
+        release_batch(engine=engine, robot=robot, batch_id=b, settings=settings, folders=folders,
+                      run_id=run_id, completed_after_crash=True)
+        for b in stuck
+    ]
+    batch_id = prepare_batch(engine=engine, robot=robot, run_id=run_id, night=night)
+    if batch_id is not None:
+        results.append(
+            release_batch(engine=engine, robot=robot, batch_id=batch_id, settings=settings,
+                          folders=folders, run_id=run_id)
+        )
+    return results

@@ -1,0 +1,64 @@
+"""Exceptions as the ledger stores them: rule, kind, severity, evidence, file and line.
+
+Messages are masked here, once, on the way into the ledger: a CPR number that slipped
+into a value (a shifted column, a typo) never reaches a report or a screen in clear.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from checks import rules
+from robots.core.cpr import CPR_PATTERN
+from robots.core.ledger import repository
+from robots.core.ledger.schema import ExceptionStatus
+
+ERROR_COLUMNS = ["file", "line", "claim_ref", "rule_id", "message"]
+"""An error found before a claim exists: which file (night index), line, claim id text."""
+
+
+def empty_errors() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in ERROR_COLUMNS})
+
+
+def mask_messages(messages: pd.Series) -> pd.Series:
+    """Replace every CPR-looking number with ddmmyy-****."""
+    return messages.astype("string").str.replace(CPR_PATTERN.pattern, r"\1-****", regex=True)
+
+
+def insert_exceptions(
+    *,
+    connection: Connection,
+    run_id: str,
+    robot: str,
+    frame: pd.DataFrame,
+    file_ids: dict[int, int | None],
+) -> None:
+    """Store exceptions; `frame` has rule_id, message and any of file, line, claim_ref, claim_pk."""
+    if frame.empty:
+        return
+    catalogue = {r.id: r for r in rules.catalogue()}
+    rule_ids = frame["rule_id"].astype(str)
+    unknown = set(rule_ids) - set(catalogue)
+    if unknown:
+        raise KeyError(f"exceptions name rules that are not in the catalogue: {sorted(unknown)}")
+    def column(name: str) -> pd.Series:
+        return frame[name] if name in frame else pd.Series(None, index=frame.index, dtype="object")
+
+    rows = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "robot": robot,
+            "claim_pk": column("claim_pk").astype("Int64"),
+            "claim_ref": column("claim_ref").astype("string").str.slice(0, 64),
+            "source_file_id": column("file").map(file_ids).astype("Int64"),
+            "source_line": column("line").astype("Int64"),
+            "rule_id": rule_ids.to_numpy(),
+            "kind": rule_ids.map(lambda r: catalogue[r].kind.value).to_numpy(),
+            "severity": rule_ids.map(lambda r: catalogue[r].severity.value).to_numpy(),
+            "message": mask_messages(frame["message"]).to_numpy(),
+            "status": ExceptionStatus.OPEN.value,
+        }
+    )
+    repository.bulk_insert(connection=connection, table="exceptions", frame=rows)

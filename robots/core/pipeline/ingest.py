@@ -1,0 +1,238 @@
+"""Taking tonight's files in: registers into snapshots, claim files into one frame.
+
+Nothing is dropped in silence: a file seen before is archived and noted, an unreadable
+file is quarantined with its reason, a bad row becomes a data error naming file and line.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, Engine
+
+from checks.quality.suites import SUITES, SuiteContext
+from checks.reading import FILE_UNREADABLE, READ_MALFORMED, READ_VALUE
+from robots.core import dates
+from robots.core.ledger import repository
+from robots.core.ledger.schema import FileStatus
+from robots.core.pipeline import references as snapshots
+from robots.core.pipeline.datasets import ALL_DATASETS, Dataset
+from robots.core.pipeline.exceptions import empty_errors, insert_exceptions
+from robots.core.pipeline.inbox import (
+    DataFolders,
+    archive_path,
+    files_waiting,
+    move_to_archive,
+    move_to_quarantine,
+    sha256_of,
+)
+from robots.core.pipeline.parsing import ParsedFrame, parse
+from robots.core.pipeline.quality import validate
+from robots.core.pipeline.reading import LINE, RawFrame, UnreadableFileError, read_file
+
+logger = logging.getLogger(__name__)
+
+FILE = "_file"
+"""Column holding the index of the night's file a row came from."""
+
+REGISTER_ORDER = ("citizens", "companies", "pensioners")
+"""Citizens first: the other registers' suites look CPR numbers up in it."""
+
+
+@dataclass
+class NightFile:
+    """One file of tonight, and what became of it."""
+
+    path: Path
+    dataset: str
+    sha256: str
+    status: str = "read"  # "read", "seen_before", "quarantined"
+    rows: int = 0
+    reason: str = ""
+    source_file_id: int | None = None
+    stored_path: Path | None = None
+
+
+@dataclass
+class IngestedClaims:
+    """Tonight's readable claim rows, the files they came from, and the rows that were not."""
+
+    frame: pd.DataFrame
+    files: list[NightFile]
+    errors: pd.DataFrame
+    optional_columns: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def file_ids(self) -> dict[int, int | None]:
+        return {i: f.source_file_id for i, f in enumerate(self.files)}
+
+
+def reference_sets(refs: dict[str, pd.DataFrame]) -> dict[str, frozenset[str]]:
+    """The sets other datasets' suites look values up in."""
+    citizens = refs.get("citizens")
+    cprs = citizens["cpr"].dropna().tolist() if citizens is not None else []
+    return {"citizens.cpr": frozenset(cprs)}
+
+
+def row_errors(file_index: int, raw: RawFrame, parsed: ParsedFrame, key: str | None) -> pd.DataFrame:
+    """Malformed rows and unreadable values of one file, as errors naming line and value."""
+    refs = raw.frame.set_index(LINE)[key] if key and key in raw.frame else None
+    malformed = pd.DataFrame(
+        {
+            "file": file_index,
+            "line": [e.line for e in raw.row_errors],
+            "claim_ref": None,
+            "rule_id": READ_MALFORMED.id,
+            "message": [e.reason for e in raw.row_errors],
+        }
+    )
+    bad = parsed.errors
+    values = pd.DataFrame(
+        {
+            "file": file_index,
+            "line": bad["line"].to_numpy(),
+            "claim_ref": bad["line"].map(refs).to_numpy() if refs is not None else None,
+            "rule_id": READ_VALUE.id,
+            "message": (bad["column"] + " '" + bad["value"].astype(str) + "' " + bad["reason"]).to_numpy(),
+        }
+    )
+    parts = [p for p in (malformed, values) if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else empty_errors()
+
+
+def _seen_before(engine: Engine, folders: DataFolders, night: date, item: NightFile) -> bool:
+    with engine.connect() as connection:
+        seen = repository.file_is_known(connection=connection, sha256=item.sha256)
+    if seen:
+        item.status = "seen_before"
+        item.stored_path = move_to_archive(item.path, folders, item.dataset, night, item.sha256)
+        logger.info("skipped %s: the same content was processed before", item.path.name)
+    return seen
+
+
+def _read(engine: Engine, folders: DataFolders, run_id: str, item: NightFile, dataset: Dataset) -> RawFrame | None:
+    """Read a file, or quarantine it (recorded at once) and return None."""
+    try:
+        return read_file(item.path, dataset)
+    except UnreadableFileError as exc:
+        item.status, item.reason = "quarantined", exc.reason
+    item.stored_path = move_to_quarantine(item.path, folders, item.dataset, item.sha256, item.reason)
+    with engine.begin() as connection:
+        item.source_file_id = repository.record_file(
+            connection=connection, sha256=item.sha256, dataset=item.dataset,
+            file_name=item.path.name, stored_path=str(item.stored_path), run_id=run_id,
+            status=FileStatus.QUARANTINED, reason=item.reason, rows_read=0, rows_rejected=0,
+        )
+        insert_exceptions(
+            connection=connection, run_id=run_id, robot="shared",
+            frame=pd.DataFrame(
+                {"file": [0], "line": [None], "rule_id": [FILE_UNREADABLE.id],
+                 "message": [f"{item.path.name}: {item.reason}"]}
+            ),
+            file_ids={0: item.source_file_id},
+        )
+    logger.warning("quarantined %s: %s", item.path.name, item.reason)
+    return None
+
+
+def record_file(
+    *, connection: Connection, item: NightFile, run_id: str, rows_rejected: int,
+    folders: DataFolders, night: date,
+) -> None:
+    """Record a read file, with its archive place, in the caller's transaction."""
+    stored = archive_path(item.path, folders, item.dataset, night, item.sha256)
+    item.source_file_id = repository.record_file(
+        connection=connection, sha256=item.sha256, dataset=item.dataset,
+        file_name=item.path.name, stored_path=str(stored), run_id=run_id,
+        status=FileStatus.PROCESSED, reason=None, rows_read=item.rows, rows_rejected=rows_rejected,
+    )
+
+
+def ingest_registers(
+    *, engine: Engine, folders: DataFolders, run_id: str, night: date
+) -> list[NightFile]:
+    """Validate each register extract in the inbox into its snapshot, record and archive it.
+
+    Each file is its own transaction: snapshot, then ledger record with its data errors,
+    then archive. A crash in between re-reads the file next time, with the same result.
+    """
+    files: list[NightFile] = []
+    for name in REGISTER_ORDER:
+        dataset = ALL_DATASETS[name]
+        for path in files_waiting(folders, name):
+            item = NightFile(path, name, sha256_of(path))
+            files.append(item)
+            if _seen_before(engine, folders, night, item):
+                continue
+            raw = _read(engine, folders, run_id, item, dataset)
+            if raw is None:
+                continue
+            parsed = parse(raw, dataset)
+            known = {} if name == "citizens" else _loaded(folders, "citizens")
+            lookup = reference_sets(known) if known else {"citizens.cpr": frozenset(parsed.frame["cpr"].dropna())}
+            result = validate(parsed.frame, name, SUITES[name], SuiteContext(night), lookup)
+            errors = pd.concat(
+                [
+                    row_errors(0, raw, parsed, dataset.key),
+                    result.findings.assign(file=0, claim_ref=None)[["file", "line", "claim_ref", "rule_id", "message"]],
+                ],
+                ignore_index=True,
+            )
+            snapshots.save_snapshot(folders, name, result.frame)
+            item.rows = len(raw.frame) + len(raw.row_errors)
+            with engine.begin() as connection:
+                record_file(
+                    connection=connection, item=item, run_id=run_id,
+                    rows_rejected=int(errors["line"].nunique()), folders=folders, night=night,
+                )
+                insert_exceptions(connection=connection, run_id=run_id, robot="shared", frame=errors, file_ids={0: item.source_file_id})
+            item.stored_path = move_to_archive(item.path, folders, name, night, item.sha256)
+            logger.info("register %s: %d rows, %d with errors", name, item.rows, errors["line"].nunique())
+    return files
+
+
+def _loaded(folders: DataFolders, name: str) -> dict[str, pd.DataFrame]:
+    try:
+        return {name: snapshots.load_snapshot(folders, name)}
+    except snapshots.MissingReferenceError:
+        return {}
+
+
+def ingest_claims(
+    *, engine: Engine, folders: DataFolders, dataset: Dataset, run_id: str, night: date
+) -> IngestedClaims:
+    """Read every claim file waiting into one frame; quarantine what cannot be read."""
+    files: list[NightFile] = []
+    frames: list[pd.DataFrame] = []
+    errors: list[pd.DataFrame] = []
+    present: set[str] = set()
+    for path in files_waiting(folders, dataset.name):
+        item = NightFile(path, dataset.name, sha256_of(path))
+        files.append(item)
+        if _seen_before(engine, folders, night, item):
+            continue
+        raw = _read(engine, folders, run_id, item, dataset)
+        if raw is None:
+            continue
+        parsed = parse(raw, dataset)
+        index = len(files) - 1
+        errors.append(row_errors(index, raw, parsed, dataset.key))
+        frames.append(parsed.frame.assign(**{FILE: index}))
+        present |= parsed.present_optional
+        item.rows = len(raw.frame) + len(raw.row_errors)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    found = [e for e in errors if len(e)]
+    return IngestedClaims(
+        frame, files, pd.concat(found, ignore_index=True) if found else empty_errors(), frozenset(present)
+    )
+
+
+def archive_read_files(*, folders: DataFolders, files: list[NightFile], night: date) -> None:
+    """Move tonight's processed claim files to the archive (after the ledger commit)."""
+    for item in files:
+        if item.status == "read" and item.path.exists():
+            item.stored_path = move_to_archive(item.path, folders, item.dataset, night, item.sha256)

@@ -1,0 +1,169 @@
+"""The run's report for people, and its outcome file for other systems.
+
+report.txt / report.json: counts and kroner per outcome, the automation rate, exceptions
+per rule, files read, quarantined and skipped, batches paid, and where everything is.
+outcomes.csv: one row per claim row of the night (claim id, outcome, amount, rules that
+fired, file and line). No CPR number appears in either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from checks import rules as catalogue
+from robots.core.money import format_kroner, format_oere_plain
+from robots.core.pipeline.inbox import DataFolders
+
+if TYPE_CHECKING:
+    from robots.core.pipeline.nightly import NightRun
+
+OUTCOME_ORDER = ("paid", "approved", "held", "rejected", "data_error", "already_processed")
+OUTCOME_TEXT = {
+    "paid": "paid straight through",
+    "approved": "approved, payment not released",
+    "held": "held for the control group",
+    "rejected": "rejected with a reason",
+    "data_error": "data errors (not processed)",
+    "already_processed": "already processed before (skipped)",
+}
+
+
+def outcome_table(outcomes: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per outcome: claims, the citizen share claimed, the supplement computed."""
+    rows = []
+    for outcome in OUTCOME_ORDER:
+        part = outcomes[outcomes["outcome"] == outcome] if len(outcomes) else outcomes
+        basis = pd.to_numeric(part["basis_oere"], errors="coerce").fillna(0).astype("int64").sum() if len(part) else 0
+        amount = pd.to_numeric(part["amount_oere"], errors="coerce").fillna(0).astype("int64").sum() if len(part) else 0
+        rows.append({"outcome": outcome, "text": OUTCOME_TEXT[outcome], "claims": int(len(part)),
+                     "claimed_oere": int(basis), "amount_oere": int(amount)})
+    return rows
+
+
+def report_data(result: NightRun, log_dir: Path | None) -> dict[str, Any]:
+    """Everything the report says, as data (report.json)."""
+    from robots.core.pipeline.nightly import automation_rate
+
+    rules = {r.id: r for r in catalogue.catalogue()}
+    files = [
+        {"dataset": f.dataset, "file": f.path.name, "status": f.status, "rows": f.rows,
+         "reason": f.reason, "stored_at": str(f.stored_path) if f.stored_path else None}
+        for f in [*result.registers, *result.claim_files]
+    ]
+    return {
+        "run_id": result.run_id,
+        "robot": result.robot.name,
+        "night": result.night.isoformat(),
+        "mode": result.mode,
+        "outcomes": outcome_table(result.outcomes),
+        "automation_rate": automation_rate(result.outcomes),
+        "exceptions_by_rule": [
+            {"rule_id": rule_id, "count": int(count),
+             "severity": rules[rule_id].severity.value if rule_id in rules else "",
+             "looks_for": rules[rule_id].looks_for if rule_id in rules else ""}
+            for rule_id, count in result.exceptions_by_rule.items()
+        ],
+        "files": files,
+        "batches": [
+            {"batch_id": b.batch_id, "claims": b.claims, "transfers": b.transfers,
+             "total_oere": b.total_oere, "execution_date": b.execution_date.isoformat(),
+             "payment_file": str(b.payment_file), "posting_file": str(b.posting_file),
+             "completed_after_crash": b.completed_after_crash}
+            for b in result.batches
+        ],
+        "provisional_rates_used": bool(
+            "HT-PROVISIONAL-RATE-DEMO" in result.exceptions_by_rule.index
+            or "HT-PROVISIONAL-RATE" in result.exceptions_by_rule.index
+        ),
+        "timings_seconds": {k: round(v, 3) for k, v in result.timings.items()},
+        "outcome_file": str(result.outcome_path) if result.outcome_path else None,
+        "log": str(log_dir / "log.html") if log_dir else None,
+    }
+
+
+def render_text(data: dict[str, Any]) -> str:
+    """The report as a caseworker or auditor reads it."""
+    lines = [
+        f"Run {data['run_id']}  robot {data['robot']}  night {data['night']}  mode {data['mode']}",
+        "",
+        f"{'outcome':<38}{'claims':>8}{'claimed kr.':>16}{'supplement kr.':>18}",
+    ]
+    for row in data["outcomes"]:
+        lines.append(
+            f"{row['text']:<38}{row['claims']:>8}{format_kroner(row['claimed_oere']):>16}"
+            f"{format_kroner(row['amount_oere']):>18}"
+        )
+    rate = data["automation_rate"]
+    lines += [
+        "",
+        "Automation rate (paid with no human touch / new claim rows tonight): "
+        + ("n/a (no new claims)" if rate is None else f"{rate:.1%}"),
+    ]
+    if data["mode"] == "demo" and data["provisional_rates_used"]:
+        lines.append("DEMO: some claims were paid on provisional rates (see HT-PROVISIONAL-RATE-DEMO).")
+    lines += ["", "Exceptions per rule:"]
+    lines += [f"  {e['rule_id']:<28}{e['count']:>7}  {e['severity']:<10} {e['looks_for']}" for e in data["exceptions_by_rule"]] or ["  none"]
+    lines += ["", "Files:"]
+    lines += [f"  {f['dataset']:<14}{f['status']:<13}{f['rows']:>8} rows  {f['file']}" + (f"  -- {f['reason']}" if f["reason"] else "") for f in data["files"]] or ["  none waiting in the inbox"]
+    lines += ["", "Payments:"]
+    if not data["batches"]:
+        lines.append("  no payment batch this run (nothing new to pay)")
+    for b in data["batches"]:
+        lines.append(
+            f"  batch {b['batch_id']}: {b['transfers']} transfers, {b['claims']} claims, "
+            f"{format_kroner(b['total_oere'])} kr., execution {b['execution_date']}"
+            + (" (completed after an interrupted run)" if b["completed_after_crash"] else "")
+        )
+        lines.append(f"    payment file (pain.001.001.09, XSD-valid): {b['payment_file']}")
+        lines.append(f"    posting file: {b['posting_file']}")
+    lines += ["", f"Outcome file: {data['outcome_file']}"]
+    if data["log"]:
+        lines.append(f"Log: {data['log']}")
+    return "\n".join(lines) + "\n"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    partial = path.with_suffix(path.suffix + ".tmp")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def write_report(result: NightRun, folders: DataFolders, log_dir: Path | None = None) -> None:
+    """Write report.txt, report.json and outcomes.csv under outputs/runs/<run id>/."""
+    folder = folders.outputs / "runs" / result.run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    files = [f.path.name for f in result.claim_files]
+    outcomes = result.outcomes
+    table = pd.DataFrame({
+        "claim_id": outcomes["claim_id"].astype("string").fillna(""),
+        "outcome": outcomes["outcome"],
+        "amount": _kroner_column(outcomes["amount_oere"]),
+        "rule_ids": outcomes["rule_ids"].fillna(""),
+        "file": outcomes["file"].map(lambda i: files[int(i)] if pd.notna(i) else ""),
+        "line": outcomes["line"].astype("Int64"),
+        "run_id": result.run_id,
+    }) if len(outcomes) else pd.DataFrame(columns=["claim_id", "outcome", "amount", "rule_ids", "file", "line", "run_id"])
+    result.outcome_path = folder / "outcomes.csv"
+    partial = result.outcome_path.with_suffix(".csv.tmp")
+    table.to_csv(partial, index=False)
+    os.replace(partial, result.outcome_path)
+    result.report_path = folder / "report.txt"
+    result.log_dir = log_dir
+    data = report_data(result, log_dir)
+    _atomic_write(folder / "report.json", json.dumps(data, indent=2, ensure_ascii=False))
+    _atomic_write(result.report_path, render_text(data))
+
+
+def _kroner_column(oere: pd.Series) -> pd.Series:
+    values = pd.to_numeric(oere, errors="coerce")
+    known = values.notna()
+    out = pd.Series("", index=oere.index, dtype="object")
+    if known.any():
+        out[known] = format_oere_plain(values[known].astype("int64").to_numpy(np.int64))
+    return out

@@ -1,0 +1,84 @@
+"""What a robot is to the shared pipeline: its datasets, its amount, its checks.
+
+Everything else (inbox, reading, data quality, the ledger, paying, reporting) is the
+pipeline's; a new benefit is a new `Robot`, not a copy of the machinery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from checks.quality.suites import QualityRule
+from robots.core.pipeline.datasets import Dataset
+
+FINDING_COLUMNS = ["row", "rule_id", "message"]
+"""A finding: the claim's row in the night's frame, the rule that fired, the evidence."""
+
+COMPUTED_COLUMNS = [
+    "payee_kind",
+    "payee_id",
+    "category",
+    "counterparty",
+    "basis_oere",
+    "amount_oere",
+    "rate_year",
+    "rate_provisional",
+    "rule_basis",
+]
+"""What a robot adds to each claim: who is paid, how much, on which rule and rates."""
+
+
+@dataclass(frozen=True)
+class EvaluationContext:
+    """What a robot's rules may know besides the claims: the night and the registers."""
+
+    night: date
+    mode: str
+    municipality_code: int
+    references: dict[str, pd.DataFrame]
+    optional_columns: frozenset[str] = frozenset()
+    """The optional claim columns present in tonight's files (absent ones cannot be checked)."""
+
+
+@dataclass(frozen=True)
+class Robot:
+    """A benefit robot as the pipeline sees it."""
+
+    name: str
+    code: str
+    title: str
+    claims: Dataset
+    quality_suite: list[QualityRule]
+    references: tuple[str, ...]
+    compute: Callable[[pd.DataFrame, EvaluationContext], pd.DataFrame]
+    """Claims -> claims joined with the registers, plus COMPUTED_COLUMNS (pure, no I/O)."""
+    check: Callable[[pd.DataFrame, EvaluationContext], pd.DataFrame]
+    """The computed frame -> findings (row, rule_id, message) of every cross-check."""
+    fingerprint: Callable[[pd.DataFrame], pd.Series]
+    """The bill's business content as text: the same under another claim id is a duplicate."""
+    duplicate_paid_rule: str
+    resubmitted_changed_rule: str
+    accounts_section: str
+    remittance_title: str
+    service_date_column: str = "service_date"
+    claim_id_column: str = "claim_id"
+
+
+def empty_findings() -> pd.DataFrame:
+    """A findings frame with no rows and the right columns."""
+    return pd.DataFrame({"row": pd.Series(dtype="int64"), "rule_id": [], "message": []})
+
+
+def findings(mask: pd.Series, rule_id: str, message: pd.Series | str) -> pd.DataFrame:
+    """Findings for the rows where `mask` holds, with a message per row."""
+    selected = mask.fillna(False).astype(bool)
+    if not selected.any():
+        return empty_findings()
+    text = message[selected] if isinstance(message, pd.Series) else message
+    return pd.DataFrame(
+        {"row": selected.index[selected].to_numpy(), "rule_id": rule_id, "message": text}
+    ).reset_index(drop=True)
