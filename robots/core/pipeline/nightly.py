@@ -100,7 +100,8 @@ def run_lock(folders: DataFolders) -> Iterator[None]:
 
 
 def new_run_id(robot: Robot, night: date) -> str:
-    return f"{robot.code}-{night:%Y%m%d}-{dates.now():%H%M%S}-{secrets.token_hex(2)}"
+    """`HT-20261123T221503-ab12`: sortable, and never shaped like a CPR number."""
+    return f"{robot.code}-{night:%Y%m%d}T{dates.now():%H%M%S}-{secrets.token_hex(2)}"
 
 
 class _Clock:
@@ -144,21 +145,25 @@ def _data_error_rows(errors: pd.DataFrame) -> pd.DataFrame:
     return grouped.assign(outcome="data_error", basis_oere=pd.NA, amount_oere=pd.NA)[OUTCOME_COLUMNS]
 
 
-def run_night(robot: Robot, *, settings: Settings, night: date, progress: Progress | None = None) -> NightRun:
+def run_night(
+    robot: Robot, *, settings: Settings, night: date, progress: Progress | None = None,
+    log_dir: Path | None = None,
+) -> NightRun:
     """Run `robot` over everything waiting in the inbox, as the night `night`."""
     folders = DataFolders(settings.data_dir)
     folders.create()
     with run_lock(folders):
         engine = open_ledger(settings.ledger_url)
         try:
-            return _run(robot, engine=engine, settings=settings, folders=folders, night=night, progress=progress)
+            return _run(robot, engine=engine, settings=settings, folders=folders, night=night,
+                        progress=progress, log_dir=log_dir)
         finally:
             engine.dispose()
 
 
 def _run(
     robot: Robot, *, engine: Engine, settings: Settings, folders: DataFolders, night: date,
-    progress: Progress | None,
+    progress: Progress | None, log_dir: Path | None,
 ) -> NightRun:
     run_id = new_run_id(robot, night)
     clock = _Clock(progress)
@@ -272,7 +277,7 @@ def _run(
         )
         from robots.core.pipeline.report import write_report
 
-        write_report(result, folders)
+        write_report(result, folders, log_dir)
         with engine.begin() as connection:
             repository.finish_run(connection=connection, run_id=run_id, status=RunStatus.COMPLETED, at=dates.now(),
                                   report_path=str(result.report_path), summary=summary_of(result))

@@ -1,0 +1,213 @@
+"""`robots`: run the nightly robots, make demo data, list the rules, show recent runs.
+
+Every robot run is a robocorp task in a child process (one process per run, so a killed
+run cannot take the scheduler or this command down with it). Its output is passed
+through the CPR mask on the way to the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from robots.core import dates
+from robots.core.cpr import mask_text
+from robots.core.settings import Settings, get_settings
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+console = Console(highlight=False)
+
+STAGE_MARK = "::stage "
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="data folder (default: config/settings.toml)")]
+Mode = Annotated[str | None, typer.Option("--mode", help="production or demo")]
+Night = Annotated[str | None, typer.Option("--date", help="the night to run, YYYY-MM-DD (default: today)")]
+
+
+def _settings(data_dir: Path | None, mode: str | None) -> Settings:
+    return get_settings(data_dir=data_dir.resolve() if data_dir else None, mode=mode)
+
+
+def run_robot(name: str, *, settings: Settings, night: date) -> int:
+    """Run one robot's nightly task in a child process; return its exit code."""
+    from robots.registry import ROBOTS, tasks_file
+
+    robot = ROBOTS[name]
+    log_dir = settings.logs_dir / robot.name / f"{night:%Y%m%d}T{dates.now():%H%M%S}"
+    env = {
+        **os.environ,
+        "ROBOTS_DATA_DIR": str(settings.data_dir),
+        "ROBOTS_MODE": settings.mode,
+        "ROBOTS_NIGHT": night.isoformat(),
+        "ROBOTS_LOG_DIR": str(log_dir),
+        "ROBOTS_STAGE_MARKS": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "robocorp.tasks", "run", str(tasks_file(robot)),
+               "-t", "nightly", "--output", str(log_dir), "--console-colors", "plain"]
+    from robots.core.pipeline.nightly import STAGES
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        bar = progress.add_task(f"{robot.title} {night}", total=len(STAGES))
+        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True, bufsize=1)
+        assert child.stdout is not None
+        for line in child.stdout:
+            if line.startswith(STAGE_MARK):
+                stage = line[len(STAGE_MARK):].strip()
+                progress.update(bar, completed=STAGES.index(stage), description=f"{robot.title} {night}: {stage}")
+                continue
+            if _worth_showing(line):
+                progress.console.print(mask_text(line.rstrip()), markup=False)
+        code = child.wait()
+        if code == 0:
+            progress.update(bar, completed=len(STAGES), description=f"{robot.title} {night}: done")
+    _print_latest_report(settings, robot.name)
+    return code
+
+
+def _worth_showing(line: str) -> bool:
+    noise = ("truststore", "_inject_truststore", "Collecting task", "=====")
+    return bool(line.strip()) and not any(n in line for n in noise)
+
+
+def _print_latest_report(settings: Settings, robot: str) -> None:
+    from sqlalchemy import select
+
+    from robots.core.ledger.database import open_ledger
+    from robots.core.ledger.schema import Run
+
+    engine = open_ledger(settings.ledger_url)
+    with engine.connect() as connection:
+        run = connection.execute(
+            select(Run.__table__).where(Run.robot == robot).order_by(Run.started_at.desc()).limit(1)
+        ).first()
+    engine.dispose()
+    if run is None:
+        return
+    if run.report_path and Path(run.report_path).exists():
+        console.print(mask_text(Path(run.report_path).read_text(encoding="utf-8")), markup=False)
+    else:
+        console.print(f"Run {run.id} ended {run.status}: no report (see robots status and the log)")
+
+
+@app.command()
+def run(
+    robot: Annotated[str, typer.Argument(help="the robot, e.g. helbredstillaeg, or 'all'")],
+    night: Night = None,
+    data_dir: DataDir = None,
+    mode: Mode = None,
+) -> None:
+    """Run a robot (or all) over everything waiting in the inbox."""
+    from robots.registry import ROBOTS
+
+    settings = _settings(data_dir, mode)
+    names = list(ROBOTS) if robot == "all" else [robot]
+    unknown = [n for n in names if n not in ROBOTS]
+    if unknown:
+        raise typer.BadParameter(f"unknown robot {unknown[0]}; choose from {', '.join(ROBOTS)} or all")
+    when = date.fromisoformat(night) if night else dates.today()
+    codes = [run_robot(n, settings=settings, night=when) for n in names]
+    raise typer.Exit(max(codes))
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="where the demo data goes")] = Path("data/demo"),
+    pensioners: Annotated[int, typer.Option(help="pensioners in the demo municipality")] = 10_000,
+    claims: Annotated[int, typer.Option(help="health claims per night")] = 3_000,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same data)")] = 173,
+    night: Night = None,
+    fresh: Annotated[bool, typer.Option(help="start from an empty demo folder")] = True,
+) -> None:
+    """Make two nights of demo data for Lyngby-Taarbaek (173) and run the robots on each."""
+    import shutil
+
+    from robots.core.demo.generator import DemoSpec, generate_night
+
+    target = data_dir.resolve()
+    if fresh and target.exists():
+        shutil.rmtree(target)
+    settings = _settings(target, "demo")
+    today = date.fromisoformat(night) if night else dates.today()
+    first = DemoSpec(night=today - timedelta(days=1), seed=seed, pensioners=pensioners, claims=claims)
+    second = DemoSpec(night=today, seed=seed, pensioners=pensioners, claims=claims)
+    codes = []
+    for spec, previous in ((first, None), (second, first)):
+        made = generate_night(target, spec, previous_night=previous)
+        console.print(f"Demo data for {spec.night}: {len(made.files)} files, {made.claims_written} claim rows "
+                      f"(ground truth: {made.ground_truth})")
+        codes.append(run_robot("helbredstillaeg", settings=settings, night=spec.night))
+    raise typer.Exit(max(codes))
+
+
+@app.command()
+def rules() -> None:
+    """The catalogue of every check: id, what it looks for, severity, what happens."""
+    from checks.rules import catalogue
+
+    table = Table(title="Rules", show_lines=False)
+    for column in ("id", "robot", "looks for", "severity", "kind", "what happens to the claim"):
+        table.add_column(column, overflow="fold")
+    for rule in catalogue():
+        table.add_row(rule.id, rule.robot, rule.looks_for, rule.severity.value, rule.kind.value, rule.action)
+    console.print(table)
+
+
+@app.command()
+def status(
+    limit: Annotated[int, typer.Option(help="how many runs")] = 10,
+    data_dir: DataDir = None,
+) -> None:
+    """Recent runs and their outcome."""
+    from sqlalchemy import select
+
+    from robots.core.ledger.database import open_ledger
+    from robots.core.ledger.schema import Run
+    from robots.core.money import format_kroner
+
+    settings = _settings(data_dir, None)
+    engine = open_ledger(settings.ledger_url)
+    with engine.connect() as connection:
+        runs = connection.execute(select(Run.__table__).order_by(Run.started_at.desc()).limit(limit)).all()
+    engine.dispose()
+    table = Table(title=f"Recent runs ({settings.ledger_url.split('@')[-1]})")
+    for column in ("run", "robot", "night", "mode", "status", "started", "paid", "held", "rejected", "data errors", "paid kr.", "automation"):
+        table.add_column(column)
+    for r in runs:
+        summary = json.loads(r.summary) if r.summary else {}
+        counts = summary.get("counts", {})
+        rate = summary.get("automation_rate")
+        table.add_row(
+            r.id, r.robot, r.night.isoformat(), r.mode, r.status, f"{r.started_at.astimezone(dates.COPENHAGEN):%Y-%m-%d %H:%M}",
+            str(counts.get("paid", 0)), str(counts.get("held", 0)), str(counts.get("rejected", 0)),
+            str(counts.get("data_error", 0)), format_kroner(int(summary.get("paid_oere", 0))),
+            "" if rate is None else f"{rate:.1%}",
+        )
+    console.print(table)
+
+
+@app.command()
+def bench(
+    sizes: Annotated[str, typer.Option(help="comma-separated claim counts")] = "10000,100000,1000000",
+    rpa_sizes: Annotated[str, typer.Option(help="sizes for the one-work-item-per-claim comparison")] = "1000,10000",
+) -> None:
+    """Claims per second and peak memory per stage, and the work-item-per-claim comparison."""
+    from bench.run import main as bench_main
+
+    bench_main([int(s) for s in sizes.split(",") if s], [int(s) for s in rpa_sizes.split(",") if s])
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,58 @@
+"""The one place robocorp is used from `robots.core`: running a robot as a robocorp task.
+
+robocorp-log records function arguments and local variables by default. Our packages are
+excluded from that automatic logging in pyproject.toml ([tool.robocorp.log]); on top, CPR
+is registered as a sensitive name, and the task logs only masked, aggregate figures.
+`tests/robots/core/test_runlog.py` reads the plain .robolog to prove no CPR gets through.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from robocorp import log
+
+from robots.core import dates
+from robots.core.cpr import mask_text
+from robots.core.pipeline.nightly import STAGES, run_night
+from robots.core.robot import Robot
+from robots.core.settings import get_settings
+
+NIGHT_VARIABLE = "ROBOTS_NIGHT"
+LOG_DIR_VARIABLE = "ROBOTS_LOG_DIR"
+
+
+def _protect_log() -> None:
+    for name in ("cpr", "payee_id", "cpr_number", "personnummer"):
+        log.add_sensitive_variable_name(name)
+
+
+def run_robot_task(robot: Robot) -> None:
+    """The body of each robot's @task: one night, with a masked summary in log.html."""
+    _protect_log()
+    night_text = os.environ.get(NIGHT_VARIABLE)
+    night = date.fromisoformat(night_text) if night_text else dates.today()
+    settings = get_settings()
+    log.info(f"{robot.title}: night {night}, mode {settings.mode}, data {settings.data_dir}")
+
+    marks = os.environ.get("ROBOTS_STAGE_MARKS") == "1"
+
+    def stage(name: str) -> None:
+        log.info(f"stage {STAGES.index(name) + 1}/{len(STAGES)}: {name}")
+        if marks:  # read by the `robots` command to draw its progress bar
+            sys.__stdout__.write(f"::stage {name}\n")
+            sys.__stdout__.flush()
+
+    log_dir = os.environ.get(LOG_DIR_VARIABLE)
+    result = run_night(
+        robot, settings=settings, night=night, progress=stage,
+        log_dir=Path(log_dir) if log_dir else None,
+    )
+    counts = result.outcomes["outcome"].value_counts().to_dict() if len(result.outcomes) else {}
+    log.info(mask_text(f"run {result.run_id}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
+    for batch in result.batches:
+        log.info(f"batch {batch.batch_id}: {batch.transfers} transfers, {batch.claims} claims")
+    log.info(f"report: {result.report_path}")

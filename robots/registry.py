@@ -1,0 +1,16 @@
+"""The robots this suite can run, by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from robots.core.robot import Robot
+from robots.helbredstillaeg.robot import ROBOT as HELBREDSTILLAEG
+
+ROBOTS: dict[str, Robot] = {HELBREDSTILLAEG.name: HELBREDSTILLAEG}
+"""Name -> robot, in the order the nightly job runs them."""
+
+
+def tasks_file(robot: Robot) -> Path:
+    """The robocorp tasks module of a robot."""
+    return Path(__file__).resolve().parent / robot.name / "tasks.py"
