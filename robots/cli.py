@@ -25,7 +25,7 @@ from robots.core.cpr import mask_text
 from robots.core.settings import Settings, get_settings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
-console = Console(highlight=False)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 STAGE_MARK = "::stage "
 
@@ -97,7 +97,7 @@ def _print_latest_report(settings: Settings, robot: str) -> None:
     if run is None:
         return
     if run.report_path and Path(run.report_path).exists():
-        console.print(mask_text(Path(run.report_path).read_text(encoding="utf-8")), markup=False)
+        console.print(mask_text(Path(run.report_path).read_text(encoding="utf-8")), markup=False, soft_wrap=True)
     else:
         console.print(f"Run {run.id} ended {run.status}: no report (see robots status and the log)")
 

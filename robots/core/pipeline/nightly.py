@@ -291,7 +291,7 @@ def _run(
 
 def _quality_errors(findings: pd.DataFrame, frame: pd.DataFrame, robot: Robot) -> pd.DataFrame:
     """Quality findings as errors naming tonight's file, the line and the claim id."""
-    rows = findings["row"].to_numpy()
+    rows = findings["row"].to_numpy(dtype=np.int64)
     return pd.DataFrame({
         "file": frame[FILE].to_numpy()[rows], "line": findings["line"].to_numpy(),
         "claim_ref": frame[robot.claim_id_column].to_numpy()[rows],

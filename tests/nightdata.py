@@ -1,0 +1,56 @@
+"""A small night of source files, written as readable literals, for the pipeline tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Made-up but valid CPR numbers (real dates, 10 digits); nobody's real number.
+ANNA = "0101501233"
+BO = "0202452345"
+CARL = "0303403457"
+PROVIDER = "29189846"
+
+
+REGISTERS = {
+    "citizens/citizens.csv": (
+        "cp1252",
+        "cpr;name;status;status_date;municipality_code;civil_status\n"
+        f"{ANNA[:6]}-{ANNA[6:]};Anna Ærø;active;;173;single\n"
+        f"{BO};Bo Dahl;dead;01-03-2026;173;married\n"
+        f"{CARL};Carl Øst;active;;173;married\n",
+    ),
+    "pensioners/pensioners.csv": (
+        "utf-8-sig",
+        "cpr,pension_type,supplement_percent,liquid_assets,valid_from,valid_to,awarded_date\n"
+        f"{ANNA},folkepension,75,50000.00,2015-01-01,,2015-01-01\n"
+        f"{BO},folkepension,100,1000.00,2010-01-01,,2010-01-01\n"
+        f"{CARL},folkepension,100,2000.00,2010-01-01,,2010-01-01\n",
+    ),
+    "companies/companies.csv": ("utf-8", f"cvr,name,status,status_date,sector\n{PROVIDER},Apotek,active,,private\n"),
+}
+
+CLAIMS_HEADER = "claim_id,cpr,expense_type,provider_cvr,service_date,citizen_share,received_date,approval_date\n"
+
+NIGHT_CLAIMS = CLAIMS_HEADER + (
+    f"C1,{ANNA[:6]}-{ANNA[6:]},medicin,{PROVIDER},2026-10-01,45.00,2026-10-02,\n"
+    f"C2,{BO},medicin,{PROVIDER},2026-10-01,100.00,2026-10-02,\n"
+    f"C3,{ANNA},massage,{PROVIDER},2026-10-01,1.00,2026-10-02,\n"
+    "this line is broken\n"
+    f"C4,{CARL},fysioterapi,{PROVIDER},2026-10-03,33.00,2026-10-05,\n"
+)
+"""C1 pays 28,69 (HT-1), C2 is rejected (dead), C3 and line 5 are data errors, C4 pays 28,05."""
+
+PAID_OERE = 2869 + 2805
+
+
+def write_inbox(data_dir: Path, claims: str = NIGHT_CLAIMS, name: str = "claims.csv", registers: bool = True) -> None:
+    """Write a night's files into data_dir/inbox/."""
+    inbox = data_dir / "inbox"
+    if registers:
+        for relative, (encoding, content) in REGISTERS.items():
+            path = inbox / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content.encode(encoding))
+    path = inbox / "health_claims" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(claims, encoding="utf-8")
