@@ -1,0 +1,80 @@
+"""Kill the real `robots run` process (SIGKILL) at every step, run again, pay exactly once.
+
+Each case kills a run at one named point (robots/core/killpoints.py), then runs the same
+night again with nothing changed, and checks what an auditor would: every claim decided
+for payment sits in exactly one released batch, the payment files on disk hold each
+transfer once and add up to exactly what the ledger says, and nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from sqlalchemy import create_engine, text
+
+from nightdata import PAID_OERE, write_inbox
+from robots.core.killpoints import POINTS
+from robots.core.payments.pain001 import validate_pain001
+
+NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
+NIGHT = "2026-11-23"
+
+
+def _run(data_dir: Path, logs: Path, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ROBOTS_LOGS_DIR": str(logs)}
+    env.pop("ROBOTS_KILL_AT", None)
+    if kill_at:
+        env["ROBOTS_KILL_AT"] = kill_at
+    return subprocess.run(
+        [sys.executable, "-m", "robots.cli", "run", "helbredstillaeg", "--data-dir", str(data_dir),
+         "--mode", "demo", "--date", NIGHT],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def _ledger(data_dir: Path, sql: str) -> list[tuple]:
+    engine = create_engine(f"sqlite:///{data_dir / 'ledger.sqlite'}")
+    with engine.connect() as connection:
+        rows = [tuple(r) for r in connection.execute(text(sql)).fetchall()]
+    engine.dispose()
+    return rows
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", POINTS)
+def test_killed_anywhere_then_rerun_pays_every_claim_exactly_once(point: str, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    write_inbox(data_dir)
+    killed = _run(data_dir, tmp_path / "logs", kill_at=point)
+    assert killed.returncode != 0, f"the run was not killed at {point}:\n{killed.stdout[-2000:]}"
+    rerun = _run(data_dir, tmp_path / "logs")
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    final = _run(data_dir, tmp_path / "logs")  # and once more: nothing may change
+    assert final.returncode == 0, final.stdout[-3000:]
+
+    decided = _ledger(data_dir, "SELECT COUNT(*) FROM claims WHERE decision = 'pay'")[0][0]
+    paid = _ledger(data_dir, "SELECT COUNT(*), COUNT(DISTINCT claim_pk), SUM(amount_oere) FROM payment_items")[0]
+    assert decided == 2
+    assert paid == (2, 2, PAID_OERE), "each claim decided for payment is paid once, in full"
+    assert _ledger(data_dir, "SELECT COUNT(*) FROM payment_batches WHERE status <> 'released'") == [(0,)]
+
+    files = sorted((data_dir / "outputs" / "payments").glob("*.xml"))
+    batches = _ledger(data_dir, "SELECT id FROM payment_batches")
+    assert [f.name.split(".")[0] for f in files] == sorted(b[0] for b in batches)
+    end_to_end: list[str] = []
+    total = 0
+    for path in files:
+        validate_pain001(path)
+        tree = etree.parse(str(path))
+        end_to_end += tree.xpath("//p:EndToEndId/text()", namespaces=NS)
+        total += sum(int(a.replace(".", "")) for a in tree.xpath("//p:InstdAmt/text()", namespaces=NS))
+    assert len(end_to_end) == len(set(end_to_end)) == 2
+    assert total == PAID_OERE
+    assert not [p for p in (data_dir / "inbox").rglob("*") if p.is_file()]
+    assert _ledger(data_dir, "SELECT status FROM runs ORDER BY started_at")[0][0] in ("failed", "interrupted", "completed")
+    assert _ledger(data_dir, "SELECT status FROM runs ORDER BY started_at DESC LIMIT 1") == [("completed",)]
