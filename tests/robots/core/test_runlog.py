@@ -1,0 +1,61 @@
+"""No CPR number in clear in robocorp's log, the terminal, the report or the outcome file.
+
+log.html is compressed; the plain `output.robolog` beside it holds the same content, so
+that is what we read. A control task that logs a CPR argument the robocorp default way
+proves the search would see a leak.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from nightdata import ANNA, BO, CARL, write_inbox
+
+CPR_IN_CLEAR = re.compile(r"(?<!\d)(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}-?\d{4}(?!\d)")
+OUR_CPRS = [ANNA, BO, CARL, f"{ANNA[:6]}-{ANNA[6:]}"]
+
+
+def _leaks(text: str) -> list[str]:
+    return [m.group(0) for m in CPR_IN_CLEAR.finditer(text)]
+
+
+def test_a_plain_robocorp_task_would_leak_a_cpr_so_the_check_can_fail(tmp_path: Path) -> None:
+    leaky = tmp_path / "leaky_tasks.py"
+    leaky.write_text(
+        "from robocorp.tasks import task\n"
+        "def lookup(cpr):\n    found = cpr\n    return found\n"
+        f"@task\ndef leak():\n    lookup('{ANNA}')\n",
+        encoding="utf-8",
+    )
+    subprocess.run([sys.executable, "-m", "robocorp.tasks", "run", str(leaky), "-t", "leak",
+                    "--output", str(tmp_path / "out")], capture_output=True, check=True, cwd=tmp_path)
+    assert ANNA in _leaks((tmp_path / "out" / "output.robolog").read_text(encoding="utf-8"))
+
+
+def test_no_cpr_in_robolog_terminal_report_or_outcomes(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    write_inbox(data_dir)
+    logs = tmp_path / "logs"
+    done = subprocess.run(
+        [sys.executable, "-m", "robots.cli", "run", "helbredstillaeg", "--data-dir", str(data_dir),
+         "--mode", "demo", "--date", "2026-11-23"],
+        env={**os.environ, "ROBOTS_LOGS_DIR": str(logs)}, capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    robologs = list(logs.rglob("output.robolog"))
+    assert len(robologs) == 1 and (robologs[0].parent / "log.html").exists()
+    robolog = robologs[0].read_text(encoding="utf-8")
+    assert "stage 7/7: report" in robolog, "the log does record the run"
+    texts = {
+        "output.robolog": robolog,
+        "terminal": done.stdout + done.stderr,
+        **{p.name: p.read_text(encoding="utf-8") for p in (data_dir / "outputs" / "runs").rglob("*.*")},
+    }
+    for name, text in texts.items():
+        assert _leaks(text) == [], f"CPR in clear in {name}"
+        assert not any(cpr in text for cpr in OUR_CPRS), f"CPR in clear in {name}"
+    assert "010150-****" in done.stdout or "paid straight through" in done.stdout
