@@ -146,6 +146,12 @@ PROVISIONAL_DEMO = _rule(
     I,
     SE,
 )
+NO_RATE = _rule(
+    "HT-NO-RATE",
+    "No rate file covers the service date's year (config/rates/): the claim waits for one.",
+    H,
+    SE,
+)
 AMOUNT_ZERO = _rule(
     "HT-AMOUNT-ZERO", "The computed supplement rounds to 0 kr.: nothing to pay.", R, NE
 )

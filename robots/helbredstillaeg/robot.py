@@ -9,6 +9,7 @@ import pandas as pd
 
 from checks import helbredstillaeg as rules
 from checks.quality.suites import HEALTH_CLAIMS_SUITE
+from robots.core.errors import ConfigError
 from robots.core.money import format_oere_plain, to_oere
 from robots.core.pipeline.datasets import HEALTH_CLAIMS
 from robots.core.rates import rate
@@ -67,10 +68,15 @@ def compute(claims: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
     provisional_text = pd.Series("", index=j.index, dtype="string")
     percent = j["pen_percent"].fillna(0).to_numpy(dtype=np.int64)
     share = j["citizen_share"].to_numpy(dtype=np.int64)
+    no_rate = np.zeros(len(j), dtype=bool)
     for year in np.unique(years):
         in_year = (years == year).to_numpy()
-        coverage = rate(NAME, "coverage_percent", int(year))
-        asset_limit = rate(NAME, "liquid_asset_limit", int(year))
+        try:
+            coverage = rate(NAME, "coverage_percent", int(year))
+            asset_limit = rate(NAME, "liquid_asset_limit", int(year))
+        except ConfigError:
+            no_rate[in_year] = True  # held by HT-NO-RATE; the night goes on
+            continue
         amount[in_year] = helbredstillaeg_oere(share[in_year], percent[in_year], coverage.value)
         limit[in_year] = to_oere(asset_limit.value)
         unconfirmed = [r for r in (coverage, asset_limit) if r.provisional]
@@ -81,8 +87,10 @@ def compute(claims: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 for r in unconfirmed
             )
     j["asset_limit_oere"] = limit
-    j["assets_ok"] = assets_within_limit(j["pen_assets"].fillna(0).to_numpy(np.int64), limit)
+    # With no rate for the year the limit is unknown: HT-NO-RATE holds the claim instead.
+    j["assets_ok"] = assets_within_limit(j["pen_assets"].fillna(0).to_numpy(np.int64), limit) | no_rate
     j["provisional_text"] = provisional_text
+    j["no_rate"] = no_rate
     j["payee_kind"] = "cpr"
     j["payee_id"] = claims["cpr"]
     j["category"] = claims["expense_type"]
@@ -114,12 +122,16 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
     )
     share = j["basis_oere"].to_numpy(dtype=np.int64)
     zero = findings(
-        (j["amount_oere"] == 0) & (j["pen_percent"].fillna(0) > 0),
+        (j["amount_oere"] == 0) & (j["pen_percent"].fillna(0) > 0) & ~j["no_rate"],
         rules.AMOUNT_ZERO,
         "85 % x " + j["pen_percent"].astype("string") + " % of "
         + pd.Series(format_oere_plain(share), index=j.index) + " kr. rounds to 0.00 kr.",
     )
-    return pd.concat([found, provisional_rule, zero], ignore_index=True)
+    missing_rate = findings(
+        j["no_rate"], rules.NO_RATE,
+        "no config/rates file for " + j["rate_year"].astype("string") + " or any earlier year",
+    )
+    return pd.concat([found, provisional_rule, zero, missing_rate], ignore_index=True)
 
 
 def fingerprint(claims: pd.DataFrame) -> pd.Series:

@@ -118,3 +118,16 @@ def test_production_mode_holds_claims_on_provisional_rates(ledger_url: str, sett
     row = result.outcomes.set_index("claim_id").loc["P1"]
     assert row["outcome"] == "held" and row["rule_ids"] == "HT-PROVISIONAL-RATE"
     assert result.batches == []
+
+
+def test_a_year_with_no_rate_file_holds_the_claim_and_the_night_goes_on(ledger_url: str, settings_for) -> None:
+    settings = settings_for(ledger_url)
+    claims = CLAIMS_HEADER + (
+        f"OLD,{ANNA},medicin,{PROVIDER},2019-06-01,45.00,2019-06-02,\n"
+        f"NEW,{ANNA},medicin,{PROVIDER},2026-10-01,45.00,2026-10-02,\n"
+    )
+    write_inbox(settings.data_dir, claims=claims)
+    result = run_night(ROBOT, settings=settings, night=NIGHT)
+    rows = result.outcomes.set_index("claim_id")
+    assert rows.loc["OLD", "outcome"] == "held" and "HT-NO-RATE" in rows.loc["OLD", "rule_ids"]
+    assert rows.loc["NEW", "outcome"] == "paid"

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures (no timing asserts anywhere in the tests)."""

@@ -1,0 +1,147 @@
+"""Benchmark the nightly pipeline and the usual RPA way, and print the figures.
+
+For each size N: generate N demo claims (CSV, ~1 % planted errors of every kind), run the
+real helbredstillaeg night on them (SQLite ledger, pain.001 written and XSD-validated) in
+a fresh process, and print seconds, claims per second and peak memory (RSS, sampled every
+10 ms) per stage and in total. Then the same decisions made the usual RPA way, one
+robocorp work item per claim, at the sizes where that finishes, and the ratio.
+
+    python bench/run.py --sizes 10000,100000,1000000 --rpa-sizes 1000,10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NIGHT = date(2026, 11, 23)
+
+
+def _pipeline_once(size: int, workdir: Path) -> dict[str, object]:
+    """Runs inside a fresh process: generate, then one timed night."""
+    import psutil
+
+    from robots.core.demo.generator import DemoSpec, generate_night
+    from robots.core.pipeline.nightly import run_night
+    from robots.core.settings import Settings
+    from robots.helbredstillaeg.robot import ROBOT
+
+    started = time.perf_counter()
+    spec = DemoSpec(night=NIGHT, seed=1, pensioners=max(2_000, size // 3), claims=size, formats="csv")
+    generate_night(workdir, spec)
+    generated = time.perf_counter() - started
+
+    process = psutil.Process()
+    peaks: dict[str, int] = {}
+    current = {"stage": "start"}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            rss = process.memory_info().rss
+            stage = current["stage"]
+            peaks[stage] = max(peaks.get(stage, 0), rss)
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    settings = Settings(data_dir=workdir, mode="demo", logs_dir=workdir / "logs")
+    began = time.perf_counter()
+    result = run_night(ROBOT, settings=settings, night=NIGHT, progress=lambda s: current.update(stage=s))
+    total = time.perf_counter() - began
+    done.set()
+    sampler.join()
+    counts = result.outcomes["outcome"].value_counts().to_dict()
+    return {
+        "size": size,
+        "generate_seconds": generated,
+        "total_seconds": total,
+        "stages": {k: {"seconds": v, "peak_mib": peaks.get(k, 0) / 2**20} for k, v in result.timings.items()},
+        "peak_mib": max(peaks.values()) / 2**20,
+        "outcomes": {k: int(v) for k, v in counts.items()},
+    }
+
+
+def _in_fresh_process(args: list[str]) -> dict[str, object]:
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _rpa_once(size: int, workdir: Path) -> dict[str, object]:
+    """The usual RPA way: one robocorp work item per claim, decided one at a time."""
+    from bench.rpa import prepare_work_items
+
+    items = prepare_work_items(size, workdir)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RC_WORKITEM_ADAPTER": "FileAdapter",
+        "RC_WORKITEM_INPUT_PATH": str(items),
+        "RC_WORKITEM_OUTPUT_PATH": str(workdir / "output-items.json"),
+    }
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "robocorp.tasks", "run", str(ROOT / "bench" / "rpa.py"), "-t", "one_item_per_claim",
+         "--output", str(workdir / "rpa-log")],
+        env=env, capture_output=True, text=True, check=False, cwd=workdir,
+    )
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(done.stdout[-3000:])
+    processed = len(json.loads((workdir / "output-items.json").read_text(encoding="utf-8")))
+    return {"size": size, "seconds": seconds, "processed": processed}
+
+
+def main(sizes: list[int], rpa_sizes: list[int]) -> None:
+    """Print the benchmark table (the figures quoted in the issue notes)."""
+    print(f"Benchmark on {os.cpu_count()} cores; every size in a fresh process.")  # noqa: T201
+    ours: dict[int, float] = {}
+    for size in sizes:
+        result = _in_fresh_process(["--one", str(size)])
+        ours[size] = float(result["total_seconds"])  # type: ignore[arg-type]
+        print(f"\n{size:,} claims (generated in {result['generate_seconds']:.1f} s, not counted)")  # noqa: T201
+        print(f"  {'stage':<14}{'seconds':>9}{'claims/s':>13}{'peak MiB':>10}")  # noqa: T201
+        for stage, figures in result["stages"].items():  # type: ignore[union-attr]
+            rate = size / figures["seconds"] if figures["seconds"] else float("inf")
+            print(f"  {stage:<14}{figures['seconds']:>9.2f}{rate:>13,.0f}{figures['peak_mib']:>10.0f}")  # noqa: T201
+        total = float(result["total_seconds"])  # type: ignore[arg-type]
+        print(f"  {'total':<14}{total:>9.2f}{size / total:>13,.0f}{result['peak_mib']:>10.0f}")  # noqa: T201
+        print(f"  outcomes: {result['outcomes']}")  # noqa: T201
+    for size in rpa_sizes:
+        result = _in_fresh_process(["--rpa", str(size)])
+        seconds = float(result["seconds"])  # type: ignore[arg-type]
+        line = f"\nRPA way, one work item per claim, {size:,} claims: {seconds:.1f} s ({size / seconds:,.0f} claims/s)"
+        if size in ours:
+            line += f"; the pipeline is {seconds / ours[size]:.0f}x faster at this size"
+        else:
+            per_claim_ours = min(ours.values()) / min(ours) if ours else None
+            if per_claim_ours:
+                line += f"; the pipeline at its smallest size ran {seconds / size / per_claim_ours:.0f}x faster per claim"
+        print(line)  # noqa: T201
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--rpa-sizes", default="1000,10000")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--rpa", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one or args.rpa:
+        with tempfile.TemporaryDirectory(prefix="robots-bench-") as folder:
+            out = _pipeline_once(args.one, Path(folder)) if args.one else _rpa_once(args.rpa, Path(folder))
+        print(json.dumps(out))  # noqa: T201
+    else:
+        main([int(s) for s in args.sizes.split(",") if s], [int(s) for s in args.rpa_sizes.split(",") if s])
