@@ -1,0 +1,248 @@
+"""Demo nights for the helbredstillæg robot: inbox files plus the answer key.
+
+A demo has to show two things at once: that clean claims go straight through to
+payment, and that every kind of bad claim is caught by the rule meant for it. So each
+night gets a few planted errors of every kind, each in a row that is otherwise clean,
+and a ground-truth CSV (outside the inbox, where the robot never looks) saying which
+rule must catch which file and line. Same spec, same bytes: reruns and tests compare
+files directly, and the robots' "a file is processed once" rule can be shown with a
+real byte copy of last night's file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from robots.core.demo.claims import (
+    COMMA,
+    COMMA_BOM,
+    SEMICOLON,
+    XLSX,
+    NightClaims,
+    build_night,
+    describe,
+    make_plan,
+    plant_history,
+)
+from robots.core.demo.files import (
+    citizens_file,
+    claim_file,
+    companies_file,
+    pensioners_file,
+    unreadable_file,
+)
+from robots.core.demo.policy import DEFAULT_CONFIG_DIR, DemoPolicy, load_policy
+from robots.core.demo.population import Population, build_population, role_layout
+
+DATASETS = ("citizens", "pensioners", "companies", "health_claims")
+GROUND_TRUTH_COLUMNS = ("night", "dataset", "file", "line", "claim_id", "planted", "note")
+FORMATS = ("mixed", "csv")
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """What to generate. Everything but `night` and `formats` fixes the registers."""
+
+    night: date
+    seed: int = 173
+    pensioners: int = 10_000
+    claims: int = 3_000
+    error_rate: float = 0.01
+    municipality_code: int = 173
+    formats: str = "mixed"
+
+    def __post_init__(self) -> None:
+        """Refuse specs that cannot give a meaningful demo, with the fix in the message."""
+        if self.formats not in FORMATS:
+            raise ValueError(f"formats must be one of {FORMATS}, not {self.formats!r}")
+        if not 0 <= self.error_rate < 0.05:
+            raise ValueError("error_rate is the share per planted kind; use 0 <= error_rate < 0.05")
+        if self.claims < 1 or self.pensioners < 1:
+            raise ValueError("claims and pensioners must be positive")
+        if not 101 <= self.municipality_code <= 860:
+            raise ValueError("municipality_code must be a kommunekode (101-860)")
+
+    def registers_key(self) -> tuple[int, int, int, float, int]:
+        """The fields the registers depend on: equal keys, same people."""
+        return (self.seed, self.pensioners, self.claims, self.error_rate, self.municipality_code)
+
+
+@dataclass(frozen=True)
+class DemoNight:
+    """What one call wrote: the inbox files, the answer key and the number of claim rows."""
+
+    files: list[Path]
+    ground_truth: Path
+    claims_written: int
+
+
+def _population(spec: DemoSpec, policy: DemoPolicy) -> Population:
+    """The registers for a spec (independent of the night)."""
+    plan = make_plan(spec.night, spec.claims, spec.error_rate, policy)
+    sizes = role_layout(spec.pensioners, plan.per_kind, plan.velocity_citizens)
+    needed = -(-plan.clean_pool_rows // 3)  # nobody gets more than three clean-pool claims
+    if sizes.clean < needed:
+        raise ValueError(
+            f"pensioners={spec.pensioners} is too few for claims={spec.claims}: nobody may have "
+            f"more than 3 clean claims a night; use at least "
+            f"pensioners={spec.pensioners - sizes.clean + needed}"
+        )
+    return build_population(spec.seed, spec.municipality_code, sizes, policy)
+
+
+def _night_claims(spec: DemoSpec, policy: DemoPolicy, population: Population) -> NightClaims:
+    """A night's regular claims; a function of the spec alone, so it can be regenerated."""
+    plan = make_plan(spec.night, spec.claims, spec.error_rate, policy)
+    return build_night(spec.seed, plan, policy, population, csv_only=spec.formats == "csv")
+
+
+def _stamp(night: date) -> datetime:
+    """The fixed timestamp inside XLSX files, so the bytes do not depend on the clock."""
+    # XLSX core properties hold naive UTC times; 02:00 on the night is as good as any.
+    return datetime(night.year, night.month, night.day, 2, 0, 0)  # noqa: DTZ001
+
+
+def _claim_files(claims: NightClaims, stamp: datetime) -> dict[str, bytes]:
+    """Bytes of each regular claims file of a night."""
+    rows = claims.rows
+    out: dict[str, bytes] = {}
+    for index, (name, flavour) in enumerate(zip(claims.file_names, claims.flavours, strict=True)):
+        out[name] = claim_file(rows.loc[rows["file"].to_numpy() == index], flavour, stamp)
+    return out
+
+
+def _write(path: Path, data: bytes) -> Path:
+    """Write a file whole, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def generate_night(
+    data_dir: Path,
+    spec: DemoSpec,
+    *,
+    previous_night: DemoSpec | None = None,
+    config_dir: Path = DEFAULT_CONFIG_DIR,
+) -> DemoNight:
+    """Write one night's inbox (registers + claims) and its ground truth.
+
+    With `previous_night`, also plant the kinds that need history: last night's clean
+    claims are regenerated (same function, same seed) and resent paid, repeated,
+    changed, and one of last night's claim files arrives again as a byte copy.
+    """
+    policy = load_policy(config_dir)
+    if previous_night is not None:
+        if previous_night.night >= spec.night:
+            raise ValueError("previous_night must be an earlier night than spec.night")
+        if previous_night.registers_key() != spec.registers_key():
+            raise ValueError(
+                "previous_night must use the same seed, pensioners, claims, error_rate and "
+                "municipality_code as spec (they define the registers both nights share)"
+            )
+    population = _population(spec, policy)
+    night = spec.night.isoformat()
+    inbox = Path(data_dir) / "inbox"
+    stamp = _stamp(spec.night)
+    mixed = spec.formats == "mixed"
+    written: list[Path] = []
+
+    # --- registers -------------------------------------------------------------------
+    written.append(
+        _write(
+            inbox / "citizens" / f"citizens_{night}.csv",
+            citizens_file(population, SEMICOLON if mixed else COMMA),
+        )
+    )
+    written.append(
+        _write(
+            inbox / "pensioners" / f"pensioners_{night}.csv",
+            pensioners_file(population, COMMA_BOM if mixed else COMMA),
+        )
+    )
+    company_name = f"companies_{night}.xlsx" if mixed else f"companies_{night}.csv"
+    written.append(
+        _write(
+            inbox / "companies" / company_name,
+            companies_file(population, XLSX if mixed else COMMA, stamp),
+        )
+    )
+
+    # --- tonight's claims ----------------------------------------------------------------
+    claims_dir = inbox / "health_claims"
+    tonight = _night_claims(spec, policy, population)
+    rows = tonight.rows
+    rows["note"] = describe(rows, population, policy, tonight.plan)
+    for name, data in _claim_files(tonight, stamp).items():
+        written.append(_write(claims_dir / name, data))
+    truth = [_truth_rows(rows, tonight.file_names, night)]
+    claims_written = len(rows)
+
+    scan = f"{night}_scan.xlsx"
+    written.append(_write(claims_dir / scan, unreadable_file(stamp)))
+    extra: list[dict[str, object]] = [
+        {
+            "file": scan,
+            "planted": "FILE-UNREADABLE",
+            "note": "XLSX upload cut off mid-transfer: not a readable zip/XLSX file",
+        },
+    ]
+    for kind, reason in tonight.plan.skipped:
+        extra.append({"file": "", "planted": kind, "note": reason})
+
+    # --- history kinds ----------------------------------------------------------------
+    if previous_night is not None:
+        before = _night_claims(previous_night, policy, population)
+        history = plant_history(spec.seed, tonight.plan, policy, before, spec.claims)
+        history["note"] = describe(history, population, policy, tonight.plan)
+        resubmitted = f"{night}_claims_resubmitted.csv"
+        written.append(_write(claims_dir / resubmitted, claim_file(history, COMMA, stamp)))
+        truth.append(_truth_rows(history, (resubmitted,), night))
+        claims_written += len(history)
+
+        copy_index = 1 if len(before.file_names) > 1 else 0
+        original = before.file_names[copy_index]
+        resent = original.removesuffix(".csv") + "_resent.csv"
+        prev_rows = before.rows.loc[before.rows["file"].to_numpy() == copy_index]
+        data = claim_file(prev_rows, before.flavours[copy_index], _stamp(previous_night.night))
+        written.append(_write(claims_dir / resent, data))
+        extra.append(
+            {
+                "file": resent,
+                "planted": "FILE-ALREADY-PROCESSED",
+                "note": f"byte copy of {original} from night {previous_night.night.isoformat()}",
+            }
+        )
+
+    extras = pd.DataFrame(extra)
+    extras.insert(0, "night", night)
+    extras.insert(1, "dataset", "health_claims")
+    extras["line"] = ""
+    extras["claim_id"] = ""
+    truth.append(extras.loc[:, list(GROUND_TRUTH_COLUMNS)])
+    ground_truth = pd.concat(truth, ignore_index=True)
+    target = Path(data_dir) / "ground_truth" / f"{night}.csv"
+    _write(target, ground_truth.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    return DemoNight(files=sorted(written), ground_truth=target, claims_written=claims_written)
+
+
+def _truth_rows(rows: pd.DataFrame, file_names: tuple[str, ...], night: str) -> pd.DataFrame:
+    """Ground-truth lines for the planted rows of one batch of claim rows."""
+    planted = rows.loc[rows["kind"].to_numpy() != ""]
+    planted = planted.sort_values(["file", "line"], kind="stable")
+    return pd.DataFrame(
+        {
+            "night": night,
+            "dataset": "health_claims",
+            "file": np.array(file_names, dtype=object)[planted["file"].to_numpy()],
+            "line": planted["line"].astype("int64").astype("str").to_numpy(),
+            "claim_id": planted["claim_id"].astype("str").to_numpy(),
+            "planted": planted["kind"].astype("str").to_numpy(),
+            "note": planted["note"].astype("str").to_numpy(),
+        }
+    )
