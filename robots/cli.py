@@ -204,9 +204,9 @@ def bench(
     rpa_sizes: Annotated[str, typer.Option(help="sizes for the one-work-item-per-claim comparison")] = "1000,10000",
 ) -> None:
     """Claims per second and peak memory per stage, and the work-item-per-claim comparison."""
-    from bench.run import main as bench_main
-
-    bench_main([int(s) for s in sizes.split(",") if s], [int(s) for s in rpa_sizes.split(",") if s])
+    script = Path(__file__).resolve().parents[1] / "bench" / "run.py"
+    code = subprocess.call([sys.executable, str(script), "--sizes", sizes, "--rpa-sizes", rpa_sizes])
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":
