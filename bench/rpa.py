@@ -26,12 +26,12 @@ def prepare_work_items(size: int, workdir: Path) -> Path:
 
     from robots.core.demo.generator import DemoSpec, generate_night
 
-    generate_night(workdir, DemoSpec(night=date(2026, 11, 23), seed=1, pensioners=max(2_000, size // 3),
+    generate_night(workdir, DemoSpec(night=date(2026, 11, 23), seed=1, pensioners=max(2_000, size // 2),
                                      claims=size, formats="csv"))
     inbox = workdir / "inbox"
 
     def read(dataset: str) -> pd.DataFrame:
-        return pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted((inbox / dataset).glob("*.csv"))])
+        return pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False, on_bad_lines="skip") for p in sorted((inbox / dataset).glob("*.csv"))])
 
     citizens = read("citizens")
     pensioners = read("pensioners")

@@ -36,7 +36,7 @@ def _pipeline_once(size: int, workdir: Path) -> dict[str, object]:
     from robots.helbredstillaeg.robot import ROBOT
 
     started = time.perf_counter()
-    spec = DemoSpec(night=NIGHT, seed=1, pensioners=max(2_000, size // 3), claims=size, formats="csv")
+    spec = DemoSpec(night=NIGHT, seed=1, pensioners=max(2_000, size // 2), claims=size, formats="csv")
     generate_night(workdir, spec)
     generated = time.perf_counter() - started
 
