@@ -262,8 +262,9 @@ def check_claim(j: pd.DataFrame, config: CheckConfig, has_approval_column: bool)
     udvidet = j["expense_type"].isin(config.udvidet_expense_types)
     approved_before = j["approval_date"].notna() & (j["approval_date"] <= j["service_date"])
     known_provider = j["comp_status"].notna()
-    closed = known_provider & (j["comp_status"] != "active") & j["comp_status_date"].notna() & (
-        j["comp_status_date"] <= j["service_date"]
+    # Not active since on or before the service date; with no date we cannot tell, so hold.
+    closed = known_provider & (j["comp_status"] != "active") & (
+        j["comp_status_date"].isna() | (j["comp_status_date"] <= j["service_date"])
     )
     out = [
         findings(

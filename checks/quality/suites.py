@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import great_expectations.expectations as gxe
+import numpy as np
 import pandas as pd
 
 from checks.quality.expectations import (
@@ -66,8 +67,8 @@ class QualityRule:
         """Say what failed in a caseworker's words (dates as dates, øre as kroner)."""
         if value is None or value is pd.NA or (not isinstance(value, str) and pd.isna(value)):
             shown = "(blank)"
-        elif isinstance(value, pd.Timestamp):
-            shown = value.date().isoformat()
+        elif isinstance(value, (pd.Timestamp, np.datetime64)):
+            shown = pd.Timestamp(value).date().isoformat()
         elif self.money:
             shown = format_kroner(int(value)) + " kr."
         else:

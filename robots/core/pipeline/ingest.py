@@ -16,7 +16,6 @@ from sqlalchemy import Connection, Engine
 
 from checks.quality.suites import SUITES, SuiteContext
 from checks.reading import FILE_UNREADABLE, READ_MALFORMED, READ_VALUE
-from robots.core import dates
 from robots.core.ledger import repository
 from robots.core.ledger.schema import FileStatus
 from robots.core.pipeline import references as snapshots

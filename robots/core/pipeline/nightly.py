@@ -35,7 +35,6 @@ from robots.core.pipeline import references as snapshots
 from robots.core.pipeline.exceptions import insert_exceptions
 from robots.core.pipeline.ingest import (
     FILE,
-    IngestedClaims,
     NightFile,
     archive_read_files,
     ingest_claims,

@@ -119,13 +119,18 @@ def _money(
         use_danish, use_point = pd.Series(False, index=values.index), point
         reason = "is not an amount in kroner (write e.g. 1234.50 in a ,-separated file)"
     else:
-        use_point, use_danish = point, danish & ~point
+        # XLSX: a number cell arrives as point notation ("12.345" is 12.345 kr., never
+        # twelve thousand); Danish notation only from text cells that use a comma.
+        has_comma = values.str.contains(",", regex=False).fillna(False).astype(bool)
+        use_point, use_danish = point, danish & has_comma
         reason = "is not an amount in kroner with at most 2 decimals"
     normalised = values.where(use_point)
     normalised = normalised.fillna(
         values.where(use_danish).str.replace(".", "", regex=False).str.replace(",", ".")
     )
     ok = use_point | use_danish
+    if not ok.any():
+        return pd.Series(pd.NA, index=values.index, dtype="Int64"), ~blank, reason
     parts = normalised.str.split(".", n=1, expand=True)
     whole = pd.to_numeric(parts[0], errors="coerce").astype("Int64")
     if parts.shape[1] > 1:
