@@ -26,18 +26,33 @@ def prepare_work_items(size: int, workdir: Path) -> Path:
 
     from robots.core.demo.generator import DemoSpec, generate_night
 
-    generate_night(workdir, DemoSpec(night=date(2026, 11, 23), seed=1, pensioners=max(2_000, size // 2),
-                                     claims=size, formats="csv"))
+    generate_night(
+        workdir,
+        DemoSpec(
+            night=date(2026, 11, 23),
+            seed=1,
+            pensioners=max(2_000, size // 2),
+            claims=size,
+            formats="csv",
+        ),
+    )
     inbox = workdir / "inbox"
 
     def read(dataset: str) -> pd.DataFrame:
-        return pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False, on_bad_lines="skip") for p in sorted((inbox / dataset).glob("*.csv"))])
+        return pd.concat(
+            [
+                pd.read_csv(p, dtype=str, keep_default_na=False, on_bad_lines="skip")
+                for p in sorted((inbox / dataset).glob("*.csv"))
+            ]
+        )
 
     citizens = read("citizens")
     pensioners = read("pensioners")
     claims = read("health_claims").head(size)
     registers = {
-        "citizens": {r.cpr.replace("-", ""): [r.status, r.status_date] for r in citizens.itertuples()},
+        "citizens": {
+            r.cpr.replace("-", ""): [r.status, r.status_date] for r in citizens.itertuples()
+        },
         "pensioners": {},
     }
     for r in pensioners.itertuples():
@@ -70,7 +85,11 @@ def decide(claim: dict[str, str], registers: dict) -> dict[str, str]:
         if _iso(valid_from) <= service and (not valid_to or _iso(valid_to) >= service):
             if int(percent) == 0 or Decimal(assets.replace(",", ".")) > Decimal(108000):
                 return {"claim_id": claim["claim_id"], "decision": "reject"}
-            share = Decimal(claim["citizen_share"].replace(".", "").replace(",", ".") if "," in claim["citizen_share"] else claim["citizen_share"])
+            share = Decimal(
+                claim["citizen_share"].replace(".", "").replace(",", ".")
+                if "," in claim["citizen_share"]
+                else claim["citizen_share"]
+            )
             amount = helbredstillaeg(share, int(percent), Decimal(85))
             return {"claim_id": claim["claim_id"], "decision": "pay", "amount": str(amount)}
     return {"claim_id": claim["claim_id"], "decision": "reject"}

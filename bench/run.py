@@ -36,7 +36,9 @@ def _pipeline_once(size: int, workdir: Path) -> dict[str, object]:
     from robots.helbredstillaeg.robot import ROBOT
 
     started = time.perf_counter()
-    spec = DemoSpec(night=NIGHT, seed=1, pensioners=max(2_000, size // 2), claims=size, formats="csv")
+    spec = DemoSpec(
+        night=NIGHT, seed=1, pensioners=max(2_000, size // 2), claims=size, formats="csv"
+    )
     generate_night(workdir, spec)
     generated = time.perf_counter() - started
 
@@ -56,7 +58,9 @@ def _pipeline_once(size: int, workdir: Path) -> dict[str, object]:
     sampler.start()
     settings = Settings(data_dir=workdir, mode="demo", logs_dir=workdir / "logs")
     began = time.perf_counter()
-    result = run_night(ROBOT, settings=settings, night=NIGHT, progress=lambda s: current.update(stage=s))
+    result = run_night(
+        ROBOT, settings=settings, night=NIGHT, progress=lambda s: current.update(stage=s)
+    )
     total = time.perf_counter() - began
     done.set()
     sampler.join()
@@ -65,15 +69,24 @@ def _pipeline_once(size: int, workdir: Path) -> dict[str, object]:
         "size": size,
         "generate_seconds": generated,
         "total_seconds": total,
-        "stages": {k: {"seconds": v, "peak_mib": peaks.get(k, 0) / 2**20} for k, v in result.timings.items()},
+        "stages": {
+            k: {"seconds": v, "peak_mib": peaks.get(k, 0) / 2**20}
+            for k, v in result.timings.items()
+        },
         "peak_mib": max(peaks.values()) / 2**20,
         "outcomes": {k: int(v) for k, v in counts.items()},
     }
 
 
 def _in_fresh_process(args: list[str]) -> dict[str, object]:
-    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False,
-                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, __file__, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -93,9 +106,22 @@ def _rpa_once(size: int, workdir: Path) -> dict[str, object]:
     }
     began = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "robocorp.tasks", "run", str(ROOT / "bench" / "rpa.py"), "-t", "one_item_per_claim",
-         "--output", str(workdir / "rpa-log")],
-        env=env, capture_output=True, text=True, check=False, cwd=workdir,
+        [
+            sys.executable,
+            "-m",
+            "robocorp.tasks",
+            "run",
+            str(ROOT / "bench" / "rpa.py"),
+            "-t",
+            "one_item_per_claim",
+            "--output",
+            str(workdir / "rpa-log"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=workdir,
     )
     seconds = time.perf_counter() - began
     if done.returncode != 0:
@@ -115,7 +141,9 @@ def main(sizes: list[int], rpa_sizes: list[int]) -> None:
         print(f"  {'stage':<14}{'seconds':>9}{'claims/s':>13}{'peak MiB':>10}")  # noqa: T201
         for stage, figures in result["stages"].items():  # type: ignore[union-attr]
             rate = size / figures["seconds"] if figures["seconds"] else float("inf")
-            print(f"  {stage:<14}{figures['seconds']:>9.2f}{rate:>13,.0f}{figures['peak_mib']:>10.0f}")  # noqa: T201
+            print(
+                f"  {stage:<14}{figures['seconds']:>9.2f}{rate:>13,.0f}{figures['peak_mib']:>10.0f}"
+            )
         total = float(result["total_seconds"])  # type: ignore[arg-type]
         print(f"  {'total':<14}{total:>9.2f}{size / total:>13,.0f}{result['peak_mib']:>10.0f}")  # noqa: T201
         print(f"  outcomes: {result['outcomes']}")  # noqa: T201
@@ -133,7 +161,9 @@ def main(sizes: list[int], rpa_sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--rpa-sizes", default="1000,10000")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
@@ -141,7 +171,14 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.one or args.rpa:
         with tempfile.TemporaryDirectory(prefix="robots-bench-") as folder:
-            out = _pipeline_once(args.one, Path(folder)) if args.one else _rpa_once(args.rpa, Path(folder))
+            out = (
+                _pipeline_once(args.one, Path(folder))
+                if args.one
+                else _rpa_once(args.rpa, Path(folder))
+            )
         print(json.dumps(out))  # noqa: T201
     else:
-        main([int(s) for s in args.sizes.split(",") if s], [int(s) for s in args.rpa_sizes.split(",") if s])
+        main(
+            [int(s) for s in args.sizes.split(",") if s],
+            [int(s) for s in args.rpa_sizes.split(",") if s],
+        )

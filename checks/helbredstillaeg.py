@@ -182,9 +182,7 @@ def load_config(folder: str | None = None) -> CheckConfig:
         stale_after_months=int(limits["stale_after_months"]),
         max_claims_per_citizen_per_night=int(limits["max_claims_per_citizen_per_night"]),
         udvidet_expense_types=tuple(limits["udvidet_expense_types"]),
-        foertidspension_awarded_before=date.fromisoformat(
-            limits["foertidspension_awarded_before"]
-        ),
+        foertidspension_awarded_before=date.fromisoformat(limits["foertidspension_awarded_before"]),
     )
 
 
@@ -201,9 +199,7 @@ def check_citizen(j: pd.DataFrame, municipality_code: int) -> list[pd.DataFrame]
     emigrated = j["cit_status"] == "emigrated"
     moved = j["cit_municipality"].notna() & (j["cit_municipality"] != municipality_code)
     moved_known = moved & j["cit_moved_date"].notna()
-    moved_text = (
-        "lives in municipality " + j["cit_municipality"].astype("string") + " since "
-    )
+    moved_text = "lives in municipality " + j["cit_municipality"].astype("string") + " since "
     return [
         findings(dead & before, DEAD, "CPR status dead" + since),
         findings(dead & ~before, DEAD_AFTER, "CPR status dead" + since),
@@ -228,8 +224,12 @@ def check_pension(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
     foertid = j["pen_type"] == "foertidspension"
     cutoff = pd.Timestamp(config.foertidspension_awarded_before)
     assets_text = (
-        "liquid assets " + j["pen_assets"].astype("string") + " oere above the "
-        + j["rate_year"].astype("string") + " limit " + j["asset_limit_oere"].astype("string")
+        "liquid assets "
+        + j["pen_assets"].astype("string")
+        + " oere above the "
+        + j["rate_year"].astype("string")
+        + " limit "
+        + j["asset_limit_oere"].astype("string")
         + " oere"
     )
     return [
@@ -249,7 +249,9 @@ def check_pension(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
     ]
 
 
-def check_claim(j: pd.DataFrame, config: CheckConfig, has_approval_column: bool) -> list[pd.DataFrame]:
+def check_claim(
+    j: pd.DataFrame, config: CheckConfig, has_approval_column: bool
+) -> list[pd.DataFrame]:
     """The bill itself: its size, its age, its approval, its provider."""
     usual = j["expense_type"].map(config.usual_max_citizen_share_oere).astype("Int64")
     months_late = (j["received_date"].dt.year - j["service_date"].dt.year) * 12 + (
@@ -263,26 +265,40 @@ def check_claim(j: pd.DataFrame, config: CheckConfig, has_approval_column: bool)
     approved_before = j["approval_date"].notna() & (j["approval_date"] <= j["service_date"])
     known_provider = j["comp_status"].notna()
     # Not active since on or before the service date; with no date we cannot tell, so hold.
-    closed = known_provider & (j["comp_status"] != "active") & (
-        j["comp_status_date"].isna() | (j["comp_status_date"] <= j["service_date"])
+    closed = (
+        known_provider
+        & (j["comp_status"] != "active")
+        & (j["comp_status_date"].isna() | (j["comp_status_date"] <= j["service_date"]))
     )
     out = [
         findings(
             usual.notna() & (j["citizen_share"] > usual),
             HIGH_AMOUNT,
-            "citizen share " + j["citizen_share"].astype("string") + " oere above the usual "
-            + usual.astype("string") + " oere for " + j["expense_type"],
+            "citizen share "
+            + j["citizen_share"].astype("string")
+            + " oere above the usual "
+            + usual.astype("string")
+            + " oere for "
+            + j["expense_type"],
         ),
         findings(
             stale,
             STALE,
             "received " + _iso(j["received_date"]) + " for service " + _iso(j["service_date"]),
         ),
-        findings(~known_provider, PROVIDER_UNKNOWN, "provider CVR " + j["provider_cvr"] + " not in the CVR extract"),
+        findings(
+            ~known_provider,
+            PROVIDER_UNKNOWN,
+            "provider CVR " + j["provider_cvr"] + " not in the CVR extract",
+        ),
         findings(
             closed,
             PROVIDER_CLOSED,
-            "provider " + j["provider_cvr"] + " " + j["comp_status"].astype("string") + " since "
+            "provider "
+            + j["provider_cvr"]
+            + " "
+            + j["comp_status"].astype("string")
+            + " since "
             + _iso(j["comp_status_date"]),
         ),
     ]
@@ -291,7 +307,10 @@ def check_claim(j: pd.DataFrame, config: CheckConfig, has_approval_column: bool)
             findings(
                 udvidet & ~approved_before,
                 UDVIDET_APPROVAL,
-                j["expense_type"] + " approved " + _iso(j["approval_date"]) + "; bought "
+                j["expense_type"]
+                + " approved "
+                + _iso(j["approval_date"])
+                + "; bought "
                 + _iso(j["service_date"]),
             )
         )
@@ -316,7 +335,8 @@ def check_night(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
         findings(
             per_citizen > config.max_claims_per_citizen_per_night,
             VELOCITY,
-            per_citizen.astype("string") + " claims for one citizen tonight; usual at most "
+            per_citizen.astype("string")
+            + " claims for one citizen tonight; usual at most "
             + str(config.max_claims_per_citizen_per_night),
         ),
     ]

@@ -86,6 +86,6 @@ def get(rule_id: str) -> Rule:
 
 def _load_all() -> None:
     # Importing the rule modules registers their rules.
-    import checks.helbredstillaeg  # noqa: F401
-    import checks.quality.suites  # noqa: F401
+    import checks.helbredstillaeg
+    import checks.quality.suites
     import checks.reading  # noqa: F401

@@ -29,9 +29,13 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 STAGE_MARK = "::stage "
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="data folder (default: config/settings.toml)")]
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="data folder (default: config/settings.toml)")
+]
 Mode = Annotated[str | None, typer.Option("--mode", help="production or demo")]
-Night = Annotated[str | None, typer.Option("--date", help="the night to run, YYYY-MM-DD (default: today)")]
+Night = Annotated[
+    str | None, typer.Option("--date", help="the night to run, YYYY-MM-DD (default: today)")
+]
 
 
 def _settings(data_dir: Path | None, mode: str | None) -> Settings:
@@ -53,20 +57,42 @@ def run_robot(name: str, *, settings: Settings, night: date) -> int:
         "ROBOTS_STAGE_MARKS": "1",
         "PYTHONUNBUFFERED": "1",
     }
-    command = [sys.executable, "-m", "robocorp.tasks", "run", str(tasks_file(robot)),
-               "-t", "nightly", "--output", str(log_dir), "--console-colors", "plain"]
+    command = [
+        sys.executable,
+        "-m",
+        "robocorp.tasks",
+        "run",
+        str(tasks_file(robot)),
+        "-t",
+        "nightly",
+        "--output",
+        str(log_dir),
+        "--console-colors",
+        "plain",
+    ]
     from robots.core.pipeline.nightly import STAGES
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=False) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
         bar = progress.add_task(f"{robot.title} {night}", total=len(STAGES))
-        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True, bufsize=1)
+        child = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        )
         assert child.stdout is not None
         for line in child.stdout:
             if line.startswith(STAGE_MARK):
-                stage = line[len(STAGE_MARK):].strip()
-                progress.update(bar, completed=STAGES.index(stage), description=f"{robot.title} {night}: {stage}")
+                stage = line[len(STAGE_MARK) :].strip()
+                progress.update(
+                    bar,
+                    completed=STAGES.index(stage),
+                    description=f"{robot.title} {night}: {stage}",
+                )
                 continue
             if _worth_showing(line):
                 progress.console.print(mask_text(line.rstrip()), markup=False)
@@ -97,7 +123,11 @@ def _print_latest_report(settings: Settings, robot: str) -> None:
     if run is None:
         return
     if run.report_path and Path(run.report_path).exists():
-        console.print(mask_text(Path(run.report_path).read_text(encoding="utf-8")), markup=False, soft_wrap=True)
+        console.print(
+            mask_text(Path(run.report_path).read_text(encoding="utf-8")),
+            markup=False,
+            soft_wrap=True,
+        )
     else:
         console.print(f"Run {run.id} ended {run.status}: no report (see robots status and the log)")
 
@@ -116,7 +146,9 @@ def run(
     names = list(ROBOTS) if robot == "all" else [robot]
     unknown = [n for n in names if n not in ROBOTS]
     if unknown:
-        raise typer.BadParameter(f"unknown robot {unknown[0]}; choose from {', '.join(ROBOTS)} or all")
+        raise typer.BadParameter(
+            f"unknown robot {unknown[0]}; choose from {', '.join(ROBOTS)} or all"
+        )
     when = date.fromisoformat(night) if night else dates.today()
     codes = [run_robot(n, settings=settings, night=when) for n in names]
     raise typer.Exit(max(codes))
@@ -124,7 +156,9 @@ def run(
 
 @app.command()
 def demo(
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="where the demo data goes")] = Path("data/demo"),
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="where the demo data goes")] = Path(
+        "data/demo"
+    ),
     pensioners: Annotated[int, typer.Option(help="pensioners in the demo municipality")] = 10_000,
     claims: Annotated[int, typer.Option(help="health claims per night")] = 3_000,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same data)")] = 173,
@@ -141,13 +175,17 @@ def demo(
         shutil.rmtree(target)
     settings = _settings(target, "demo")
     today = date.fromisoformat(night) if night else dates.today()
-    first = DemoSpec(night=today - timedelta(days=1), seed=seed, pensioners=pensioners, claims=claims)
+    first = DemoSpec(
+        night=today - timedelta(days=1), seed=seed, pensioners=pensioners, claims=claims
+    )
     second = DemoSpec(night=today, seed=seed, pensioners=pensioners, claims=claims)
     codes = []
     for spec, previous in ((first, None), (second, first)):
         made = generate_night(target, spec, previous_night=previous)
-        console.print(f"Demo data for {spec.night}: {len(made.files)} files, {made.claims_written} claim rows "
-                      f"(ground truth: {made.ground_truth})")
+        console.print(
+            f"Demo data for {spec.night}: {len(made.files)} files, {made.claims_written} claim rows "
+            f"(ground truth: {made.ground_truth})"
+        )
         codes.append(run_robot("helbredstillaeg", settings=settings, night=spec.night))
     raise typer.Exit(max(codes))
 
@@ -161,7 +199,9 @@ def rules() -> None:
     for column in ("id", "robot", "looks for", "severity", "kind", "what happens to the claim"):
         table.add_column(column, overflow="fold")
     for rule in catalogue():
-        table.add_row(rule.id, rule.robot, rule.looks_for, rule.severity.value, rule.kind.value, rule.action)
+        table.add_row(
+            rule.id, rule.robot, rule.looks_for, rule.severity.value, rule.kind.value, rule.action
+        )
     console.print(table)
 
 
@@ -180,19 +220,42 @@ def status(
     settings = _settings(data_dir, None)
     engine = open_ledger(settings.ledger_url)
     with engine.connect() as connection:
-        runs = connection.execute(select(Run.__table__).order_by(Run.started_at.desc()).limit(limit)).all()
+        runs = connection.execute(
+            select(Run.__table__).order_by(Run.started_at.desc()).limit(limit)
+        ).all()
     engine.dispose()
     table = Table(title=f"Recent runs ({settings.ledger_url.split('@')[-1]})")
-    for column in ("run", "robot", "night", "mode", "status", "started", "paid", "held", "rejected", "data errors", "paid kr.", "automation"):
+    for column in (
+        "run",
+        "robot",
+        "night",
+        "mode",
+        "status",
+        "started",
+        "paid",
+        "held",
+        "rejected",
+        "data errors",
+        "paid kr.",
+        "automation",
+    ):
         table.add_column(column)
     for r in runs:
         summary = json.loads(r.summary) if r.summary else {}
         counts = summary.get("counts", {})
         rate = summary.get("automation_rate")
         table.add_row(
-            r.id, r.robot, r.night.isoformat(), r.mode, r.status, f"{r.started_at.astimezone(dates.COPENHAGEN):%Y-%m-%d %H:%M}",
-            str(counts.get("paid", 0)), str(counts.get("held", 0)), str(counts.get("rejected", 0)),
-            str(counts.get("data_error", 0)), format_kroner(int(summary.get("paid_oere", 0))),
+            r.id,
+            r.robot,
+            r.night.isoformat(),
+            r.mode,
+            r.status,
+            f"{r.started_at.astimezone(dates.COPENHAGEN):%Y-%m-%d %H:%M}",
+            str(counts.get("paid", 0)),
+            str(counts.get("held", 0)),
+            str(counts.get("rejected", 0)),
+            str(counts.get("data_error", 0)),
+            format_kroner(int(summary.get("paid_oere", 0))),
             "" if rate is None else f"{rate:.1%}",
         )
     console.print(table)
@@ -200,12 +263,18 @@ def status(
 
 @app.command()
 def bench(
-    sizes: Annotated[str, typer.Option(help="comma-separated claim counts")] = "10000,100000,1000000",
-    rpa_sizes: Annotated[str, typer.Option(help="sizes for the one-work-item-per-claim comparison")] = "1000,10000",
+    sizes: Annotated[
+        str, typer.Option(help="comma-separated claim counts")
+    ] = "10000,100000,1000000",
+    rpa_sizes: Annotated[
+        str, typer.Option(help="sizes for the one-work-item-per-claim comparison")
+    ] = "1000,10000",
 ) -> None:
     """Claims per second and peak memory per stage, and the work-item-per-claim comparison."""
     script = Path(__file__).resolve().parents[1] / "bench" / "run.py"
-    code = subprocess.call([sys.executable, str(script), "--sizes", sizes, "--rpa-sizes", rpa_sizes])
+    code = subprocess.call(
+        [sys.executable, str(script), "--sizes", sizes, "--rpa-sizes", rpa_sizes]
+    )
     raise typer.Exit(code)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 
 from robots.core.settings import Settings, clear_settings_cache
 
+
 def _reset_postgres(url: str) -> None:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as connection:
@@ -42,7 +43,9 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
     """Settings pointing at a temporary data folder (and the given ledger)."""
     clear_settings_cache()
 
-    def make(ledger_url: str | None = None, mode: str = "demo", data_dir: Path | None = None) -> Settings:
+    def make(
+        ledger_url: str | None = None, mode: str = "demo", data_dir: Path | None = None
+    ) -> Settings:
         return Settings(
             data_dir=data_dir or tmp_path / "data",
             mode=mode,

@@ -26,7 +26,10 @@ REGISTERS = {
         f"{BO},folkepension,100,1000.00,2010-01-01,,2010-01-01\n"
         f"{CARL},folkepension,100,2000.00,2010-01-01,,2010-01-01\n",
     ),
-    "companies/companies.csv": ("utf-8", f"cvr,name,status,status_date,sector\n{PROVIDER},Apotek,active,,private\n"),
+    "companies/companies.csv": (
+        "utf-8",
+        f"cvr,name,status,status_date,sector\n{PROVIDER},Apotek,active,,private\n",
+    ),
 }
 
 CLAIMS_HEADER = "claim_id,cpr,expense_type,provider_cvr,service_date,citizen_share,received_date,approval_date\n"
@@ -43,7 +46,9 @@ NIGHT_CLAIMS = CLAIMS_HEADER + (
 PAID_OERE = 2869 + 2805
 
 
-def write_inbox(data_dir: Path, claims: str = NIGHT_CLAIMS, name: str = "claims.csv", registers: bool = True) -> None:
+def write_inbox(
+    data_dir: Path, claims: str = NIGHT_CLAIMS, name: str = "claims.csv", registers: bool = True
+) -> None:
     """Write a night's files into data_dir/inbox/."""
     inbox = data_dir / "inbox"
     if registers:

@@ -68,7 +68,7 @@ def rate(benefit: str, name: str, year: int, *, folder: Path | None = None) -> R
             value = Decimal(str(entry["value"]))
         except (KeyError, InvalidOperation) as exc:
             raise ConfigError(
-                f"config/rates/{candidate}.toml [{benefit}.{name}] needs value = \"<number>\""
+                f'config/rates/{candidate}.toml [{benefit}.{name}] needs value = "<number>"'
             ) from exc
         source = str(entry.get("source", "")).strip()
         if not source:

@@ -48,11 +48,18 @@ def run_robot_task(robot: Robot) -> None:
 
     log_dir = os.environ.get(LOG_DIR_VARIABLE)
     result = run_night(
-        robot, settings=settings, night=night, progress=stage,
+        robot,
+        settings=settings,
+        night=night,
+        progress=stage,
         log_dir=Path(log_dir) if log_dir else None,
     )
     counts = result.outcomes["outcome"].value_counts().to_dict() if len(result.outcomes) else {}
-    log.info(mask_text(f"run {result.run_id}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
+    log.info(
+        mask_text(
+            f"run {result.run_id}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        )
+    )
     for batch in result.batches:
         log.info(f"batch {batch.batch_id}: {batch.transfers} transfers, {batch.claims} claims")
     log.info(f"report: {result.report_path}")

@@ -35,8 +35,10 @@ def join_registers(claims: pd.DataFrame, references: dict[str, pd.DataFrame]) ->
     joined.index = claims.index
 
     pensioners = references["pensioners"]
-    candidates = claims[["cpr", "service_date"]].reset_index(names="row").merge(
-        pensioners, on="cpr", how="inner"
+    candidates = (
+        claims[["cpr", "service_date"]]
+        .reset_index(names="row")
+        .merge(pensioners, on="cpr", how="inner")
     )
     in_force = (candidates["valid_from"] <= candidates["service_date"]) & (
         candidates["valid_to"].isna() | (candidates["valid_to"] >= candidates["service_date"])
@@ -88,7 +90,9 @@ def compute(claims: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
             )
     j["asset_limit_oere"] = limit
     # With no rate for the year the limit is unknown: HT-NO-RATE holds the claim instead.
-    j["assets_ok"] = assets_within_limit(j["pen_assets"].fillna(0).to_numpy(np.int64), limit) | no_rate
+    j["assets_ok"] = (
+        assets_within_limit(j["pen_assets"].fillna(0).to_numpy(np.int64), limit) | no_rate
+    )
     j["provisional_text"] = provisional_text
     j["no_rate"] = no_rate
     j["payee_kind"] = "cpr"
@@ -100,8 +104,11 @@ def compute(claims: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
     j["rate_year"] = years.to_numpy()
     j["rate_provisional"] = provisional
     j["rule_basis"] = (
-        "HT-AMOUNT 85 % x tillaegsprocent " + j["pen_percent"].astype("string").fillna("-")
-        + " % (rates " + years.astype("string") + ")"
+        "HT-AMOUNT 85 % x tillaegsprocent "
+        + j["pen_percent"].astype("string").fillna("-")
+        + " % (rates "
+        + years.astype("string")
+        + ")"
     )
     return j
 
@@ -124,11 +131,15 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
     zero = findings(
         (j["amount_oere"] == 0) & (j["pen_percent"].fillna(0) > 0) & ~j["no_rate"],
         rules.AMOUNT_ZERO,
-        "85 % x " + j["pen_percent"].astype("string") + " % of "
-        + pd.Series(format_oere_plain(share), index=j.index) + " kr. rounds to 0.00 kr.",
+        "85 % x "
+        + j["pen_percent"].astype("string")
+        + " % of "
+        + pd.Series(format_oere_plain(share), index=j.index)
+        + " kr. rounds to 0.00 kr.",
     )
     missing_rate = findings(
-        j["no_rate"], rules.NO_RATE,
+        j["no_rate"],
+        rules.NO_RATE,
         "no config/rates file for " + j["rate_year"].astype("string") + " or any earlier year",
     )
     return pd.concat([found, provisional_rule, zero, missing_rate], ignore_index=True)
@@ -137,8 +148,14 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
 def fingerprint(claims: pd.DataFrame) -> pd.Series:
     """Citizen, expense type, provider, service date and amount: what makes a bill the same."""
     return (
-        claims["cpr"] + "|" + claims["expense_type"] + "|" + claims["provider_cvr"] + "|"
-        + claims["service_date"].dt.strftime("%Y-%m-%d") + "|"
+        claims["cpr"]
+        + "|"
+        + claims["expense_type"]
+        + "|"
+        + claims["provider_cvr"]
+        + "|"
+        + claims["service_date"].dt.strftime("%Y-%m-%d")
+        + "|"
         + claims["citizen_share"].astype("string")
     )
 

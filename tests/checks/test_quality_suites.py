@@ -199,9 +199,10 @@ def test_duplicated_claim_id_fires_on_both_rows(tmp_path: Path) -> None:
         (2, "DQ-HC-CLAIM-ID-UNIQUE", "claim_id"),
         (4, "DQ-HC-CLAIM-ID-UNIQUE", "claim_id"),
     ]
-    assert messages(result, "DQ-HC-CLAIM-ID-UNIQUE") == [
-        "claim_id 'C1' occurs on more than one row; it must be unique"
-    ] * 2
+    assert (
+        messages(result, "DQ-HC-CLAIM-ID-UNIQUE")
+        == ["claim_id 'C1' occurs on more than one row; it must be unique"] * 2
+    )
     assert result.frame["claim_id"].tolist() == ["C2"]
 
 

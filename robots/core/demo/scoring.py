@@ -58,15 +58,26 @@ def score(ground_truth: Path, run: NightRun, data_dir: Path) -> Score:
             return row["file"] in quarantined
         if row["planted"] == "FILE-ALREADY-PROCESSED":
             return row["file"] in seen_files
-        fired = places.get((row["file"], int(row["line"])) if row["line"] else (row["file"], -1), "")
+        fired = places.get(
+            (row["file"], int(row["line"])) if row["line"] else (row["file"], -1), ""
+        )
         return row["planted"] in str(fired).split(",")
 
     truth["caught"] = truth.apply(caught, axis=1) if len(truth) else []
-    per_rule = truth.groupby("planted").agg(rows=("caught", "size"), found=("caught", "sum")).reset_index()
+    per_rule = (
+        truth.groupby("planted").agg(rows=("caught", "size"), found=("caught", "sum")).reset_index()
+    )
     per_rule.columns = ["rule_id", "planted", "caught"]
     planted_places = {(r.file, int(r.line)) for r in truth.itertuples() if r.line}
-    flagged = outcomes[(outcomes["rule_ids"].fillna("") != "") & (outcomes["outcome"] != "already_processed")]
-    false_alarms = flagged[[(f, int(ln)) not in planted_places for f, ln in zip(flagged["file_name"], flagged["line"], strict=True)]]
+    flagged = outcomes[
+        (outcomes["rule_ids"].fillna("") != "") & (outcomes["outcome"] != "already_processed")
+    ]
+    false_alarms = flagged[
+        [
+            (f, int(ln)) not in planted_places
+            for f, ln in zip(flagged["file_name"], flagged["line"], strict=True)
+        ]
+    ]
     # Rules that fire by design on clean claims in demo mode (provisional rates) are not alarms.
     false_alarms = false_alarms[false_alarms["rule_ids"] != "HT-PROVISIONAL-RATE-DEMO"]
     return Score(per_rule, truth[~truth["caught"]], false_alarms)

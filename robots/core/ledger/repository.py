@@ -25,7 +25,6 @@ from robots.core.ledger.schema import (
 )
 
 
-
 def _placeholders(connection: Connection, count: int) -> str:
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     return ", ".join([mark] * count)
@@ -89,10 +88,14 @@ def claims_already_known(*, connection: Connection, keys: Iterable[str]) -> pd.D
             "FROM claims c JOIN tmp_lookup t ON c.idempotency_key = t.k"
         ),
     )
-    return pd.DataFrame(rows, columns=["idempotency_key", "claim_pk", "fingerprint", "run_id", "decision"])
+    return pd.DataFrame(
+        rows, columns=["idempotency_key", "claim_pk", "fingerprint", "run_id", "decision"]
+    )
 
 
-def bills_already_paid(*, connection: Connection, robot: str, fingerprints: Iterable[str]) -> pd.DataFrame:
+def bills_already_paid(
+    *, connection: Connection, robot: str, fingerprints: Iterable[str]
+) -> pd.DataFrame:
     """Claims decided for payment earlier with any of these fingerprints (the same bill)."""
     rows = _lookup_via_temp_table(
         connection=connection,
@@ -116,7 +119,9 @@ def claim_pks(*, connection: Connection, keys: Iterable[str]) -> dict[str, int]:
     return {k: int(v) for k, v in rows}
 
 
-def start_run(*, connection: Connection, run_id: str, robot: str, night: date, mode: str, at: datetime) -> None:
+def start_run(
+    *, connection: Connection, run_id: str, robot: str, night: date, mode: str, at: datetime
+) -> None:
     """Record a run as started; any earlier run of the robot still 'running' was killed."""
     connection.execute(
         update(Run)
@@ -131,8 +136,13 @@ def start_run(*, connection: Connection, run_id: str, robot: str, night: date, m
 
 
 def finish_run(
-    *, connection: Connection, run_id: str, status: RunStatus, at: datetime,
-    report_path: str | None, summary: dict[str, Any] | None,
+    *,
+    connection: Connection,
+    run_id: str,
+    status: RunStatus,
+    at: datetime,
+    report_path: str | None,
+    summary: dict[str, Any] | None,
 ) -> None:
     """Close a run with its outcome and where its report is."""
     connection.execute(
@@ -162,13 +172,25 @@ def record_file(*, connection: Connection, **values: Any) -> int:
 
 
 def audit(
-    *, connection: Connection, at: datetime, actor: str, action: str, entity: str,
-    entity_id: str, run_id: str | None = None, detail: str | None = None,
+    *,
+    connection: Connection,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    run_id: str | None = None,
+    detail: str | None = None,
 ) -> None:
     """Append one audit event (never updated, never deleted)."""
     connection.execute(
         AuditEvent.__table__.insert().values(
-            at=at, actor=actor, action=action, entity=entity, entity_id=entity_id,
-            run_id=run_id, detail=detail,
+            at=at,
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            run_id=run_id,
+            detail=detail,
         )
     )

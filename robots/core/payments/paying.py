@@ -71,7 +71,11 @@ def _transfers_for(claims: pd.DataFrame, batch_id: str, title: str) -> pd.DataFr
     ).reset_index()
     more = transfers["claims"] - REMITTANCE_IDS_SHOWN
     transfers["remittance"] = (
-        title + " " + transfers["claims"].astype(str) + " krav: " + transfers["ids"]
+        title
+        + " "
+        + transfers["claims"].astype(str)
+        + " krav: "
+        + transfers["ids"]
         + more.where(more > 0).map(lambda n: f" +{int(n)} flere" if pd.notna(n) else "")
     )
     transfers["end_to_end_id"] = [f"{batch_id}-{i:06d}" for i in range(1, len(transfers) + 1)]
@@ -89,9 +93,14 @@ def prepare_batch(*, engine: Engine, robot: Robot, run_id: str, night: date) -> 
     with engine.begin() as connection:
         connection.execute(
             PaymentBatch.__table__.insert().values(
-                id=batch_id, robot=robot.name, run_id=run_id, status=BatchStatus.PREPARED,
-                created_at=dates.now(), execution_date=execution_date,
-                transfers=len(transfers), total_oere=int(claims["amount_oere"].sum()),
+                id=batch_id,
+                robot=robot.name,
+                run_id=run_id,
+                status=BatchStatus.PREPARED,
+                created_at=dates.now(),
+                execution_date=execution_date,
+                transfers=len(transfers),
+                total_oere=int(claims["amount_oere"].sum()),
             )
         )
         repository.bulk_insert(
@@ -120,8 +129,13 @@ def prepare_batch(*, engine: Engine, robot: Robot, run_id: str, night: date) -> 
         )
         repository.bulk_insert(connection=connection, table="payment_items", frame=items)
         repository.audit(
-            connection=connection, at=dates.now(), actor=f"robot:{robot.name}",
-            action="batch_prepared", entity="payment_batch", entity_id=batch_id, run_id=run_id,
+            connection=connection,
+            at=dates.now(),
+            actor=f"robot:{robot.name}",
+            action="batch_prepared",
+            entity="payment_batch",
+            entity_id=batch_id,
+            run_id=run_id,
             detail=f"{len(claims)} claims, {len(transfers)} transfers",
         )
     kill_point("after_batch_prepared")
@@ -129,8 +143,14 @@ def prepare_batch(*, engine: Engine, robot: Robot, run_id: str, night: date) -> 
 
 
 def release_batch(
-    *, engine: Engine, robot: Robot, batch_id: str, settings: Settings, folders: DataFolders,
-    run_id: str, completed_after_crash: bool = False,
+    *,
+    engine: Engine,
+    robot: Robot,
+    batch_id: str,
+    settings: Settings,
+    folders: DataFolders,
+    run_id: str,
+    completed_after_crash: bool = False,
 ) -> BatchResult:
     """Write, validate and release a prepared batch (again, if a crash interrupted it)."""
     with engine.connect() as connection:
@@ -151,15 +171,17 @@ def release_batch(
     remittance = _transfers_for(claims, batch_id, robot.remittance_title).set_index(
         ["payee_kind", "payee_id"]
     )["remittance"]
-    transfers["remittance"] = pd.MultiIndex.from_frame(
-        transfers[["payee_kind", "payee_id"]]
-    ).map(remittance)
+    transfers["remittance"] = pd.MultiIndex.from_frame(transfers[["payee_kind", "payee_id"]]).map(
+        remittance
+    )
     bank = settings.bank
     header = BatchHeader(
         msg_id=batch_id,
         created_at=batch.created_at,
         execution_date=batch.execution_date,
-        debtor=Debtor(name=bank.debtor_name, iban=bank.debtor_iban, bic=bank.debtor_bic, cvr=bank.debtor_cvr),
+        debtor=Debtor(
+            name=bank.debtor_name, iban=bank.debtor_iban, bic=bank.debtor_bic, cvr=bank.debtor_cvr
+        ),
     )
     payment_file = folders.outputs / "payments" / f"{batch_id}.pain.001.xml"
     payment_file.parent.mkdir(parents=True, exist_ok=True)
@@ -182,43 +204,80 @@ def release_batch(
             update(PaymentBatch)
             .where(PaymentBatch.id == batch_id)
             .values(
-                status=BatchStatus.RELEASED, released_at=dates.now(),
-                payment_file=str(payment_file), posting_file=str(posting_file),
+                status=BatchStatus.RELEASED,
+                released_at=dates.now(),
+                payment_file=str(payment_file),
+                posting_file=str(posting_file),
             )
         )
         repository.audit(
-            connection=connection, at=dates.now(), actor=f"robot:{robot.name}",
-            action="batch_released", entity="payment_batch", entity_id=batch_id, run_id=run_id,
+            connection=connection,
+            at=dates.now(),
+            actor=f"robot:{robot.name}",
+            action="batch_released",
+            entity="payment_batch",
+            entity_id=batch_id,
+            run_id=run_id,
             detail=f"{summary.number_of_transactions} transfers, {summary.control_sum} DKK",
         )
     kill_point("after_batch_released")
     return BatchResult(
-        batch_id=batch_id, run_id=run_id, transfers=len(transfers), claims=len(claims),
-        total_oere=int(claims["amount_oere"].sum()), execution_date=batch.execution_date,
-        payment_file=payment_file, posting_file=posting_file,
+        batch_id=batch_id,
+        run_id=run_id,
+        transfers=len(transfers),
+        claims=len(claims),
+        total_oere=int(claims["amount_oere"].sum()),
+        execution_date=batch.execution_date,
+        payment_file=payment_file,
+        posting_file=posting_file,
         completed_after_crash=completed_after_crash,
     )
 
 
 def pay_outstanding(
-    *, engine: Engine, robot: Robot, run_id: str, night: date, settings: Settings, folders: DataFolders
+    *,
+    engine: Engine,
+    robot: Robot,
+    run_id: str,
+    night: date,
+    settings: Settings,
+    folders: DataFolders,
 ) -> list[BatchResult]:
     """Finish any batch a crash left prepared, then pay everything decided and unpaid."""
     with engine.connect() as connection:
-        stuck = connection.execute(
-            select(PaymentBatch.id).where(
-                PaymentBatch.robot == robot.name, PaymentBatch.status == BatchStatus.PREPARED
-            ).order_by(PaymentBatch.created_at)
-        ).scalars().all()
+        stuck = (
+            connection.execute(
+                select(PaymentBatch.id)
+                .where(
+                    PaymentBatch.robot == robot.name, PaymentBatch.status == BatchStatus.PREPARED
+                )
+                .order_by(PaymentBatch.created_at)
+            )
+            .scalars()
+            .all()
+        )
     results = [
-        release_batch(engine=engine, robot=robot, batch_id=b, settings=settings, folders=folders,
-                      run_id=run_id, completed_after_crash=True)
+        release_batch(
+            engine=engine,
+            robot=robot,
+            batch_id=b,
+            settings=settings,
+            folders=folders,
+            run_id=run_id,
+            completed_after_crash=True,
+        )
         for b in stuck
     ]
     batch_id = prepare_batch(engine=engine, robot=robot, run_id=run_id, night=night)
     if batch_id is not None:
         results.append(
-            release_batch(engine=engine, robot=robot, batch_id=batch_id, settings=settings,
-                          folders=folders, run_id=run_id)
+            release_batch(
+                engine=engine,
+                robot=robot,
+                batch_id=batch_id,
+                settings=settings,
+                folders=folders,
+                run_id=run_id,
+            )
         )
     return results

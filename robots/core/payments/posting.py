@@ -22,8 +22,18 @@ from robots.core.money import format_oere_plain
 from robots.core.settings import config_dir
 
 POSTING_COLUMNS = [
-    "batch_id", "run_id", "posting_date", "line", "function", "function_name", "art",
-    "grouping", "debit", "credit", "claim_id", "text",
+    "batch_id",
+    "run_id",
+    "posting_date",
+    "line",
+    "function",
+    "function_name",
+    "art",
+    "grouping",
+    "debit",
+    "credit",
+    "claim_id",
+    "text",
 ]
 
 

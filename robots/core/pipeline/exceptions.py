@@ -43,6 +43,7 @@ def insert_exceptions(
     unknown = set(rule_ids) - set(catalogue)
     if unknown:
         raise KeyError(f"exceptions name rules that are not in the catalogue: {sorted(unknown)}")
+
     def column(name: str) -> pd.Series:
         return frame[name] if name in frame else pd.Series(None, index=frame.index, dtype="object")
 

@@ -71,7 +71,9 @@ def unknown_inbox_folders(folders: DataFolders, known: set[str]) -> list[Path]:
     """Folders or files in the inbox that no robot reads (reported, never touched)."""
     if not folders.inbox.is_dir():
         return []
-    return sorted(p for p in folders.inbox.iterdir() if p.name not in known and not p.name.startswith("."))
+    return sorted(
+        p for p in folders.inbox.iterdir() if p.name not in known and not p.name.startswith(".")
+    )
 
 
 def _free_name(folder: Path, name: str, sha256: str) -> Path:
@@ -90,7 +92,9 @@ def archive_path(path: Path, folders: DataFolders, dataset: str, night: date, sh
     return folders.archive / dataset / night.isoformat() / f"{sha256[:12]}_{path.name}"
 
 
-def move_to_archive(path: Path, folders: DataFolders, dataset: str, night: date, sha256: str) -> Path:
+def move_to_archive(
+    path: Path, folders: DataFolders, dataset: str, night: date, sha256: str
+) -> Path:
     """Move a processed file to its archive place."""
     target = archive_path(path, folders, dataset, night, sha256)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +102,9 @@ def move_to_archive(path: Path, folders: DataFolders, dataset: str, night: date,
     return target
 
 
-def move_to_quarantine(path: Path, folders: DataFolders, dataset: str, sha256: str, reason: str) -> Path:
+def move_to_quarantine(
+    path: Path, folders: DataFolders, dataset: str, sha256: str, reason: str
+) -> Path:
     """Move an unreadable file to quarantine/<dataset>/ with a text file saying why."""
     folder = folders.quarantine / dataset
     folder.mkdir(parents=True, exist_ok=True)

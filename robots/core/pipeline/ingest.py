@@ -77,7 +77,9 @@ def reference_sets(refs: dict[str, pd.DataFrame]) -> dict[str, frozenset[str]]:
     return {"citizens.cpr": frozenset(cprs)}
 
 
-def row_errors(file_index: int, raw: RawFrame, parsed: ParsedFrame, key: str | None) -> pd.DataFrame:
+def row_errors(
+    file_index: int, raw: RawFrame, parsed: ParsedFrame, key: str | None
+) -> pd.DataFrame:
     """Malformed rows and unreadable values of one file, as errors naming line and value."""
     refs = raw.frame.set_index(LINE)[key] if key and key in raw.frame else None
     malformed = pd.DataFrame(
@@ -96,7 +98,9 @@ def row_errors(file_index: int, raw: RawFrame, parsed: ParsedFrame, key: str | N
             "line": bad["line"].to_numpy(),
             "claim_ref": bad["line"].map(refs).to_numpy() if refs is not None else None,
             "rule_id": READ_VALUE.id,
-            "message": (bad["column"] + " '" + bad["value"].astype(str) + "' " + bad["reason"]).to_numpy(),
+            "message": (
+                bad["column"] + " '" + bad["value"].astype(str) + "' " + bad["reason"]
+            ).to_numpy(),
         }
     )
     parts = [p for p in (malformed, values) if len(p)]
@@ -113,24 +117,41 @@ def _seen_before(engine: Engine, folders: DataFolders, night: date, item: NightF
     return seen
 
 
-def _read(engine: Engine, folders: DataFolders, run_id: str, item: NightFile, dataset: Dataset) -> RawFrame | None:
+def _read(
+    engine: Engine, folders: DataFolders, run_id: str, item: NightFile, dataset: Dataset
+) -> RawFrame | None:
     """Read a file, or quarantine it (recorded at once) and return None."""
     try:
         return read_file(item.path, dataset)
     except UnreadableFileError as exc:
         item.status, item.reason = "quarantined", exc.reason
-    item.stored_path = move_to_quarantine(item.path, folders, item.dataset, item.sha256, item.reason)
+    item.stored_path = move_to_quarantine(
+        item.path, folders, item.dataset, item.sha256, item.reason
+    )
     with engine.begin() as connection:
         item.source_file_id = repository.record_file(
-            connection=connection, sha256=item.sha256, dataset=item.dataset,
-            file_name=item.path.name, stored_path=str(item.stored_path), run_id=run_id,
-            status=FileStatus.QUARANTINED, reason=item.reason, rows_read=0, rows_rejected=0,
+            connection=connection,
+            sha256=item.sha256,
+            dataset=item.dataset,
+            file_name=item.path.name,
+            stored_path=str(item.stored_path),
+            run_id=run_id,
+            status=FileStatus.QUARANTINED,
+            reason=item.reason,
+            rows_read=0,
+            rows_rejected=0,
         )
         insert_exceptions(
-            connection=connection, run_id=run_id, robot="shared",
+            connection=connection,
+            run_id=run_id,
+            robot="shared",
             frame=pd.DataFrame(
-                {"file": [0], "line": [None], "rule_id": [FILE_UNREADABLE.id],
-                 "message": [f"{item.path.name}: {item.reason}"]}
+                {
+                    "file": [0],
+                    "line": [None],
+                    "rule_id": [FILE_UNREADABLE.id],
+                    "message": [f"{item.path.name}: {item.reason}"],
+                }
             ),
             file_ids={0: item.source_file_id},
         )
@@ -139,15 +160,27 @@ def _read(engine: Engine, folders: DataFolders, run_id: str, item: NightFile, da
 
 
 def record_file(
-    *, connection: Connection, item: NightFile, run_id: str, rows_rejected: int,
-    folders: DataFolders, night: date,
+    *,
+    connection: Connection,
+    item: NightFile,
+    run_id: str,
+    rows_rejected: int,
+    folders: DataFolders,
+    night: date,
 ) -> None:
     """Record a read file, with its archive place, in the caller's transaction."""
     stored = archive_path(item.path, folders, item.dataset, night, item.sha256)
     item.source_file_id = repository.record_file(
-        connection=connection, sha256=item.sha256, dataset=item.dataset,
-        file_name=item.path.name, stored_path=str(stored), run_id=run_id,
-        status=FileStatus.PROCESSED, reason=None, rows_read=item.rows, rows_rejected=rows_rejected,
+        connection=connection,
+        sha256=item.sha256,
+        dataset=item.dataset,
+        file_name=item.path.name,
+        stored_path=str(stored),
+        run_id=run_id,
+        status=FileStatus.PROCESSED,
+        reason=None,
+        rows_read=item.rows,
+        rows_rejected=rows_rejected,
     )
 
 
@@ -172,12 +205,18 @@ def ingest_registers(
                 continue
             parsed = parse(raw, dataset)
             known = {} if name == "citizens" else _loaded(folders, "citizens")
-            lookup = reference_sets(known) if known else {"citizens.cpr": frozenset(parsed.frame["cpr"].dropna())}
+            lookup = (
+                reference_sets(known)
+                if known
+                else {"citizens.cpr": frozenset(parsed.frame["cpr"].dropna())}
+            )
             result = validate(parsed.frame, name, SUITES[name], SuiteContext(night), lookup)
             errors = pd.concat(
                 [
                     row_errors(0, raw, parsed, dataset.key),
-                    result.findings.assign(file=0, claim_ref=None)[["file", "line", "claim_ref", "rule_id", "message"]],
+                    result.findings.assign(file=0, claim_ref=None)[
+                        ["file", "line", "claim_ref", "rule_id", "message"]
+                    ],
                 ],
                 ignore_index=True,
             )
@@ -185,12 +224,24 @@ def ingest_registers(
             item.rows = len(raw.frame) + len(raw.row_errors)
             with engine.begin() as connection:
                 record_file(
-                    connection=connection, item=item, run_id=run_id,
-                    rows_rejected=int(errors["line"].nunique()), folders=folders, night=night,
+                    connection=connection,
+                    item=item,
+                    run_id=run_id,
+                    rows_rejected=int(errors["line"].nunique()),
+                    folders=folders,
+                    night=night,
                 )
-                insert_exceptions(connection=connection, run_id=run_id, robot="shared", frame=errors, file_ids={0: item.source_file_id})
+                insert_exceptions(
+                    connection=connection,
+                    run_id=run_id,
+                    robot="shared",
+                    frame=errors,
+                    file_ids={0: item.source_file_id},
+                )
             item.stored_path = move_to_archive(item.path, folders, name, night, item.sha256)
-            logger.info("register %s: %d rows, %d with errors", name, item.rows, errors["line"].nunique())
+            logger.info(
+                "register %s: %d rows, %d with errors", name, item.rows, errors["line"].nunique()
+            )
     return files
 
 
@@ -226,7 +277,10 @@ def ingest_claims(
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     found = [e for e in errors if len(e)]
     return IngestedClaims(
-        frame, files, pd.concat(found, ignore_index=True) if found else empty_errors(), frozenset(present)
+        frame,
+        files,
+        pd.concat(found, ignore_index=True) if found else empty_errors(),
+        frozenset(present),
     )
 
 

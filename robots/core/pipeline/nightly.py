@@ -33,6 +33,7 @@ from robots.core.ledger.schema import RunStatus
 from robots.core.payments.paying import BatchResult, pay_outstanding
 from robots.core.pipeline import references as snapshots
 from robots.core.pipeline.exceptions import insert_exceptions
+from robots.core.pipeline.inbox import DataFolders
 from robots.core.pipeline.ingest import (
     FILE,
     NightFile,
@@ -42,7 +43,6 @@ from robots.core.pipeline.ingest import (
     record_file,
     reference_sets,
 )
-from robots.core.pipeline.inbox import DataFolders
 from robots.core.pipeline.quality import validate
 from robots.core.pipeline.reading import LINE
 from robots.core.robot import COMPUTED_COLUMNS, EvaluationContext, Robot
@@ -118,7 +118,9 @@ class _Clock:
 
     def stop(self) -> None:
         if self._stage is not None:
-            self.timings[self._stage] = self.timings.get(self._stage, 0.0) + time.perf_counter() - self._started
+            self.timings[self._stage] = (
+                self.timings.get(self._stage, 0.0) + time.perf_counter() - self._started
+            )
             self._stage = None
 
 
@@ -129,7 +131,10 @@ def _decide(findings: pd.DataFrame, rows: pd.Index) -> tuple[pd.Series, pd.Serie
     worst = rank.groupby(findings["row"]).max().reindex(rows, fill_value=0)
     decision = pd.Series(np.select([worst >= 2, worst == 1], ["reject", "hold"], "pay"), index=rows)
     fired = (
-        findings.sort_values("rule_id").groupby("row")["rule_id"].agg(",".join).reindex(rows, fill_value="")
+        findings.sort_values("rule_id")
+        .groupby("row")["rule_id"]
+        .agg(",".join)
+        .reindex(rows, fill_value="")
     )
     return decision, fired
 
@@ -138,14 +143,25 @@ def _data_error_rows(errors: pd.DataFrame) -> pd.DataFrame:
     """Every row that did not become a claim, as one outcome row per file and line."""
     if errors.empty:
         return pd.DataFrame(columns=OUTCOME_COLUMNS)
-    grouped = errors.groupby(["file", "line"], dropna=False).agg(
-        claim_id=("claim_ref", "first"), rule_ids=("rule_id", lambda s: ",".join(sorted(set(s))))
-    ).reset_index()
-    return grouped.assign(outcome="data_error", basis_oere=pd.NA, amount_oere=pd.NA)[OUTCOME_COLUMNS]
+    grouped = (
+        errors.groupby(["file", "line"], dropna=False)
+        .agg(
+            claim_id=("claim_ref", "first"),
+            rule_ids=("rule_id", lambda s: ",".join(sorted(set(s)))),
+        )
+        .reset_index()
+    )
+    return grouped.assign(outcome="data_error", basis_oere=pd.NA, amount_oere=pd.NA)[
+        OUTCOME_COLUMNS
+    ]
 
 
 def run_night(
-    robot: Robot, *, settings: Settings, night: date, progress: Progress | None = None,
+    robot: Robot,
+    *,
+    settings: Settings,
+    night: date,
+    progress: Progress | None = None,
     log_dir: Path | None = None,
 ) -> NightRun:
     """Run `robot` over everything waiting in the inbox, as the night `night`."""
@@ -154,36 +170,84 @@ def run_night(
     with run_lock(folders):
         engine = open_ledger(settings.ledger_url)
         try:
-            return _run(robot, engine=engine, settings=settings, folders=folders, night=night,
-                        progress=progress, log_dir=log_dir)
+            return _run(
+                robot,
+                engine=engine,
+                settings=settings,
+                folders=folders,
+                night=night,
+                progress=progress,
+                log_dir=log_dir,
+            )
         finally:
             engine.dispose()
 
 
 def _run(
-    robot: Robot, *, engine: Engine, settings: Settings, folders: DataFolders, night: date,
-    progress: Progress | None, log_dir: Path | None,
+    robot: Robot,
+    *,
+    engine: Engine,
+    settings: Settings,
+    folders: DataFolders,
+    night: date,
+    progress: Progress | None,
+    log_dir: Path | None,
 ) -> NightRun:
     run_id = new_run_id(robot, night)
     clock = _Clock(progress)
     with engine.begin() as connection:
-        repository.start_run(connection=connection, run_id=run_id, robot=robot.name, night=night, mode=settings.mode, at=dates.now())
-        repository.audit(connection=connection, at=dates.now(), actor=f"robot:{robot.name}", action="run_started", entity="run", entity_id=run_id, run_id=run_id, detail=f"night {night}, mode {settings.mode}")
+        repository.start_run(
+            connection=connection,
+            run_id=run_id,
+            robot=robot.name,
+            night=night,
+            mode=settings.mode,
+            at=dates.now(),
+        )
+        repository.audit(
+            connection=connection,
+            at=dates.now(),
+            actor=f"robot:{robot.name}",
+            action="run_started",
+            entity="run",
+            entity_id=run_id,
+            run_id=run_id,
+            detail=f"night {night}, mode {settings.mode}",
+        )
     logger.info("run %s started for night %s (%s)", run_id, night, settings.mode)
     try:
         clock.stage("read")
         registers = ingest_registers(engine=engine, folders=folders, run_id=run_id, night=night)
         kill_point("after_references")
         refs = {name: snapshots.load_snapshot(folders, name) for name in robot.references}
-        ingested = ingest_claims(engine=engine, folders=folders, dataset=robot.claims, run_id=run_id, night=night)
+        ingested = ingest_claims(
+            engine=engine, folders=folders, dataset=robot.claims, run_id=run_id, night=night
+        )
         kill_point("after_quarantine")
         frame = ingested.frame
 
         clock.stage("validate")
-        quality = validate(frame, robot.claims.name, robot.quality_suite, SuiteContext(night), reference_sets(refs)) if len(frame) else None
+        quality = (
+            validate(
+                frame,
+                robot.claims.name,
+                robot.quality_suite,
+                SuiteContext(night),
+                reference_sets(refs),
+            )
+            if len(frame)
+            else None
+        )
         claims = quality.frame if quality else frame
         quality_errors = _quality_errors(quality.findings, frame, robot) if quality else None
-        errors = pd.concat([e for e in (ingested.errors, quality_errors) if e is not None and len(e)], ignore_index=True) if (len(ingested.errors) or (quality_errors is not None and len(quality_errors))) else ingested.errors
+        errors = (
+            pd.concat(
+                [e for e in (ingested.errors, quality_errors) if e is not None and len(e)],
+                ignore_index=True,
+            )
+            if (len(ingested.errors) or (quality_errors is not None and len(quality_errors)))
+            else ingested.errors
+        )
         data_errors = _data_error_rows(errors)
 
         # Claims the ledger already holds: identical re-deliveries are skipped, changed ones held.
@@ -193,32 +257,68 @@ def _run(
                 fingerprint=robot.fingerprint(claims),
             )
             with engine.connect() as connection:
-                known = repository.claims_already_known(connection=connection, keys=claims["idempotency_key"])
+                known = repository.claims_already_known(
+                    connection=connection, keys=claims["idempotency_key"]
+                )
         else:
-            known = pd.DataFrame(columns=["idempotency_key", "claim_pk", "fingerprint", "run_id", "decision"])
-        seen = claims.merge(known, on="idempotency_key", how="inner", suffixes=("", "_ledger")) if len(claims) else pd.DataFrame()
+            known = pd.DataFrame(
+                columns=["idempotency_key", "claim_pk", "fingerprint", "run_id", "decision"]
+            )
+        seen = (
+            claims.merge(known, on="idempotency_key", how="inner", suffixes=("", "_ledger"))
+            if len(claims)
+            else pd.DataFrame()
+        )
         same = seen[seen["fingerprint"] == seen["fingerprint_ledger"]] if len(seen) else seen
         changed = seen[seen["fingerprint"] != seen["fingerprint_ledger"]] if len(seen) else seen
-        new = claims[~claims["idempotency_key"].isin(known["idempotency_key"])] if len(claims) else claims
+        new = (
+            claims[~claims["idempotency_key"].isin(known["idempotency_key"])]
+            if len(claims)
+            else claims
+        )
 
         context = EvaluationContext(
-            night=night, mode=settings.mode, municipality_code=settings.municipality_code,
-            references=refs, optional_columns=ingested.optional_columns,
+            night=night,
+            mode=settings.mode,
+            municipality_code=settings.municipality_code,
+            references=refs,
+            optional_columns=ingested.optional_columns,
         )
         clock.stage("compute")
         computed = robot.compute(new.reset_index(drop=True), context) if len(new) else None
         clock.stage("cross-check")
-        findings = robot.check(computed, context) if computed is not None else pd.DataFrame(columns=["row", "rule_id", "message"])
+        findings = (
+            robot.check(computed, context)
+            if computed is not None
+            else pd.DataFrame(columns=["row", "rule_id", "message"])
+        )
         if computed is not None:
             with engine.connect() as connection:
-                paid = repository.bills_already_paid(connection=connection, robot=robot.name, fingerprints=computed["fingerprint"])
-            earlier = computed["fingerprint"].map(paid.set_index("fingerprint")["claim_id"]) if len(paid) else pd.Series(pd.NA, index=computed.index)
+                paid = repository.bills_already_paid(
+                    connection=connection, robot=robot.name, fingerprints=computed["fingerprint"]
+                )
+            earlier = (
+                computed["fingerprint"].map(paid.set_index("fingerprint")["claim_id"])
+                if len(paid)
+                else pd.Series(pd.NA, index=computed.index)
+            )
             hit = earlier.notna()
             if hit.any():
-                findings = pd.concat([findings, pd.DataFrame({
-                    "row": computed.index[hit], "rule_id": robot.duplicate_paid_rule,
-                    "message": "same bill as claim " + earlier[hit].astype(str) + ", already paid or approved",
-                })], ignore_index=True)
+                findings = pd.concat(
+                    [
+                        findings,
+                        pd.DataFrame(
+                            {
+                                "row": computed.index[hit],
+                                "rule_id": robot.duplicate_paid_rule,
+                                "message": "same bill as claim "
+                                + earlier[hit].astype(str)
+                                + ", already paid or approved",
+                            }
+                        ),
+                    ],
+                    ignore_index=True,
+                )
             decision, fired = _decide(findings, computed.index)
             computed["decision"], computed["rule_ids"] = decision, fired
 
@@ -226,43 +326,112 @@ def _run(
         with engine.begin() as connection:
             for item in ingested.files:
                 if item.status == "read":
-                    record_file(connection=connection, item=item, run_id=run_id, rows_rejected=0, folders=folders, night=night)
+                    record_file(
+                        connection=connection,
+                        item=item,
+                        run_id=run_id,
+                        rows_rejected=0,
+                        folders=folders,
+                        night=night,
+                    )
             file_ids = ingested.file_ids
             if computed is not None:
                 rows = computed.assign(
-                    robot=robot.name, run_id=run_id,
-                    source_file_id=computed[FILE].map(file_ids), source_line=computed[LINE],
+                    robot=robot.name,
+                    run_id=run_id,
+                    source_file_id=computed[FILE].map(file_ids),
+                    source_line=computed[LINE],
                     cpr=computed["cpr"] if "cpr" in computed else None,
                     service_date=computed[robot.service_date_column],
                     claim_id=computed[robot.claim_id_column],
                 )
                 repository.bulk_insert(
-                    connection=connection, table="claims",
-                    frame=rows[["idempotency_key", "robot", "claim_id", "run_id", "source_file_id", "source_line", "cpr",
-                                *COMPUTED_COLUMNS, "service_date", "fingerprint", "decision", "rule_ids"]],
+                    connection=connection,
+                    table="claims",
+                    frame=rows[
+                        [
+                            "idempotency_key",
+                            "robot",
+                            "claim_id",
+                            "run_id",
+                            "source_file_id",
+                            "source_line",
+                            "cpr",
+                            *COMPUTED_COLUMNS,
+                            "service_date",
+                            "fingerprint",
+                            "decision",
+                            "rule_ids",
+                        ]
+                    ],
                     on_conflict_do_nothing=["idempotency_key"],
                 )
                 pks = repository.claim_pks(connection=connection, keys=computed["idempotency_key"])
                 claim_findings = findings.assign(
                     claim_pk=findings["row"].map(computed["idempotency_key"]).map(pks),
                     claim_ref=findings["row"].map(computed[robot.claim_id_column]),
-                    file=findings["row"].map(computed[FILE]), line=findings["row"].map(computed[LINE]),
+                    file=findings["row"].map(computed[FILE]),
+                    line=findings["row"].map(computed[LINE]),
                 )
-                insert_exceptions(connection=connection, run_id=run_id, robot=robot.name, frame=claim_findings, file_ids=file_ids)
-            insert_exceptions(connection=connection, run_id=run_id, robot=robot.name, frame=errors, file_ids=file_ids)
-            redelivered = pd.concat([
-                _history_rows(same, CLAIM_ALREADY_PROCESSED.id, "already processed in run ", robot),
-                _history_rows(changed, robot.resubmitted_changed_rule, "differs from the claim decided in run ", robot),
-            ], ignore_index=True)
-            insert_exceptions(connection=connection, run_id=run_id, robot=robot.name, frame=redelivered, file_ids=file_ids)
-            repository.audit(connection=connection, at=dates.now(), actor=f"robot:{robot.name}", action="claims_decided", entity="run", entity_id=run_id, run_id=run_id, detail=f"{0 if computed is None else len(computed)} claims decided")
+                insert_exceptions(
+                    connection=connection,
+                    run_id=run_id,
+                    robot=robot.name,
+                    frame=claim_findings,
+                    file_ids=file_ids,
+                )
+            insert_exceptions(
+                connection=connection,
+                run_id=run_id,
+                robot=robot.name,
+                frame=errors,
+                file_ids=file_ids,
+            )
+            redelivered = pd.concat(
+                [
+                    _history_rows(
+                        same, CLAIM_ALREADY_PROCESSED.id, "already processed in run ", robot
+                    ),
+                    _history_rows(
+                        changed,
+                        robot.resubmitted_changed_rule,
+                        "differs from the claim decided in run ",
+                        robot,
+                    ),
+                ],
+                ignore_index=True,
+            )
+            insert_exceptions(
+                connection=connection,
+                run_id=run_id,
+                robot=robot.name,
+                frame=redelivered,
+                file_ids=file_ids,
+            )
+            repository.audit(
+                connection=connection,
+                at=dates.now(),
+                actor=f"robot:{robot.name}",
+                action="claims_decided",
+                entity="run",
+                entity_id=run_id,
+                run_id=run_id,
+                detail=f"{0 if computed is None else len(computed)} claims decided",
+            )
             kill_point("before_ledger_commit")
         kill_point("after_ledger_commit")
         archive_read_files(folders=folders, files=ingested.files, night=night)
         kill_point("after_archive")
 
         clock.stage("payment file")
-        batches = pay_outstanding(engine=engine, robot=robot, run_id=run_id, night=night, settings=settings, folders=folders)
+        batches = pay_outstanding(
+            engine=engine,
+            robot=robot,
+            run_id=run_id,
+            night=night,
+            settings=settings,
+            folders=folders,
+        )
 
         clock.stage("report")
         kill_point("before_report")
@@ -270,68 +439,139 @@ def _run(
         exceptions_by_rule = _exceptions_by_rule(engine, run_id)
         clock.stop()
         result = NightRun(
-            run_id=run_id, robot=robot, night=night, mode=settings.mode, registers=registers,
-            claim_files=ingested.files, outcomes=outcomes, exceptions_by_rule=exceptions_by_rule,
-            batches=batches, timings=clock.timings,
+            run_id=run_id,
+            robot=robot,
+            night=night,
+            mode=settings.mode,
+            registers=registers,
+            claim_files=ingested.files,
+            outcomes=outcomes,
+            exceptions_by_rule=exceptions_by_rule,
+            batches=batches,
+            timings=clock.timings,
         )
         from robots.core.pipeline.report import write_report
 
         write_report(result, folders, log_dir)
         with engine.begin() as connection:
-            repository.finish_run(connection=connection, run_id=run_id, status=RunStatus.COMPLETED, at=dates.now(),
-                                  report_path=str(result.report_path), summary=summary_of(result))
-            repository.audit(connection=connection, at=dates.now(), actor=f"robot:{robot.name}", action="run_completed", entity="run", entity_id=run_id, run_id=run_id)
+            repository.finish_run(
+                connection=connection,
+                run_id=run_id,
+                status=RunStatus.COMPLETED,
+                at=dates.now(),
+                report_path=str(result.report_path),
+                summary=summary_of(result),
+            )
+            repository.audit(
+                connection=connection,
+                at=dates.now(),
+                actor=f"robot:{robot.name}",
+                action="run_completed",
+                entity="run",
+                entity_id=run_id,
+                run_id=run_id,
+            )
         return result
     except BaseException:
         with engine.begin() as connection:
-            repository.finish_run(connection=connection, run_id=run_id, status=RunStatus.FAILED, at=dates.now(), report_path=None, summary=None)
+            repository.finish_run(
+                connection=connection,
+                run_id=run_id,
+                status=RunStatus.FAILED,
+                at=dates.now(),
+                report_path=None,
+                summary=None,
+            )
         raise
 
 
 def _quality_errors(findings: pd.DataFrame, frame: pd.DataFrame, robot: Robot) -> pd.DataFrame:
     """Quality findings as errors naming tonight's file, the line and the claim id."""
     rows = findings["row"].to_numpy(dtype=np.int64)
-    return pd.DataFrame({
-        "file": frame[FILE].to_numpy()[rows], "line": findings["line"].to_numpy(),
-        "claim_ref": frame[robot.claim_id_column].to_numpy()[rows],
-        "rule_id": findings["rule_id"].to_numpy(), "message": findings["message"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "file": frame[FILE].to_numpy()[rows],
+            "line": findings["line"].to_numpy(),
+            "claim_ref": frame[robot.claim_id_column].to_numpy()[rows],
+            "rule_id": findings["rule_id"].to_numpy(),
+            "message": findings["message"].to_numpy(),
+        }
+    )
 
 
 def _history_rows(rows: pd.DataFrame, rule_id: str, text: str, robot: Robot) -> pd.DataFrame:
     if rows is None or len(rows) == 0:
         return pd.DataFrame(columns=["rule_id", "message"])
-    return pd.DataFrame({
-        "claim_pk": rows["claim_pk"].to_numpy(), "claim_ref": rows[robot.claim_id_column].to_numpy(),
-        "file": rows[FILE].to_numpy(), "line": rows[LINE].to_numpy(), "rule_id": rule_id,
-        "message": ("claim " + rows[robot.claim_id_column] + " " + text + rows["run_id"].astype(str)).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "claim_pk": rows["claim_pk"].to_numpy(),
+            "claim_ref": rows[robot.claim_id_column].to_numpy(),
+            "file": rows[FILE].to_numpy(),
+            "line": rows[LINE].to_numpy(),
+            "rule_id": rule_id,
+            "message": (
+                "claim " + rows[robot.claim_id_column] + " " + text + rows["run_id"].astype(str)
+            ).to_numpy(),
+        }
+    )
 
 
-def _outcomes(engine: Engine, computed: pd.DataFrame | None, same: pd.DataFrame, changed: pd.DataFrame,
-              data_errors: pd.DataFrame, batches: list[BatchResult], robot: Robot) -> pd.DataFrame:
+def _outcomes(
+    engine: Engine,
+    computed: pd.DataFrame | None,
+    same: pd.DataFrame,
+    changed: pd.DataFrame,
+    data_errors: pd.DataFrame,
+    batches: list[BatchResult],
+    robot: Robot,
+) -> pd.DataFrame:
     parts = [data_errors]
     if computed is not None:
         paid_ids: set[str] = set()
         if batches:
             ids = ",".join(f"'{b.batch_id}'" for b in batches)
             with engine.connect() as connection:
-                paid_ids = {r[0] for r in connection.exec_driver_sql(
-                    f"SELECT c.idempotency_key FROM payment_items i JOIN claims c ON c.id = i.claim_pk WHERE i.batch_id IN ({ids})"
-                ).fetchall()}
-        outcome = computed["decision"].map({"pay": "approved", "hold": "held", "reject": "rejected"})
+                paid_ids = {
+                    r[0]
+                    for r in connection.exec_driver_sql(
+                        f"SELECT c.idempotency_key FROM payment_items i JOIN claims c ON c.id = i.claim_pk WHERE i.batch_id IN ({ids})"
+                    ).fetchall()
+                }
+        outcome = computed["decision"].map(
+            {"pay": "approved", "hold": "held", "reject": "rejected"}
+        )
         outcome = outcome.where(~computed["idempotency_key"].isin(paid_ids), "paid")
-        parts.append(pd.DataFrame({
-            "claim_id": computed[robot.claim_id_column], "outcome": outcome,
-            "basis_oere": computed["basis_oere"], "amount_oere": computed["amount_oere"],
-            "rule_ids": computed["rule_ids"], "file": computed[FILE], "line": computed[LINE],
-        }))
-    for rows, label, rule in ((same, "already_processed", CLAIM_ALREADY_PROCESSED.id), (changed, "held", robot.resubmitted_changed_rule)):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "claim_id": computed[robot.claim_id_column],
+                    "outcome": outcome,
+                    "basis_oere": computed["basis_oere"],
+                    "amount_oere": computed["amount_oere"],
+                    "rule_ids": computed["rule_ids"],
+                    "file": computed[FILE],
+                    "line": computed[LINE],
+                }
+            )
+        )
+    for rows, label, rule in (
+        (same, "already_processed", CLAIM_ALREADY_PROCESSED.id),
+        (changed, "held", robot.resubmitted_changed_rule),
+    ):
         if rows is not None and len(rows):
-            parts.append(pd.DataFrame({
-                "claim_id": rows[robot.claim_id_column], "outcome": label, "basis_oere": pd.NA,
-                "amount_oere": pd.NA, "rule_ids": rule, "file": rows[FILE], "line": rows[LINE],
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "claim_id": rows[robot.claim_id_column],
+                        "outcome": label,
+                        "basis_oere": pd.NA,
+                        "amount_oere": pd.NA,
+                        "rule_ids": rule,
+                        "file": rows[FILE],
+                        "line": rows[LINE],
+                    }
+                )
+            )
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=OUTCOME_COLUMNS)
 

@@ -74,9 +74,7 @@ def _empty(kind: ColumnType, length: int) -> pd.Series:
     return pd.Series(pd.NA, index=range(length), dtype="string")
 
 
-def _convert(
-    values: pd.Series, kind: ColumnType, dialect: str
-) -> tuple[pd.Series, pd.Series, str]:
+def _convert(values: pd.Series, kind: ColumnType, dialect: str) -> tuple[pd.Series, pd.Series, str]:
     blank = values.isna() | (values == "")
     if kind is ColumnType.DATE:
         return _dates(values, blank)
@@ -107,9 +105,7 @@ def _dates(values: pd.Series, blank: pd.Series) -> tuple[pd.Series, pd.Series, s
     return parsed, bad, "is not a date (write YYYY-MM-DD or DD-MM-YYYY)"
 
 
-def _money(
-    values: pd.Series, blank: pd.Series, dialect: str
-) -> tuple[pd.Series, pd.Series, str]:
+def _money(values: pd.Series, blank: pd.Series, dialect: str) -> tuple[pd.Series, pd.Series, str]:
     point = values.str.fullmatch(_POINT_AMOUNT).fillna(False).astype(bool)
     danish = values.str.fullmatch(_DANISH_AMOUNT).fillna(False).astype(bool)
     if dialect == "semicolon":

@@ -41,9 +41,7 @@ def _context() -> Any:
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(
-        globally=False, metric_calculations=False
-    )
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
 
 

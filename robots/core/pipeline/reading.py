@@ -94,7 +94,9 @@ def _read_csv(path: Path) -> RawFrame:
         raise UnreadableFileError(path.name, "the file holds binary data, not CSV text")
     header_line = text.split("\n", 1)[0]
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    header = [h.strip().strip('"').strip().lower() for h in header_line.rstrip("\r").split(delimiter)]
+    header = [
+        h.strip().strip('"').strip().lower() for h in header_line.rstrip("\r").split(delimiter)
+    ]
     if len(set(header)) != len(header):
         raise UnreadableFileError(path.name, "the header row names a column twice")
     bad: list[RowError] = []

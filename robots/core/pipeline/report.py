@@ -39,10 +39,25 @@ def outcome_table(outcomes: pd.DataFrame) -> list[dict[str, Any]]:
     rows = []
     for outcome in OUTCOME_ORDER:
         part = outcomes[outcomes["outcome"] == outcome] if len(outcomes) else outcomes
-        basis = pd.to_numeric(part["basis_oere"], errors="coerce").fillna(0).astype("int64").sum() if len(part) else 0
-        amount = pd.to_numeric(part["amount_oere"], errors="coerce").fillna(0).astype("int64").sum() if len(part) else 0
-        rows.append({"outcome": outcome, "text": OUTCOME_TEXT[outcome], "claims": int(len(part)),
-                     "claimed_oere": int(basis), "amount_oere": int(amount)})
+        basis = (
+            pd.to_numeric(part["basis_oere"], errors="coerce").fillna(0).astype("int64").sum()
+            if len(part)
+            else 0
+        )
+        amount = (
+            pd.to_numeric(part["amount_oere"], errors="coerce").fillna(0).astype("int64").sum()
+            if len(part)
+            else 0
+        )
+        rows.append(
+            {
+                "outcome": outcome,
+                "text": OUTCOME_TEXT[outcome],
+                "claims": len(part),
+                "claimed_oere": int(basis),
+                "amount_oere": int(amount),
+            }
+        )
     return rows
 
 
@@ -52,8 +67,14 @@ def report_data(result: NightRun, log_dir: Path | None) -> dict[str, Any]:
 
     rules = {r.id: r for r in catalogue.catalogue()}
     files = [
-        {"dataset": f.dataset, "file": f.path.name, "status": f.status, "rows": f.rows,
-         "reason": f.reason, "stored_at": str(f.stored_path) if f.stored_path else None}
+        {
+            "dataset": f.dataset,
+            "file": f.path.name,
+            "status": f.status,
+            "rows": f.rows,
+            "reason": f.reason,
+            "stored_at": str(f.stored_path) if f.stored_path else None,
+        }
         for f in [*result.registers, *result.claim_files]
     ]
     return {
@@ -64,17 +85,26 @@ def report_data(result: NightRun, log_dir: Path | None) -> dict[str, Any]:
         "outcomes": outcome_table(result.outcomes),
         "automation_rate": automation_rate(result.outcomes),
         "exceptions_by_rule": [
-            {"rule_id": rule_id, "count": int(count),
-             "severity": rules[rule_id].severity.value if rule_id in rules else "",
-             "looks_for": rules[rule_id].looks_for if rule_id in rules else ""}
+            {
+                "rule_id": rule_id,
+                "count": int(count),
+                "severity": rules[rule_id].severity.value if rule_id in rules else "",
+                "looks_for": rules[rule_id].looks_for if rule_id in rules else "",
+            }
             for rule_id, count in result.exceptions_by_rule.items()
         ],
         "files": files,
         "batches": [
-            {"batch_id": b.batch_id, "claims": b.claims, "transfers": b.transfers,
-             "total_oere": b.total_oere, "execution_date": b.execution_date.isoformat(),
-             "payment_file": str(b.payment_file), "posting_file": str(b.posting_file),
-             "completed_after_crash": b.completed_after_crash}
+            {
+                "batch_id": b.batch_id,
+                "claims": b.claims,
+                "transfers": b.transfers,
+                "total_oere": b.total_oere,
+                "execution_date": b.execution_date.isoformat(),
+                "payment_file": str(b.payment_file),
+                "posting_file": str(b.posting_file),
+                "completed_after_crash": b.completed_after_crash,
+            }
             for b in result.batches
         ],
         "provisional_rates_used": bool(
@@ -106,11 +136,20 @@ def render_text(data: dict[str, Any]) -> str:
         + ("n/a (no new claims)" if rate is None else f"{rate:.1%}"),
     ]
     if data["mode"] == "demo" and data["provisional_rates_used"]:
-        lines.append("DEMO: some claims were paid on provisional rates (see HT-PROVISIONAL-RATE-DEMO).")
+        lines.append(
+            "DEMO: some claims were paid on provisional rates (see HT-PROVISIONAL-RATE-DEMO)."
+        )
     lines += ["", "Exceptions per rule:"]
-    lines += [f"  {e['rule_id']:<28}{e['count']:>7}  {e['severity']:<10} {e['looks_for']}" for e in data["exceptions_by_rule"]] or ["  none"]
+    lines += [
+        f"  {e['rule_id']:<28}{e['count']:>7}  {e['severity']:<10} {e['looks_for']}"
+        for e in data["exceptions_by_rule"]
+    ] or ["  none"]
     lines += ["", "Files:"]
-    lines += [f"  {f['dataset']:<14}{f['status']:<13}{f['rows']:>8} rows  {f['file']}" + (f"  -- {f['reason']}" if f["reason"] else "") for f in data["files"]] or ["  none waiting in the inbox"]
+    lines += [
+        f"  {f['dataset']:<14}{f['status']:<13}{f['rows']:>8} rows  {f['file']}"
+        + (f"  -- {f['reason']}" if f["reason"] else "")
+        for f in data["files"]
+    ] or ["  none waiting in the inbox"]
     lines += ["", "Payments:"]
     if not data["batches"]:
         lines.append("  no payment batch this run (nothing new to pay)")
@@ -140,15 +179,23 @@ def write_report(result: NightRun, folders: DataFolders, log_dir: Path | None = 
     folder.mkdir(parents=True, exist_ok=True)
     files = [f.path.name for f in result.claim_files]
     outcomes = result.outcomes
-    table = pd.DataFrame({
-        "claim_id": outcomes["claim_id"].astype("string").fillna(""),
-        "outcome": outcomes["outcome"],
-        "amount": _kroner_column(outcomes["amount_oere"]),
-        "rule_ids": outcomes["rule_ids"].fillna(""),
-        "file": outcomes["file"].map(lambda i: files[int(i)] if pd.notna(i) else ""),
-        "line": outcomes["line"].astype("Int64"),
-        "run_id": result.run_id,
-    }) if len(outcomes) else pd.DataFrame(columns=["claim_id", "outcome", "amount", "rule_ids", "file", "line", "run_id"])
+    table = (
+        pd.DataFrame(
+            {
+                "claim_id": outcomes["claim_id"].astype("string").fillna(""),
+                "outcome": outcomes["outcome"],
+                "amount": _kroner_column(outcomes["amount_oere"]),
+                "rule_ids": outcomes["rule_ids"].fillna(""),
+                "file": outcomes["file"].map(lambda i: files[int(i)] if pd.notna(i) else ""),
+                "line": outcomes["line"].astype("Int64"),
+                "run_id": result.run_id,
+            }
+        )
+        if len(outcomes)
+        else pd.DataFrame(
+            columns=["claim_id", "outcome", "amount", "rule_ids", "file", "line", "run_id"]
+        )
+    )
     result.outcome_path = folder / "outcomes.csv"
     partial = result.outcome_path.with_suffix(".csv.tmp")
     table.to_csv(partial, index=False)

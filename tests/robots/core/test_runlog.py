@@ -31,8 +31,22 @@ def test_a_plain_robocorp_task_would_leak_a_cpr_so_the_check_can_fail(tmp_path: 
         f"@task\ndef leak():\n    lookup('{ANNA}')\n",
         encoding="utf-8",
     )
-    subprocess.run([sys.executable, "-m", "robocorp.tasks", "run", str(leaky), "-t", "leak",
-                    "--output", str(tmp_path / "out")], capture_output=True, check=True, cwd=tmp_path)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "robocorp.tasks",
+            "run",
+            str(leaky),
+            "-t",
+            "leak",
+            "--output",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        check=True,
+        cwd=tmp_path,
+    )
     assert ANNA in _leaks((tmp_path / "out" / "output.robolog").read_text(encoding="utf-8"))
 
 
@@ -41,9 +55,23 @@ def test_no_cpr_in_robolog_terminal_report_or_outcomes(tmp_path: Path) -> None:
     write_inbox(data_dir)
     logs = tmp_path / "logs"
     done = subprocess.run(
-        [sys.executable, "-m", "robots.cli", "run", "helbredstillaeg", "--data-dir", str(data_dir),
-         "--mode", "demo", "--date", "2026-11-23"],
-        env={**os.environ, "ROBOTS_LOGS_DIR": str(logs)}, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "robots.cli",
+            "run",
+            "helbredstillaeg",
+            "--data-dir",
+            str(data_dir),
+            "--mode",
+            "demo",
+            "--date",
+            "2026-11-23",
+        ],
+        env={**os.environ, "ROBOTS_LOGS_DIR": str(logs)},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:]
     robologs = list(logs.rglob("output.robolog"))
@@ -53,7 +81,10 @@ def test_no_cpr_in_robolog_terminal_report_or_outcomes(tmp_path: Path) -> None:
     texts = {
         "output.robolog": robolog,
         "terminal": done.stdout + done.stderr,
-        **{p.name: p.read_text(encoding="utf-8") for p in (data_dir / "outputs" / "runs").rglob("*.*")},
+        **{
+            p.name: p.read_text(encoding="utf-8")
+            for p in (data_dir / "outputs" / "runs").rglob("*.*")
+        },
     }
     for name, text in texts.items():
         assert _leaks(text) == [], f"CPR in clear in {name}"

@@ -12,7 +12,9 @@ from robots.core.pipeline.nightly import run_night
 from robots.helbredstillaeg.robot import ROBOT
 
 
-def test_every_planted_error_is_caught_and_no_clean_claim_is_flagged(settings_for, tmp_path: Path) -> None:
+def test_every_planted_error_is_caught_and_no_clean_claim_is_flagged(
+    settings_for, tmp_path: Path
+) -> None:
     settings = settings_for(None, mode="demo")
     first = DemoSpec(night=date(2026, 11, 22), seed=7, pensioners=1_500, claims=600)
     second = DemoSpec(night=date(2026, 11, 23), seed=7, pensioners=1_500, claims=600)
@@ -26,5 +28,13 @@ def test_every_planted_error_is_caught_and_no_clean_claim_is_flagged(settings_fo
         assert result.missed.empty, result.missed.to_string()
         assert result.false_alarms.empty, result.false_alarms.to_string()
     kinds = set(scores[0].per_rule["rule_id"]) | set(scores[1].per_rule["rule_id"])
-    assert {"HT-DUP-PAID", "HT-RESUBMIT-CHANGED", "CLAIM-ALREADY-PROCESSED", "FILE-ALREADY-PROCESSED",
-            "FILE-UNREADABLE", "READ-MALFORMED", "HT-DEAD", "HT-STALE"} <= kinds
+    assert {
+        "HT-DUP-PAID",
+        "HT-RESUBMIT-CHANGED",
+        "CLAIM-ALREADY-PROCESSED",
+        "FILE-ALREADY-PROCESSED",
+        "FILE-UNREADABLE",
+        "READ-MALFORMED",
+        "HT-DEAD",
+        "HT-STALE",
+    } <= kinds

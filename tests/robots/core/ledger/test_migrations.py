@@ -24,37 +24,85 @@ def test_migrating_twice_changes_nothing(ledger_url: str) -> None:
     open_ledger(ledger_url).dispose()
     engine = open_ledger(ledger_url)
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+            == "0001"
+        )
     engine.dispose()
 
 
 def _claim(key: str) -> dict[str, object]:
     return {
-        "idempotency_key": key, "robot": "helbredstillaeg", "claim_id": key, "run_id": "R1",
-        "source_file_id": 1, "source_line": 2, "cpr": None, "payee_kind": "cpr",
-        "payee_id": "0101501233", "category": "medicin", "counterparty": None,
-        "service_date": "2026-10-01", "basis_oere": 100, "amount_oere": 85, "rate_year": 2026,
-        "rate_provisional": False, "rule_basis": "x", "fingerprint": key, "decision": "pay", "rule_ids": "",
+        "idempotency_key": key,
+        "robot": "helbredstillaeg",
+        "claim_id": key,
+        "run_id": "R1",
+        "source_file_id": 1,
+        "source_line": 2,
+        "cpr": None,
+        "payee_kind": "cpr",
+        "payee_id": "0101501233",
+        "category": "medicin",
+        "counterparty": None,
+        "service_date": "2026-10-01",
+        "basis_oere": 100,
+        "amount_oere": 85,
+        "rate_year": 2026,
+        "rate_provisional": False,
+        "rule_basis": "x",
+        "fingerprint": key,
+        "decision": "pay",
+        "rule_ids": "",
     }
 
 
 def test_the_database_refuses_a_second_claim_key_and_a_second_payment(ledger_url: str) -> None:
     engine = open_ledger(ledger_url)
     insert_claim = text(
-        "INSERT INTO claims (" + ", ".join(_claim("k")) + ") VALUES (" + ", ".join(f":{c}" for c in _claim("k")) + ")"
+        "INSERT INTO claims ("
+        + ", ".join(_claim("k"))
+        + ") VALUES ("
+        + ", ".join(f":{c}" for c in _claim("k"))
+        + ")"
     )
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO runs (id, robot, night, mode, status, started_at) VALUES ('R1', 'helbredstillaeg', '2026-11-23', 'demo', 'running', '2026-11-23 22:00:00+00')"))
-        connection.execute(text("INSERT INTO source_files (sha256, dataset, file_name, stored_path, run_id, status, rows_read, rows_rejected) VALUES ('h', 'health_claims', 'f', 'p', 'R1', 'processed', 1, 0)"))
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, robot, night, mode, status, started_at) VALUES ('R1', 'helbredstillaeg', '2026-11-23', 'demo', 'running', '2026-11-23 22:00:00+00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO source_files (sha256, dataset, file_name, stored_path, run_id, status, rows_read, rows_rejected) VALUES ('h', 'health_claims', 'f', 'p', 'R1', 'processed', 1, 0)"
+            )
+        )
         connection.execute(insert_claim, _claim("helbredstillaeg:C1"))
     with pytest.raises(exc.IntegrityError), engine.begin() as connection:
         connection.execute(insert_claim, _claim("helbredstillaeg:C1"))
     with engine.begin() as connection:
         pk = connection.execute(text("SELECT id FROM claims")).scalar_one()
-        connection.execute(text("INSERT INTO payment_batches (id, robot, run_id, status, created_at, execution_date, transfers, total_oere) VALUES ('B1', 'helbredstillaeg', 'R1', 'prepared', '2026-11-23 22:00:00+00', '2026-11-24', 1, 85)"))
-        connection.execute(text("INSERT INTO payment_transfers (batch_id, end_to_end_id, payee_kind, payee_id, amount_oere, claims) VALUES ('B1', 'B1-1', 'cpr', '0101501233', 85, 1)"))
+        connection.execute(
+            text(
+                "INSERT INTO payment_batches (id, robot, run_id, status, created_at, execution_date, transfers, total_oere) VALUES ('B1', 'helbredstillaeg', 'R1', 'prepared', '2026-11-23 22:00:00+00', '2026-11-24', 1, 85)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO payment_transfers (batch_id, end_to_end_id, payee_kind, payee_id, amount_oere, claims) VALUES ('B1', 'B1-1', 'cpr', '0101501233', 85, 1)"
+            )
+        )
         transfer = connection.execute(text("SELECT id FROM payment_transfers")).scalar_one()
-        connection.execute(text("INSERT INTO payment_items (claim_pk, transfer_id, batch_id, amount_oere) VALUES (:c, :t, 'B1', 85)"), {"c": pk, "t": transfer})
+        connection.execute(
+            text(
+                "INSERT INTO payment_items (claim_pk, transfer_id, batch_id, amount_oere) VALUES (:c, :t, 'B1', 85)"
+            ),
+            {"c": pk, "t": transfer},
+        )
     with pytest.raises(exc.IntegrityError), engine.begin() as connection:
-        connection.execute(text("INSERT INTO payment_items (claim_pk, transfer_id, batch_id, amount_oere) VALUES (:c, :t, 'B1', 85)"), {"c": pk, "t": transfer})
+        connection.execute(
+            text(
+                "INSERT INTO payment_items (claim_pk, transfer_id, batch_id, amount_oere) VALUES (:c, :t, 'B1', 85)"
+            ),
+            {"c": pk, "t": transfer},
+        )
     engine.dispose()

@@ -25,15 +25,32 @@ NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
 NIGHT = "2026-11-23"
 
 
-def _run(data_dir: Path, logs: Path, kill_at: str | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    data_dir: Path, logs: Path, kill_at: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ROBOTS_LOGS_DIR": str(logs)}
     env.pop("ROBOTS_KILL_AT", None)
     if kill_at:
         env["ROBOTS_KILL_AT"] = kill_at
     return subprocess.run(
-        [sys.executable, "-m", "robots.cli", "run", "helbredstillaeg", "--data-dir", str(data_dir),
-         "--mode", "demo", "--date", NIGHT],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "robots.cli",
+            "run",
+            "helbredstillaeg",
+            "--data-dir",
+            str(data_dir),
+            "--mode",
+            "demo",
+            "--date",
+            NIGHT,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -47,7 +64,9 @@ def _ledger(data_dir: Path, sql: str) -> list[tuple]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("point", POINTS)
-def test_killed_anywhere_then_rerun_pays_every_claim_exactly_once(point: str, tmp_path: Path) -> None:
+def test_killed_anywhere_then_rerun_pays_every_claim_exactly_once(
+    point: str, tmp_path: Path
+) -> None:
     data_dir = tmp_path / "data"
     write_inbox(data_dir)
     killed = _run(data_dir, tmp_path / "logs", kill_at=point)
@@ -58,10 +77,14 @@ def test_killed_anywhere_then_rerun_pays_every_claim_exactly_once(point: str, tm
     assert final.returncode == 0, final.stdout[-3000:]
 
     decided = _ledger(data_dir, "SELECT COUNT(*) FROM claims WHERE decision = 'pay'")[0][0]
-    paid = _ledger(data_dir, "SELECT COUNT(*), COUNT(DISTINCT claim_pk), SUM(amount_oere) FROM payment_items")[0]
+    paid = _ledger(
+        data_dir, "SELECT COUNT(*), COUNT(DISTINCT claim_pk), SUM(amount_oere) FROM payment_items"
+    )[0]
     assert decided == 2
     assert paid == (2, 2, PAID_OERE), "each claim decided for payment is paid once, in full"
-    assert _ledger(data_dir, "SELECT COUNT(*) FROM payment_batches WHERE status <> 'released'") == [(0,)]
+    assert _ledger(data_dir, "SELECT COUNT(*) FROM payment_batches WHERE status <> 'released'") == [
+        (0,)
+    ]
 
     files = sorted((data_dir / "outputs" / "payments").glob("*.xml"))
     batches = _ledger(data_dir, "SELECT id FROM payment_batches")
@@ -72,9 +95,17 @@ def test_killed_anywhere_then_rerun_pays_every_claim_exactly_once(point: str, tm
         validate_pain001(path)
         tree = etree.parse(str(path))
         end_to_end += tree.xpath("//p:EndToEndId/text()", namespaces=NS)
-        total += sum(int(a.replace(".", "")) for a in tree.xpath("//p:InstdAmt/text()", namespaces=NS))
+        total += sum(
+            int(a.replace(".", "")) for a in tree.xpath("//p:InstdAmt/text()", namespaces=NS)
+        )
     assert len(end_to_end) == len(set(end_to_end)) == 2
     assert total == PAID_OERE
     assert not [p for p in (data_dir / "inbox").rglob("*") if p.is_file()]
-    assert _ledger(data_dir, "SELECT status FROM runs ORDER BY started_at")[0][0] in ("failed", "interrupted", "completed")
-    assert _ledger(data_dir, "SELECT status FROM runs ORDER BY started_at DESC LIMIT 1") == [("completed",)]
+    assert _ledger(data_dir, "SELECT status FROM runs ORDER BY started_at")[0][0] in (
+        "failed",
+        "interrupted",
+        "completed",
+    )
+    assert _ledger(data_dir, "SELECT status FROM runs ORDER BY started_at DESC LIMIT 1") == [
+        ("completed",)
+    ]

@@ -33,7 +33,9 @@ def test_a_night_pays_clean_claims_and_explains_the_rest(ledger_url: str, settin
     outcomes = result.outcomes.set_index("claim_id", drop=False)
     assert outcomes.loc["C1", "outcome"] == "paid" and outcomes.loc["C1", "amount_oere"] == 2869
     assert outcomes.loc["C4", "outcome"] == "paid" and outcomes.loc["C4", "amount_oere"] == 2805
-    assert outcomes.loc["C2", "outcome"] == "rejected" and outcomes.loc["C2", "rule_ids"] == "HT-DEAD"
+    assert (
+        outcomes.loc["C2", "outcome"] == "rejected" and outcomes.loc["C2", "rule_ids"] == "HT-DEAD"
+    )
     assert outcomes.loc["C3", "outcome"] == "data_error"
     assert "DQ-HC-EXPENSE-TYPE" in outcomes.loc["C3", "rule_ids"]
     malformed = result.outcomes[result.outcomes["rule_ids"] == "READ-MALFORMED"]
@@ -53,7 +55,11 @@ def test_a_night_pays_clean_claims_and_explains_the_rest(ledger_url: str, settin
     assert not any(p.is_file() for p in inbox.rglob("*")), "every file leaves the inbox"
     assert _scalar(ledger_url, "SELECT COUNT(*) FROM payment_items") == 2
     report = result.report_path.read_text(encoding="utf-8")
-    assert "paid straight through" in report and ANNA not in report and ANNA[:6] + "-" + ANNA[6:] not in report
+    assert (
+        "paid straight through" in report
+        and ANNA not in report
+        and ANNA[:6] + "-" + ANNA[6:] not in report
+    )
 
 
 def test_running_the_same_night_again_pays_nothing_more(ledger_url: str, settings_for) -> None:
@@ -81,7 +87,7 @@ def test_redelivered_changed_and_duplicate_bills_are_caught(ledger_url: str, set
         name="next.csv",
         registers=False,
         claims=CLAIMS_HEADER
-        + f"C1,{anna},medicin,{PROVIDER},2026-10-01,45.00,2026-10-02,\n"   # identical re-delivery
+        + f"C1,{anna},medicin,{PROVIDER},2026-10-01,45.00,2026-10-02,\n"  # identical re-delivery
         + f"C4,{ANNA},fysioterapi,{PROVIDER},2026-10-03,99.00,2026-10-05,\n"  # same id, new content
         + f"C9,{ANNA},medicin,{PROVIDER},2026-10-01,45.00,2026-10-03,\n",  # same bill as paid C1
     )
@@ -96,7 +102,9 @@ def test_redelivered_changed_and_duplicate_bills_are_caught(ledger_url: str, set
     assert _scalar(ledger_url, "SELECT COUNT(*) FROM payment_items") == 2
 
 
-def test_unreadable_file_is_quarantined_with_a_reason_and_the_night_goes_on(ledger_url: str, settings_for) -> None:
+def test_unreadable_file_is_quarantined_with_a_reason_and_the_night_goes_on(
+    ledger_url: str, settings_for
+) -> None:
     settings = settings_for(ledger_url)
     write_inbox(settings.data_dir)
     broken = settings.data_dir / "inbox" / "health_claims" / "scan.xlsx"
@@ -120,7 +128,9 @@ def test_production_mode_holds_claims_on_provisional_rates(ledger_url: str, sett
     assert result.batches == []
 
 
-def test_a_year_with_no_rate_file_holds_the_claim_and_the_night_goes_on(ledger_url: str, settings_for) -> None:
+def test_a_year_with_no_rate_file_holds_the_claim_and_the_night_goes_on(
+    ledger_url: str, settings_for
+) -> None:
     settings = settings_for(ledger_url)
     claims = CLAIMS_HEADER + (
         f"OLD,{ANNA},medicin,{PROVIDER},2019-06-01,45.00,2019-06-02,\n"

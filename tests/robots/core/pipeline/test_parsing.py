@@ -49,9 +49,7 @@ def amounts(dialect: str, *values: str) -> tuple[list, list[dict]]:
 
 
 def test_dates_in_both_formats() -> None:
-    parsed = parse(
-        claims(service_date=["2026-11-01", "01-11-2026", "29-02-2024"]), HEALTH_CLAIMS
-    )
+    parsed = parse(claims(service_date=["2026-11-01", "01-11-2026", "29-02-2024"]), HEALTH_CLAIMS)
 
     assert parsed.errors.empty
     assert parsed.frame["service_date"].dtype == "datetime64[s]"
@@ -63,9 +61,7 @@ def test_dates_in_both_formats() -> None:
 
 
 def test_impossible_date_is_an_error_naming_column_value_and_line() -> None:
-    parsed = parse(
-        claims(service_date=["2026-11-01", "31-02-2026", "2026-11-03"]), HEALTH_CLAIMS
-    )
+    parsed = parse(claims(service_date=["2026-11-01", "31-02-2026", "2026-11-03"]), HEALTH_CLAIMS)
 
     assert parsed.errors.to_dict("records") == [
         {
@@ -296,9 +292,7 @@ def test_absent_optional_column_is_all_missing_and_not_present() -> None:
 
 
 def test_present_optional_column_is_parsed_and_named() -> None:
-    parsed = parse(
-        claims(claim_id=["C1", "C2"], approval_date=["15-10-2026", ""]), HEALTH_CLAIMS
-    )
+    parsed = parse(claims(claim_id=["C1", "C2"], approval_date=["15-10-2026", ""]), HEALTH_CLAIMS)
 
     assert parsed.present_optional == frozenset({"approval_date"})
     assert parsed.frame["approval_date"].tolist()[0] == pd.Timestamp("2026-10-15")

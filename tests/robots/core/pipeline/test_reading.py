@@ -244,8 +244,13 @@ def test_xlsx_numbers_and_dates_become_the_text_a_csv_would_hold(tmp_path: Path)
         [
             HEADER_CELLS,
             [
-                "C1", "0101501234", "medicin", 12345674,
-                datetime(2026, 11, 1), 1234.5, date(2026, 11, 2),
+                "C1",
+                "0101501234",
+                "medicin",
+                12345674,
+                datetime(2026, 11, 1),
+                1234.5,
+                date(2026, 11, 2),
             ],
             ["C2", "0101501234", "medicin", "12345674", "01-11-2026", 45, datetime(2026, 11, 3)],
             ["C3", "0101501234", "medicin", "12345674", "2026-11-01", 99.95, "2026-11-04"],
