@@ -462,6 +462,14 @@ def test_provider_closed_after_the_service_date_is_not_a_finding() -> None:
     assert fired(found) == []
 
 
+def test_provider_not_active_with_no_status_date_is_held() -> None:
+    # Not active and no date: we cannot tell it was active on the service date, so hold.
+    _, found = night(companies=[company(status="bankrupt", status_date="")])
+
+    assert fired(found) == [(PLANTED, "HT-PROVIDER-CLOSED")]
+    assert message(found, "HT-PROVIDER-CLOSED") == f"provider {APOTEK} bankrupt since (none)"
+
+
 def test_received_more_than_36_months_after_the_service() -> None:
     # The rates begin in 2024, so the service date is early 2024 and the receipt in 2027.
     _, found = night(claim(service_date="2024-01-15", received_date="2027-01-16"))
