@@ -19,6 +19,8 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine, select, update
 
 from robots.core import dates
@@ -59,26 +61,54 @@ def _outstanding_claims(engine: Engine, robot: Robot) -> pd.DataFrame:
         "ORDER BY c.payee_id, c.claim_id"
     )
     with engine.connect() as connection:
-        return pd.read_sql_query(query, connection)
+        return repository.read_frame(
+            connection=connection,
+            sql=query,
+            columns=["claim_pk", "claim_id", "payee_kind", "payee_id", "amount_oere"],
+        )
 
 
 def _transfers_for(claims: pd.DataFrame, batch_id: str, title: str) -> pd.DataFrame:
-    grouped = claims.groupby(["payee_kind", "payee_id"], sort=True)
-    transfers = grouped.agg(
-        amount_oere=("amount_oere", "sum"),
-        claims=("claim_id", "size"),
-        ids=("claim_id", lambda s: " ".join(s.iloc[:REMITTANCE_IDS_SHOWN])),
-    ).reset_index()
-    more = transfers["claims"] - REMITTANCE_IDS_SHOWN
-    transfers["remittance"] = (
-        title
-        + " "
-        + transfers["claims"].astype(str)
-        + " krav: "
-        + transfers["ids"]
-        + more.where(more > 0).map(lambda n: f" +{int(n)} flere" if pd.notna(n) else "")
+    """One transfer per payee: the sum, the count, and the claim ids in the remittance.
+
+    Grouping and joining the ids run in Arrow (C), not a Python function per payee: at a
+    million claims that loop alone took longer than the whole target for the night.
+    """
+    ordered = claims.sort_values(["payee_kind", "payee_id", "claim_id"], kind="stable")
+    shown = ordered[ordered.groupby(["payee_kind", "payee_id"]).cumcount() < REMITTANCE_IDS_SHOWN]
+    table = pa.table(
+        {
+            "payee_kind": pa.array(shown["payee_kind"].astype(str).to_numpy()),
+            "payee_id": pa.array(shown["payee_id"].astype(str).to_numpy()),
+            "claim_id": pa.array(shown["claim_id"].astype(str).to_numpy()),
+        }
     )
-    transfers["end_to_end_id"] = [f"{batch_id}-{i:06d}" for i in range(1, len(transfers) + 1)]
+    ids = table.group_by(["payee_kind", "payee_id"], use_threads=False).aggregate(
+        [("claim_id", "list")]
+    )
+    ids_frame = pd.DataFrame(
+        {
+            "payee_kind": ids.column("payee_kind").to_numpy(zero_copy_only=False),
+            "payee_id": ids.column("payee_id").to_numpy(zero_copy_only=False),
+            "ids": pc.binary_join(ids.column("claim_id_list"), " ").to_numpy(zero_copy_only=False),
+        }
+    )
+    transfers = (
+        ordered.groupby(["payee_kind", "payee_id"], sort=True)
+        .agg(amount_oere=("amount_oere", "sum"), claims=("claim_id", "size"))
+        .reset_index()
+        .merge(ids_frame, on=["payee_kind", "payee_id"], how="left", validate="one_to_one")
+    )
+    more = transfers["claims"] - REMITTANCE_IDS_SHOWN
+    tail = pd.Series("", index=transfers.index, dtype=object)
+    tail[more > 0] = " +" + more[more > 0].astype(str) + " flere"
+    transfers["remittance"] = (
+        title + " " + transfers["claims"].astype(str) + " krav: " + transfers["ids"] + tail
+    )
+    numbers = (
+        pd.Series(range(1, len(transfers) + 1), index=transfers.index).astype(str).str.zfill(6)
+    )
+    transfers["end_to_end_id"] = batch_id + "-" + numbers
     return transfers
 
 
@@ -157,16 +187,18 @@ def release_batch(
         batch = connection.execute(
             select(PaymentBatch.__table__).where(PaymentBatch.id == batch_id)
         ).one()
-        transfers = pd.read_sql_query(
-            "SELECT end_to_end_id, payee_kind, payee_id, amount_oere, claims FROM payment_transfers "
-            f"WHERE batch_id = '{batch_id}' ORDER BY end_to_end_id",
-            connection,
+        transfers = repository.read_frame(
+            connection=connection,
+            sql="SELECT end_to_end_id, payee_kind, payee_id, amount_oere, claims "
+            f"FROM payment_transfers WHERE batch_id = '{batch_id}' ORDER BY end_to_end_id",
+            columns=["end_to_end_id", "payee_kind", "payee_id", "amount_oere", "claims"],
         )
-        claims = pd.read_sql_query(
-            "SELECT c.claim_id, c.run_id, c.payee_kind, c.payee_id, i.amount_oere "
+        claims = repository.read_frame(
+            connection=connection,
+            sql="SELECT c.claim_id, c.run_id, c.payee_kind, c.payee_id, i.amount_oere "
             "FROM payment_items i JOIN claims c ON c.id = i.claim_pk "
             f"WHERE i.batch_id = '{batch_id}' ORDER BY c.payee_id, c.claim_id",
-            connection,
+            columns=["claim_id", "run_id", "payee_kind", "payee_id", "amount_oere"],
         )
     remittance = _transfers_for(claims, batch_id, robot.remittance_title).set_index(
         ["payee_kind", "payee_id"]
