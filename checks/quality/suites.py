@@ -140,7 +140,7 @@ HEALTH_CLAIMS_SUITE: list[QualityRule] = [
     QualityRule(
         _rule("DQ-HC-CPR-FORMAT", "health_claims: a CPR that is not 10 digits (hyphen optional)."),
         "cpr",
-        lambda _ctx: gxe.ExpectColumnValuesToMatchRegex(column="cpr", regex=r"^\d{10}$"),
+        lambda _ctx: gxe.ExpectColumnValuesToMatchRegex(column="cpr", regex=r"^[0-9]{10}$"),
         "is not a CPR number of 10 digits",
     ),
     _cpr_known("DQ-HC-CPR-KNOWN", HEALTH_CLAIMS),

@@ -11,6 +11,7 @@ import re
 from datetime import date
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.exceptions import ValidationError
@@ -32,6 +33,38 @@ def is_valid(cpr: str) -> bool:
     except (ValidationError, ValueError):
         return False
     return True
+
+
+def valid_mask(values: pd.Series, today: date) -> np.ndarray:
+    """`is_valid` for a whole column at once: the same rules as python-stdnum's validate.
+
+    Ten digits after removing spaces and hyphens; a real birth date with the century from
+    digit 7 (CPR-kontoret's table, domain.md 7.1); not born after `today`. stdnum costs
+    ~30 µs a number, which is seconds per night for a municipality's register; this is
+    the same decision in numpy. tests/robots/core/test_cpr_vectorised.py holds it equal
+    to stdnum on random and edge-case input, so stdnum stays the authority.
+    """
+    text = values.astype("string").str.replace(r"[ -]", "", regex=True)
+    shaped = text.str.fullmatch(r"[0-9]{10}").fillna(False).to_numpy(dtype=bool)
+    digits = text.where(shaped, "0101000000")
+    day = digits.str.slice(0, 2).astype("int64").to_numpy()
+    month = digits.str.slice(2, 4).astype("int64").to_numpy()
+    yy = digits.str.slice(4, 6).astype("int64").to_numpy()
+    seventh = digits.str.slice(6, 7).astype("int64").to_numpy()
+    century = np.where(
+        seventh <= 3,
+        1900,
+        np.where(
+            (seventh == 4) | (seventh == 9),
+            np.where(yy <= 36, 2000, 1900),
+            np.where(yy >= 58, 1800, 2000),
+        ),
+    )
+    born = pd.to_datetime(
+        pd.DataFrame({"year": century + yy, "month": month, "day": day}), errors="coerce"
+    )
+    real = born.notna().to_numpy() & (born <= pd.Timestamp(today)).fillna(False).to_numpy()
+    return shaped & real
 
 
 def birth_date(cpr: str) -> date:
