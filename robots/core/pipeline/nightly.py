@@ -366,7 +366,9 @@ def _run(
                     ],
                     on_conflict_do_nothing=["idempotency_key"],
                 )
-                pks = repository.claim_pks(connection=connection, keys=computed["idempotency_key"])
+                # Only claims with findings need their key in the exceptions table.
+                flagged = computed.loc[findings["row"].unique(), "idempotency_key"]
+                pks = repository.claim_pks(connection=connection, keys=flagged)
                 claim_findings = findings.assign(
                     claim_pk=findings["row"].map(computed["idempotency_key"]).map(pks),
                     claim_ref=findings["row"].map(computed[robot.claim_id_column]),
