@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 # Made-up but valid CPR numbers (real dates, 10 digits); nobody's real number.
@@ -59,3 +62,33 @@ def write_inbox(
     path = inbox / "health_claims" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(claims, encoding="utf-8")
+
+
+def run_robots_command(
+    data_dir: Path, logs: Path, *, kill_at: str | None = None, night: str = "2026-11-23"
+) -> subprocess.CompletedProcess[str]:
+    """Run `robots run helbredstillaeg` as a real process, as the scheduler would."""
+    env = {**os.environ, "ROBOTS_LOGS_DIR": str(logs)}
+    env.pop("ROBOTS_KILL_AT", None)
+    if kill_at:
+        env["ROBOTS_KILL_AT"] = kill_at
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "robots.cli",
+            "run",
+            "helbredstillaeg",
+            "--data-dir",
+            str(data_dir),
+            "--mode",
+            "demo",
+            "--date",
+            night,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

@@ -15,17 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-EXPENSE_TYPES: tuple[str, ...] = (
-    "medicin",
-    "tandbehandling",
-    "fysioterapi",
-    "kiropraktik",
-    "fodterapi",
-    "psykolog",
-    "briller",
-    "tandprotese",
-)
-"""The contract list of health_claims.expense_type (contracts.md); a contract, not policy."""
+from checks.quality.suites import EXPENSE_TYPES  # the contract list (contracts.md), kept once
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[3] / "config"
 """The project's `config/` folder, found from this file so the CLI works from any cwd."""

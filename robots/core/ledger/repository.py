@@ -185,6 +185,31 @@ def record_file(*, connection: Connection, **values: Any) -> int:
     return int(result.inserted_primary_key[0])
 
 
+def robot_event(
+    *,
+    connection: Connection,
+    robot: str,
+    run_id: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    detail: str | None = None,
+) -> None:
+    """An audit event written by a robot (now, by `robot:<name>`, in its run)."""
+    from robots.core import dates
+
+    audit(
+        connection=connection,
+        at=dates.now(),
+        actor=f"robot:{robot}",
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        run_id=run_id,
+        detail=detail,
+    )
+
+
 def audit(
     *,
     connection: Connection,

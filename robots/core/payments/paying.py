@@ -158,10 +158,9 @@ def prepare_batch(*, engine: Engine, robot: Robot, run_id: str, night: date) -> 
             }
         )
         repository.bulk_insert(connection=connection, table="payment_items", frame=items)
-        repository.audit(
+        repository.robot_event(
             connection=connection,
-            at=dates.now(),
-            actor=f"robot:{robot.name}",
+            robot=robot.name,
             action="batch_prepared",
             entity="payment_batch",
             entity_id=batch_id,
@@ -242,10 +241,9 @@ def release_batch(
                 posting_file=str(posting_file),
             )
         )
-        repository.audit(
+        repository.robot_event(
             connection=connection,
-            at=dates.now(),
-            actor=f"robot:{robot.name}",
+            robot=robot.name,
             action="batch_released",
             entity="payment_batch",
             entity_id=batch_id,

@@ -204,10 +204,9 @@ def _run(
             mode=settings.mode,
             at=dates.now(),
         )
-        repository.audit(
+        repository.robot_event(
             connection=connection,
-            at=dates.now(),
-            actor=f"robot:{robot.name}",
+            robot=robot.name,
             action="run_started",
             entity="run",
             entity_id=run_id,
@@ -410,10 +409,9 @@ def _run(
                 frame=redelivered,
                 file_ids=file_ids,
             )
-            repository.audit(
+            repository.robot_event(
                 connection=connection,
-                at=dates.now(),
-                actor=f"robot:{robot.name}",
+                robot=robot.name,
                 action="claims_decided",
                 entity="run",
                 entity_id=run_id,
@@ -464,10 +462,9 @@ def _run(
                 report_path=str(result.report_path),
                 summary=summary_of(result),
             )
-            repository.audit(
+            repository.robot_event(
                 connection=connection,
-                at=dates.now(),
-                actor=f"robot:{robot.name}",
+                robot=robot.name,
                 action="run_completed",
                 entity="run",
                 entity_id=run_id,

@@ -7,13 +7,12 @@ proves the search would see a leak.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-from nightdata import ANNA, BO, CARL, write_inbox
+from nightdata import ANNA, BO, CARL, run_robots_command, write_inbox
 
 CPR_IN_CLEAR = re.compile(r"(?<!\d)(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}-?\d{4}(?!\d)")
 OUR_CPRS = [ANNA, BO, CARL, f"{ANNA[:6]}-{ANNA[6:]}"]
@@ -54,25 +53,7 @@ def test_no_cpr_in_robolog_terminal_report_or_outcomes(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     write_inbox(data_dir)
     logs = tmp_path / "logs"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "robots.cli",
-            "run",
-            "helbredstillaeg",
-            "--data-dir",
-            str(data_dir),
-            "--mode",
-            "demo",
-            "--date",
-            "2026-11-23",
-        ],
-        env={**os.environ, "ROBOTS_LOGS_DIR": str(logs)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_robots_command(data_dir, logs)
     assert done.returncode == 0, done.stdout[-2000:]
     robologs = list(logs.rglob("output.robolog"))
     assert len(robologs) == 1 and (robologs[0].parent / "log.html").exists()

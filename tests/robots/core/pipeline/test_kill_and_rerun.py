@@ -8,50 +8,17 @@ transfer once and add up to exactly what the ledger says, and nothing is left be
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from lxml import etree
+from nightdata import PAID_OERE, run_robots_command, write_inbox
 from sqlalchemy import create_engine, text
 
-from nightdata import PAID_OERE, write_inbox
 from robots.core.killpoints import POINTS
 from robots.core.payments.pain001 import validate_pain001
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
-NIGHT = "2026-11-23"
-
-
-def _run(
-    data_dir: Path, logs: Path, kill_at: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ROBOTS_LOGS_DIR": str(logs)}
-    env.pop("ROBOTS_KILL_AT", None)
-    if kill_at:
-        env["ROBOTS_KILL_AT"] = kill_at
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "robots.cli",
-            "run",
-            "helbredstillaeg",
-            "--data-dir",
-            str(data_dir),
-            "--mode",
-            "demo",
-            "--date",
-            NIGHT,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def _ledger(data_dir: Path, sql: str) -> list[tuple]:
@@ -69,11 +36,11 @@ def test_killed_anywhere_then_rerun_pays_every_claim_exactly_once(
 ) -> None:
     data_dir = tmp_path / "data"
     write_inbox(data_dir)
-    killed = _run(data_dir, tmp_path / "logs", kill_at=point)
+    killed = run_robots_command(data_dir, tmp_path / "logs", kill_at=point)
     assert killed.returncode != 0, f"the run was not killed at {point}:\n{killed.stdout[-2000:]}"
-    rerun = _run(data_dir, tmp_path / "logs")
+    rerun = run_robots_command(data_dir, tmp_path / "logs")
     assert rerun.returncode == 0, rerun.stdout[-3000:]
-    final = _run(data_dir, tmp_path / "logs")  # and once more: nothing may change
+    final = run_robots_command(data_dir, tmp_path / "logs")  # and once more: nothing may change
     assert final.returncode == 0, final.stdout[-3000:]
 
     decided = _ledger(data_dir, "SELECT COUNT(*) FROM claims WHERE decision = 'pay'")[0][0]

@@ -7,9 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+from nightdata import ANNA, CLAIMS_HEADER, PAID_OERE, PROVIDER, write_inbox
 from sqlalchemy import create_engine, text
 
-from nightdata import ANNA, CLAIMS_HEADER, PAID_OERE, PROVIDER, write_inbox
 from robots.core.payments.pain001 import validate_pain001
 from robots.core.pipeline.nightly import run_night
 from robots.helbredstillaeg.robot import ROBOT
