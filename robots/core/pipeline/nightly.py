@@ -238,15 +238,10 @@ def _run(
             else None
         )
         claims = quality.frame if quality else frame
-        quality_errors = _quality_errors(quality.findings, frame, robot) if quality else None
-        errors = (
-            pd.concat(
-                [e for e in (ingested.errors, quality_errors) if e is not None and len(e)],
-                ignore_index=True,
-            )
-            if (len(ingested.errors) or (quality_errors is not None and len(quality_errors)))
-            else ingested.errors
-        )
+        found = [ingested.errors]
+        if quality is not None:
+            found.append(_quality_errors(quality.findings, frame, robot))
+        errors = pd.concat([e for e in found if len(e)] or [ingested.errors], ignore_index=True)
         data_errors = _data_error_rows(errors)
 
         # Claims the ledger already holds: identical re-deliveries are skipped, changed ones held.
