@@ -210,6 +210,11 @@ class PaymentTransfer(Base):
     amount_oere: Mapped[int] = mapped_column(BigInteger)
     claims: Mapped[int] = mapped_column(Integer)
 
+    # One transfer per payee per batch, held by the database itself.
+    __table_args__ = (
+        Index("uq_payment_transfers_payee", "batch_id", "payee_kind", "payee_id", unique=True),
+    )
+
 
 class PaymentItem(Base):
     """A claim's place in a transfer. The primary key on claim_pk: paid at most once."""

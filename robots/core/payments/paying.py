@@ -21,9 +21,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 
 from robots.core import dates
+from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.killpoints import kill_point
 from robots.core.ledger import repository
 from robots.core.ledger.schema import BatchStatus, PaymentBatch
@@ -140,24 +141,31 @@ def prepare_batch(*, engine: Engine, robot: Robot, run_id: str, night: date) -> 
                 ["batch_id", "end_to_end_id", "payee_kind", "payee_id", "amount_oere", "claims"]
             ],
         )
-        ids = dict(
-            connection.exec_driver_sql(
-                "SELECT end_to_end_id, id FROM payment_transfers WHERE batch_id = "
-                + ("?" if connection.dialect.paramstyle == "qmark" else "%s"),
-                (batch_id,),
-            ).fetchall()
+        # Each outstanding claim joins its payee's transfer through the unique index
+        # (batch, payee): set-based in the database, no million tuples through Python.
+        inserted = connection.execute(
+            text(
+                "INSERT INTO payment_items (claim_pk, transfer_id, batch_id, amount_oere) "
+                "SELECT c.id, t.id, t.batch_id, c.amount_oere FROM claims c "
+                "JOIN payment_transfers t ON t.batch_id = :batch "
+                "AND t.payee_kind = c.payee_kind AND t.payee_id = c.payee_id "
+                "WHERE c.robot = :robot AND c.decision = 'pay' "
+                "AND NOT EXISTS (SELECT 1 FROM payment_items i WHERE i.claim_pk = c.id)"
+            ),
+            {"batch": batch_id, "robot": robot.name},
         )
-        per_payee = transfers.set_index(["payee_kind", "payee_id"])["end_to_end_id"]
-        keys = pd.MultiIndex.from_frame(claims[["payee_kind", "payee_id"]])
-        items = pd.DataFrame(
-            {
-                "claim_pk": claims["claim_pk"].to_numpy(),
-                "transfer_id": per_payee.reindex(keys).map(ids).to_numpy(),
-                "batch_id": batch_id,
-                "amount_oere": claims["amount_oere"].to_numpy(),
-            }
-        )
-        repository.bulk_insert(connection=connection, table="payment_items", frame=items)
+        count, total = connection.execute(
+            text(
+                "SELECT COUNT(*), COALESCE(SUM(amount_oere), 0) FROM payment_items WHERE batch_id = :b"
+            ),
+            {"b": batch_id},
+        ).one()
+        if (int(count), int(total)) != (len(claims), int(claims["amount_oere"].sum())):
+            raise ApplicationError(
+                ReasonCode.PAYMENT_FILE,
+                f"batch {batch_id}: {count} payment items for {len(claims)} claims "
+                f"(rowcount {inserted.rowcount}); nothing was paid, run again",
+            )
         repository.robot_event(
             connection=connection,
             robot=robot.name,
