@@ -106,3 +106,35 @@ def test_the_database_refuses_a_second_claim_key_and_a_second_payment(ledger_url
             {"c": pk, "t": transfer},
         )
     engine.dispose()
+
+
+def test_the_database_refuses_two_transfers_to_one_payee_in_a_batch(ledger_url: str) -> None:
+    engine = open_ledger(ledger_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, robot, night, mode, status, started_at) VALUES "
+                "('R1', 'helbredstillaeg', '2026-11-23', 'demo', 'running', '2026-11-23 22:00:00+00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO payment_batches (id, robot, run_id, status, created_at, execution_date, "
+                "transfers, total_oere) VALUES ('B1', 'helbredstillaeg', 'R1', 'prepared', "
+                "'2026-11-23 22:00:00+00', '2026-11-24', 2, 170)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO payment_transfers (batch_id, end_to_end_id, payee_kind, payee_id, "
+                "amount_oere, claims) VALUES ('B1', 'B1-1', 'cpr', '0101501233', 85, 1)"
+            )
+        )
+    with pytest.raises(exc.IntegrityError), engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO payment_transfers (batch_id, end_to_end_id, payee_kind, payee_id, "
+                "amount_oere, claims) VALUES ('B1', 'B1-2', 'cpr', '0101501233', 85, 1)"
+            )
+        )
+    engine.dispose()
