@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from robots.core.pipeline.datasets import ColumnType, Dataset
 from robots.core.pipeline.reading import LINE, RawFrame
@@ -20,8 +22,8 @@ ERROR_COLUMNS = ["line", "column", "value", "reason"]
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _DK_DATE = r"^\d{2}-\d{2}-\d{4}$"
-_POINT_AMOUNT = r"^-?\d+(\.\d{1,2})?$"
-_DANISH_AMOUNT = r"^-?(\d{1,3}(\.\d{3})+|\d+)(,\d{1,2})?$"
+_POINT_AMOUNT = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
+_DANISH_AMOUNT = r"^-?([0-9]{1,3}(\.[0-9]{3}){1,4}|[0-9]{1,15})(,[0-9]{1,2})?$"
 _WHOLE_NUMBER = r"^[+-]?\d+$"
 
 
@@ -106,39 +108,30 @@ def _dates(values: pd.Series, blank: pd.Series) -> tuple[pd.Series, pd.Series, s
 
 
 def _money(values: pd.Series, blank: pd.Series, dialect: str) -> tuple[pd.Series, pd.Series, str]:
-    point = values.str.fullmatch(_POINT_AMOUNT).fillna(False).astype(bool)
-    danish = values.str.fullmatch(_DANISH_AMOUNT).fillna(False).astype(bool)
+    """Amount text -> exact øre, in Arrow: the text is cast to decimal128, never to a float."""
+    text = pa.array(values.astype("string"), type=pa.string(), from_pandas=True)
+    point = pc.fill_null(pc.match_substring_regex(text, _POINT_AMOUNT), False)
+    danish = pc.fill_null(pc.match_substring_regex(text, _DANISH_AMOUNT), False)
+    no = pa.array(np.zeros(len(text), dtype=bool))
     if dialect == "semicolon":
-        use_danish, use_point = danish, pd.Series(False, index=values.index)
+        use_point, use_danish = no, danish
         reason = "is not an amount in kroner (write e.g. 1.234,50 in a ;-separated file)"
     elif dialect == "comma":
-        use_danish, use_point = pd.Series(False, index=values.index), point
+        use_point, use_danish = point, no
         reason = "is not an amount in kroner (write e.g. 1234.50 in a ,-separated file)"
     else:
         # XLSX: a number cell arrives as point notation ("12.345" is 12.345 kr., never
         # twelve thousand); Danish notation only from text cells that use a comma.
-        has_comma = values.str.contains(",", regex=False).fillna(False).astype(bool)
-        use_point, use_danish = point, danish & has_comma
+        has_comma = pc.fill_null(pc.match_substring(text, ","), False)
+        use_point, use_danish = point, pc.and_(danish, has_comma)
         reason = "is not an amount in kroner with at most 2 decimals"
-    normalised = values.where(use_point)
-    normalised = normalised.fillna(
-        values.where(use_danish).str.replace(".", "", regex=False).str.replace(",", ".")
-    )
-    ok = use_point | use_danish
-    if not ok.any():
-        return pd.Series(pd.NA, index=values.index, dtype="Int64"), ~blank, reason
-    parts = normalised.str.split(".", n=1, expand=True)
-    whole = pd.to_numeric(parts[0], errors="coerce").astype("Int64")
-    if parts.shape[1] > 1:
-        fraction = parts[1].fillna("").str.ljust(2, "0").replace("", "00")
-    else:
-        fraction = pd.Series("00", index=values.index)
-    fraction_oere = pd.to_numeric(fraction.where(ok), errors="coerce").astype("Int64")
-    negative = values.str.startswith("-").fillna(False).astype(bool)
-    oere = whole.abs() * 100 + fraction_oere
-    oere = oere.where(~negative, -oere).where(ok)
-    bad = ~blank & ~ok
-    return oere.astype("Int64"), bad, reason
+    from_danish = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+    normalised = pc.if_else(use_point, text, pc.if_else(use_danish, from_danish, "0"))
+    kroner = pc.cast(normalised, pa.decimal128(18, 2))
+    oere = pc.cast(pc.multiply(kroner, pa.scalar(100, pa.decimal128(3, 0))), pa.int64())
+    ok = pd.Series(pc.or_(use_point, use_danish).to_numpy(zero_copy_only=False), index=values.index)
+    result = pd.Series(oere.to_numpy(zero_copy_only=False), index=values.index).astype("Int64")
+    return result.where(ok), ~blank & ~ok, reason
 
 
 def line_numbers(frame: pd.DataFrame) -> np.ndarray:
