@@ -28,11 +28,11 @@ from stdnum.dk import cvr as stdnum_cvr
 from robots.core import dates
 from robots.core.cpr import valid_mask
 
-REFERENCE_SETS: dict[str, frozenset[str]] = {}
+REFERENCE_SETS: dict[str, pd.Index] = {}
 
 
 @contextmanager
-def references(named: dict[str, frozenset[str]]) -> Iterator[None]:
+def references(named: dict[str, pd.Index]) -> Iterator[None]:
     """Make reference sets visible to the suites for one validation."""
     REFERENCE_SETS.update(named)
     try:

@@ -430,7 +430,7 @@ def _run(
 
         clock.stage("report")
         kill_point("before_report")
-        outcomes = _outcomes(engine, computed, same, changed, data_errors, batches, robot)
+        outcomes = _outcomes(engine, computed, same, changed, data_errors, run_id, robot)
         exceptions_by_rule = _exceptions_by_rule(engine, run_id)
         clock.stop()
         result = NightRun(
@@ -516,25 +516,23 @@ def _outcomes(
     same: pd.DataFrame,
     changed: pd.DataFrame,
     data_errors: pd.DataFrame,
-    batches: list[BatchResult],
+    run_id: str,
     robot: Robot,
 ) -> pd.DataFrame:
     parts = [data_errors]
     if computed is not None:
-        paid_ids: set[str] = set()
-        if batches:
-            ids = ",".join(f"'{b.batch_id}'" for b in batches)
-            with engine.connect() as connection:
-                paid_ids = {
-                    r[0]
-                    for r in connection.exec_driver_sql(
-                        f"SELECT c.idempotency_key FROM payment_items i JOIN claims c ON c.id = i.claim_pk WHERE i.batch_id IN ({ids})"
-                    ).fetchall()
-                }
-        outcome = computed["decision"].map(
-            {"pay": "approved", "hold": "held", "reject": "rejected"}
-        )
-        outcome = outcome.where(~computed["idempotency_key"].isin(paid_ids), "paid")
+        # Ask the ledger for the exception, not the rule: this run's claims decided 'pay'
+        # that are in no payment (none, unless paying failed). All others were paid.
+        with engine.connect() as connection:
+            unpaid = repository.read_frame(
+                connection=connection,
+                sql="SELECT c.idempotency_key FROM claims c "
+                "LEFT JOIN payment_items i ON i.claim_pk = c.id "
+                f"WHERE c.run_id = '{run_id}' AND c.decision = 'pay' AND i.claim_pk IS NULL",
+                columns=["idempotency_key"],
+            )["idempotency_key"]
+        outcome = computed["decision"].map({"pay": "paid", "hold": "held", "reject": "rejected"})
+        outcome = outcome.mask(computed["idempotency_key"].isin(unpaid), "approved")
         parts.append(
             pd.DataFrame(
                 {

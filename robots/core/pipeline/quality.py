@@ -57,7 +57,7 @@ def validate(
     dataset_name: str,
     rules: list[QualityRule],
     context: SuiteContext,
-    reference_sets: dict[str, frozenset[str]] | None = None,
+    reference_sets: dict[str, pd.Index] | None = None,
 ) -> QualityResult:
     """Validate `frame` against its suite; return passing rows and findings."""
     import great_expectations as gx
