@@ -209,6 +209,8 @@ class PaymentTransfer(Base):
     payee_id: Mapped[str] = mapped_column(String(10))
     amount_oere: Mapped[int] = mapped_column(BigInteger)
     claims: Mapped[int] = mapped_column(Integer)
+    # The remittance text as prepared, so a file rewritten after a crash says the same.
+    remittance: Mapped[str] = mapped_column(Text, server_default="")
 
     # One transfer per payee per batch, held by the database itself.
     __table_args__ = (

@@ -138,7 +138,15 @@ def prepare_batch(*, engine: Engine, robot: Robot, run_id: str, night: date) -> 
             connection=connection,
             table="payment_transfers",
             frame=transfers.assign(batch_id=batch_id)[
-                ["batch_id", "end_to_end_id", "payee_kind", "payee_id", "amount_oere", "claims"]
+                [
+                    "batch_id",
+                    "end_to_end_id",
+                    "payee_kind",
+                    "payee_id",
+                    "amount_oere",
+                    "claims",
+                    "remittance",
+                ]
             ],
         )
         # Each outstanding claim joins its payee's transfer through the unique index
@@ -196,23 +204,24 @@ def release_batch(
         ).one()
         transfers = repository.read_frame(
             connection=connection,
-            sql="SELECT end_to_end_id, payee_kind, payee_id, amount_oere, claims "
+            sql="SELECT end_to_end_id, payee_kind, payee_id, amount_oere, claims, remittance "
             f"FROM payment_transfers WHERE batch_id = '{batch_id}' ORDER BY end_to_end_id",
-            columns=["end_to_end_id", "payee_kind", "payee_id", "amount_oere", "claims"],
+            columns=[
+                "end_to_end_id",
+                "payee_kind",
+                "payee_id",
+                "amount_oere",
+                "claims",
+                "remittance",
+            ],
         )
         claims = repository.read_frame(
             connection=connection,
-            sql="SELECT c.claim_id, c.run_id, c.payee_kind, c.payee_id, i.amount_oere "
+            sql="SELECT c.claim_id, c.run_id, i.amount_oere "
             "FROM payment_items i JOIN claims c ON c.id = i.claim_pk "
             f"WHERE i.batch_id = '{batch_id}' ORDER BY c.payee_id, c.claim_id",
-            columns=["claim_id", "run_id", "payee_kind", "payee_id", "amount_oere"],
+            columns=["claim_id", "run_id", "amount_oere"],
         )
-    remittance = _transfers_for(claims, batch_id, robot.remittance_title).set_index(
-        ["payee_kind", "payee_id"]
-    )["remittance"]
-    transfers["remittance"] = pd.MultiIndex.from_frame(transfers[["payee_kind", "payee_id"]]).map(
-        remittance
-    )
     bank = settings.bank
     header = BatchHeader(
         msg_id=batch_id,

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from robots.core.errors import ConfigError
 from robots.core.money import format_oere_plain
@@ -113,8 +115,13 @@ def write_posting_file(
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".tmp")
-    pd.concat([debit, credit], ignore_index=True)[POSTING_COLUMNS].to_csv(
-        partial, index=False, sep=";", encoding="utf-8"
+    lines = pd.concat([debit, credit], ignore_index=True)[POSTING_COLUMNS].astype({"line": "int64"})
+    table = pa.Table.from_pandas(
+        lines.astype({c: "string" for c in POSTING_COLUMNS if c != "line"}), preserve_index=False
+    )
+    # Arrow's CSV writer (C): a million posting lines in well under a second.
+    pacsv.write_csv(
+        table, partial, write_options=pacsv.WriteOptions(delimiter=";", quoting_style="needed")
     )
     os.replace(partial, path)
     return total
