@@ -154,7 +154,8 @@ def main(sizes: list[int], rpa_sizes: list[int]) -> None:
         if size in ours:
             line += f"; the pipeline is {seconds / ours[size]:.0f}x faster at this size"
         else:
-            per_claim_ours = min(ours.values()) / min(ours) if ours else None
+            smallest = min(ours) if ours else None
+            per_claim_ours = ours[smallest] / smallest if smallest else None
             if per_claim_ours:
                 line += f"; the pipeline at its smallest size ran {seconds / size / per_claim_ours:.0f}x faster per claim"
         print(line)  # noqa: T201

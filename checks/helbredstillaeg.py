@@ -11,6 +11,7 @@ import tomllib
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
@@ -172,7 +173,7 @@ class CheckConfig(BaseModel):
 @lru_cache(maxsize=4)
 def load_config(folder: str | None = None) -> CheckConfig:
     """Read the thresholds (cached; they do not change during a run)."""
-    path = (config_dir() if folder is None else __import__("pathlib").Path(folder)) / "checks.toml"
+    path = (config_dir() if folder is None else Path(folder)) / "checks.toml"
     section = tomllib.loads(path.read_text(encoding="utf-8"))[ROBOT]
     limits = section["limits"]
     return CheckConfig(

@@ -20,11 +20,6 @@ CPR_PATTERN = re.compile(r"\b(\d{6})-?(\d{4})\b")
 """Ten digits with an optional hyphen after the sixth, on word boundaries."""
 
 
-def normalise(values: pd.Series) -> pd.Series:
-    """Strip spaces and the optional hyphen, so `010150-1234` and `0101501234` match."""
-    return values.str.strip().str.replace("-", "", regex=False)
-
-
 @lru_cache(maxsize=1_000_000)
 def is_valid(cpr: str) -> bool:
     """Valid per stdnum: ten digits, a real birth date, not born in the future."""
@@ -65,11 +60,6 @@ def valid_mask(values: pd.Series, today: date) -> np.ndarray:
     )
     real = born.notna().to_numpy() & (born <= pd.Timestamp(today)).fillna(False).to_numpy()
     return shaped & real
-
-
-def birth_date(cpr: str) -> date:
-    """The birth date with the century from digit 7, as CPR-kontoret defines it."""
-    return stdnum_cpr.get_birth_date(stdnum_cpr.compact(cpr))
 
 
 def mask(cpr: str) -> str:

@@ -36,11 +36,6 @@ def day_of(value: date) -> int:
     return (value - EPOCH).days
 
 
-def date_of(day: int) -> date:
-    """Whole days since 1970-01-01 back to a date."""
-    return date.fromordinal(EPOCH.toordinal() + int(day))
-
-
 def strings(values: Any) -> Strings:
     """Integers, numpy/pandas text or a list as an Arrow string column."""
     if isinstance(values, pa.ChunkedArray):

@@ -132,8 +132,3 @@ def _money(values: pd.Series, blank: pd.Series, dialect: str) -> tuple[pd.Series
     ok = pd.Series(pc.or_(use_point, use_danish).to_numpy(zero_copy_only=False), index=values.index)
     result = pd.Series(oere.to_numpy(zero_copy_only=False), index=values.index).astype("Int64")
     return result.where(ok), ~blank & ~ok, reason
-
-
-def line_numbers(frame: pd.DataFrame) -> np.ndarray:
-    """The physical line of each row, for messages."""
-    return frame[LINE].to_numpy()

@@ -66,6 +66,7 @@ def report_data(result: NightRun, log_dir: Path | None) -> dict[str, Any]:
     from robots.core.pipeline.nightly import automation_rate
 
     rules = {r.id: r for r in catalogue.catalogue()}
+    provisional = sorted(r for r in result.exceptions_by_rule.index if "-PROVISIONAL-RATE" in r)
     files = [
         {
             "dataset": f.dataset,
@@ -107,10 +108,9 @@ def report_data(result: NightRun, log_dir: Path | None) -> dict[str, Any]:
             }
             for b in result.batches
         ],
-        "provisional_rates_used": bool(
-            "HT-PROVISIONAL-RATE-DEMO" in result.exceptions_by_rule.index
-            or "HT-PROVISIONAL-RATE" in result.exceptions_by_rule.index
-        ),
+        # Each robot names its provisional-rate rules <CODE>-PROVISIONAL-RATE[-DEMO].
+        "provisional_rates_used": bool(provisional),
+        "provisional_rules": provisional,
         "timings_seconds": {k: round(v, 3) for k, v in result.timings.items()},
         "outcome_file": str(result.outcome_path) if result.outcome_path else None,
         "log": str(log_dir / "log.html") if log_dir else None,
@@ -137,7 +137,9 @@ def render_text(data: dict[str, Any]) -> str:
     ]
     if data["mode"] == "demo" and data["provisional_rates_used"]:
         lines.append(
-            "DEMO: some claims were paid on provisional rates (see HT-PROVISIONAL-RATE-DEMO)."
+            "DEMO: some claims were paid on provisional rates (see "
+            + ", ".join(data["provisional_rules"])
+            + ")."
         )
     lines += ["", "Exceptions per rule:"]
     lines += [

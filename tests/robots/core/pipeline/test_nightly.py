@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -141,3 +142,18 @@ def test_a_year_with_no_rate_file_holds_the_claim_and_the_night_goes_on(
     rows = result.outcomes.set_index("claim_id")
     assert rows.loc["OLD", "outcome"] == "held" and "HT-NO-RATE" in rows.loc["OLD", "rule_ids"]
     assert rows.loc["NEW", "outcome"] == "paid"
+
+
+def test_demo_mode_pays_on_provisional_rates_and_the_report_says_which_rule(
+    ledger_url: str, settings_for
+) -> None:
+    settings = settings_for(ledger_url, mode="demo")
+    claims = CLAIMS_HEADER + f"P1,{ANNA},medicin,{PROVIDER},2025-06-01,45.00,2025-06-02,\n"
+    write_inbox(settings.data_dir, claims=claims)
+    result = run_night(ROBOT, settings=settings, night=NIGHT)
+    assert result.outcomes.set_index("claim_id").loc["P1", "outcome"] == "paid"
+    report = result.report_path.read_text(encoding="utf-8")
+    assert "paid on provisional rates (see HT-PROVISIONAL-RATE-DEMO)" in report
+    data = json.loads((result.report_path.parent / "report.json").read_text(encoding="utf-8"))
+    assert data["provisional_rates_used"] is True
+    assert data["provisional_rules"] == ["HT-PROVISIONAL-RATE-DEMO"]
