@@ -94,6 +94,87 @@ def rate(benefit: str, name: str, year: int, *, folder: Path | None = None) -> R
     )
 
 
+@dataclass(frozen=True)
+class TableEntry:
+    """One row of a year's rate table (a fee card line), with where it came from."""
+
+    benefit: str
+    table: str
+    key: str
+    year: int
+    amounts: dict[str, Decimal]
+    """Variant name -> amount in kroner (e.g. standard, interpreter)."""
+    flags: frozenset[str]
+    """Boolean settings that hold (e.g. by_invoice: no fixed fee)."""
+    source: str
+    provisional: bool
+    provisional_from: int | None
+
+    @property
+    def config_key(self) -> str:
+        return f'config/rates/{self.year}.toml [{self.benefit}.{self.table}."{self.key}"]'
+
+
+_ENTRY_SETTINGS = {"source", "provisional", "provisional_from"}
+
+
+def rate_table(
+    benefit: str, table: str, year: int, *, folder: Path | None = None
+) -> dict[str, TableEntry]:
+    """Every row of `benefit.table` in force in `year`, each carried forward on its own.
+
+    A row missing from the year's file comes from the latest earlier year that has it and is
+    then provisional, like a single figure (see `rate`).
+    """
+    years = _year_files(_rates_folder(folder))
+    entries: dict[str, TableEntry] = {}
+    for candidate in sorted((y for y in years if y <= year), reverse=True):
+        rows = years[candidate].get(benefit, {}).get(table, {})
+        for key, row in rows.items():
+            if key in entries or not isinstance(row, dict):
+                continue
+            entries[key] = _table_entry(benefit, table, key, year, candidate, row)
+    return entries
+
+
+def _table_entry(
+    benefit: str, table: str, key: str, year: int, candidate: int, row: dict[str, object]
+) -> TableEntry:
+    where = f'config/rates/{candidate}.toml [{benefit}.{table}."{key}"]'
+    source = str(row.get("source", "")).strip()
+    if not source:
+        raise ConfigError(f"{where} has no source")
+    amounts: dict[str, Decimal] = {}
+    flags: set[str] = set()
+    for name, value in row.items():
+        if name in _ENTRY_SETTINGS:
+            continue
+        if isinstance(value, bool):
+            if value:
+                flags.add(name)
+            continue
+        if not isinstance(value, str):
+            raise ConfigError(f'{where} {name} must be written as text, e.g. "1544"')
+        try:
+            amounts[name] = Decimal(value)
+        except InvalidOperation as exc:
+            raise ConfigError(f"{where} {name} = {value!r} is not an amount") from exc
+    carried = candidate != year
+    origin = row.get("provisional_from")
+    provisional_from = int(str(origin)) if origin is not None else None
+    return TableEntry(
+        benefit=benefit,
+        table=table,
+        key=key,
+        year=year,
+        amounts=amounts,
+        flags=frozenset(flags),
+        source=source if not carried else f"carried forward from {candidate}: {source}",
+        provisional=carried or bool(row.get("provisional", False)),
+        provisional_from=provisional_from or (candidate if carried else None),
+    )
+
+
 def clear_rates_cache() -> None:
     """Forget loaded rate files (tests write their own)."""
     _year_files.cache_clear()

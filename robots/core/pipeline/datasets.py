@@ -122,6 +122,51 @@ HEALTH_CLAIMS = Dataset(
     ),
 )
 
+CERTIFICATE_REQUESTS = Dataset(
+    name="certificate_requests",
+    code="REQ",
+    role=Role.REFERENCE,
+    key="request_id",
+    columns=(
+        C("request_id", T.TEXT),
+        C("cpr", T.CPR),
+        C("certificate_code", T.TEXT),
+        C("doctor_cvr", T.CVR),
+        C("requested_date", T.DATE),
+        C("case_area", T.TEXT, required=False),
+    ),
+)
+
+DOCTOR_INVOICES = Dataset(
+    name="doctor_invoices",
+    code="INV",
+    role=Role.CLAIMS,
+    key="claim_id",
+    columns=(
+        C("invoice_id", T.TEXT),
+        C("doctor_cvr", T.CVR),
+        C("request_id", T.TEXT, required=False),
+        C("cpr", T.CPR),
+        C("certificate_code", T.TEXT),
+        C("service_date", T.DATE),
+        C("invoice_date", T.DATE),
+        C("amount", T.MONEY),
+        # The project's additions (README "Formats"): one row per invoice line, and credit
+        # notes (OIOUBL CreditNote, or document_type=credit_note with the credited invoice).
+        C("invoice_line", T.TEXT, required=False, optional_column=True),
+        C("document_type", T.TEXT, required=False, optional_column=True),
+        C("credited_invoice_id", T.TEXT, required=False, optional_column=True),
+    ),
+)
+
 ALL_DATASETS: dict[str, Dataset] = {
-    d.name: d for d in (CITIZENS, COMPANIES, PENSIONERS, HEALTH_CLAIMS)
+    d.name: d
+    for d in (
+        CITIZENS,
+        COMPANIES,
+        PENSIONERS,
+        HEALTH_CLAIMS,
+        CERTIFICATE_REQUESTS,
+        DOCTOR_INVOICES,
+    )
 }

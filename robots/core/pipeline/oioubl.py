@@ -1,0 +1,218 @@
+"""Reading doctors' OIOUBL e-invoices (and credit notes) safely into invoice rows.
+
+OIOUBL 2.02 (UBL 2.0) and OIOUBL 2.1 (UBL 2.1) share the UBL namespaces, so one reader
+takes both. Where a LAE-attest invoice carries each contract field is NOT FOUND in public
+sources (domain.md 5.2), so this is the project's mapping (README "Formats"):
+
+- invoice_id: `cbc:ID`; invoice_date: `cbc:IssueDate`; request_id: `cac:OrderReference/cbc:ID`
+  (the municipality's requisition number, which the doctor needs to e-invoice at all, S80);
+- doctor_cvr: the supplier's CVR (`PartyLegalEntity/CompanyID`, else `PartyIdentification/ID`,
+  else `EndpointID`, scheme DK:CVR), without the `DK` prefix;
+- one row per `InvoiceLine` / `CreditNoteLine`: certificate_code from the item's
+  `SellersItemIdentification/ID` (else `StandardItemIdentification/ID`, else `Name`),
+  cpr from the item property named `CPR`, service_date from the line's (else the
+  document's) `Delivery/ActualDeliveryDate`, amount from `LineExtensionAmount` (VAT-exempt);
+- a `CreditNote` gives document_type `credit_note` and credited_invoice_id from
+  `BillingReference/InvoiceDocumentReference/ID`; with no delivery date it is dated by its
+  issue date.
+
+Every row's `_line` is the physical line of its InvoiceLine element, so errors name file
+and line like any CSV. Safety: e-invoices never need a DTD, so a file declaring one (the
+carrier of entity expansion and external entities) is refused before libxml2 sees it;
+the parser also resolves no entities, loads no DTD, never touches the network and keeps
+libxml2's size limits; files above `MAX_XML_BYTES` are refused unread.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from lxml import etree
+
+from robots.core.pipeline.reading import LINE, RawFrame, UnreadableFileError
+
+MAX_XML_BYTES = 5 * 1024 * 1024
+"""An attest invoice is a few kB; 5 MiB leaves room for attachments and stops a flood."""
+
+UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+UBL_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+NS = {
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+}
+FIELDS = (
+    "invoice_id",
+    "doctor_cvr",
+    "request_id",
+    "cpr",
+    "certificate_code",
+    "service_date",
+    "invoice_date",
+    "amount",
+    "invoice_line",
+    "document_type",
+    "credited_invoice_id",
+)
+CPR_PROPERTY_NAMES = ("cpr", "cpr-nummer", "cprnummer", "personnummer")
+
+_DTD_MARKERS = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+
+
+def _xpath(expression: str) -> etree.XPath:
+    return etree.XPath(expression, namespaces=NS, smart_strings=False)
+
+
+_SUPPLIER = "cac:AccountingSupplierParty/cac:Party/"
+_DOCUMENT = {
+    "invoice_id": _xpath("string(cbc:ID)"),
+    "invoice_date": _xpath("string(cbc:IssueDate)"),
+    "currency": _xpath("string(cbc:DocumentCurrencyCode)"),
+    "request_id": _xpath("string(cac:OrderReference/cbc:ID)"),
+    "credited_invoice_id": _xpath(
+        "string(cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID)"
+    ),
+    "service_date": _xpath("string(cac:Delivery/cbc:ActualDeliveryDate)"),
+    "doctor_cvr": _xpath(
+        f"string(({_SUPPLIER}cac:PartyLegalEntity/cbc:CompanyID[@schemeID='DK:CVR']"
+        f" | {_SUPPLIER}cac:PartyIdentification/cbc:ID[@schemeID='DK:CVR']"
+        f" | {_SUPPLIER}cbc:EndpointID[@schemeID='DK:CVR'])[last()])"
+    ),
+}
+_CERTIFICATE_CODE = (
+    _xpath("string(cac:Item/cac:SellersItemIdentification/cbc:ID)"),
+    _xpath("string(cac:Item/cac:StandardItemIdentification/cbc:ID)"),
+    _xpath("string(cac:Item/cbc:Name)"),
+)
+"""Where the certificate code is looked for, in order of preference."""
+_LINES = _xpath("cac:InvoiceLine | cac:CreditNoteLine")
+_LINE = {
+    "invoice_line": _xpath("string(cbc:ID)"),
+    "amount": _xpath("string(cbc:LineExtensionAmount)"),
+    "amount_currency": _xpath("string(cbc:LineExtensionAmount/@currencyID)"),
+    "cpr": _xpath(
+        "string(cac:Item/cac:AdditionalItemProperty[translate(normalize-space(cbc:Name),"
+        " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = "
+        + " or translate(normalize-space(cbc:Name), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
+        " 'abcdefghijklmnopqrstuvwxyz') = ".join(f"'{n}'" for n in CPR_PROPERTY_NAMES)
+        + "][1]/cbc:Value)"
+    ),
+    "service_date": _xpath("string(cac:Delivery/cbc:ActualDeliveryDate)"),
+}
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
+
+
+def is_oioubl(path: Path) -> bool:
+    """XML files are read as OIOUBL; everything else goes the CSV/XLSX way."""
+    return path.suffix.lower() == ".xml"
+
+
+def parse_document(data: bytes, file_name: str) -> etree._Element:
+    """Parse one e-invoice safely, or raise UnreadableFileError with the reason."""
+    if len(data) > MAX_XML_BYTES:
+        raise UnreadableFileError(
+            file_name,
+            f"the XML file is {len(data):,} bytes, above the {MAX_XML_BYTES:,} an invoice may be",
+        )
+    if not data.strip():
+        raise UnreadableFileError(file_name, "the file is empty")
+    if _DTD_MARKERS.search(data):
+        raise UnreadableFileError(
+            file_name,
+            "the XML declares a DTD or entities, which an e-invoice never needs; refused for "
+            "safety (entity expansion, external entities)",
+        )
+    try:
+        root = etree.fromstring(data, parser=_parser())
+    except etree.XMLSyntaxError as exc:
+        raise UnreadableFileError(file_name, f"the XML is not well-formed: {exc}") from exc
+    if root.getroottree().docinfo.doctype:
+        raise UnreadableFileError(file_name, "the XML carries a document type; refused")
+    return root
+
+
+def read_oioubl(path: Path) -> RawFrame:
+    """One OIOUBL Invoice or CreditNote as invoice rows of text (one per invoice line)."""
+    root = parse_document(path.read_bytes(), path.name)
+    rows = invoice_rows(root, path.name)
+    return RawFrame(rows, "comma", "xml")
+
+
+def invoice_rows(root: etree._Element, file_name: str) -> pd.DataFrame:
+    """The rows of one parsed document; a document that is no invoice is unreadable."""
+    namespace = etree.QName(root).namespace
+    kind = etree.QName(root).localname
+    if (namespace, kind) not in ((UBL_INVOICE, "Invoice"), (UBL_CREDIT_NOTE, "CreditNote")):
+        raise UnreadableFileError(
+            file_name,
+            f"the XML is a {kind} ({namespace}), not an OIOUBL Invoice or CreditNote",
+        )
+    document = {name: str(get(root)).strip() for name, get in _DOCUMENT.items()}
+    if document["currency"] and document["currency"] != "DKK":
+        raise UnreadableFileError(
+            file_name,
+            f"the invoice is in {document['currency']}; the municipality pays DKK invoices only",
+        )
+    lines = _LINES(root)
+    if not lines:
+        raise UnreadableFileError(file_name, f"the {kind} has no lines")
+    columns: dict[str, list[str]] = {name: [] for name in (*_LINE, "certificate_code")}
+    for line in lines:
+        for name, get in _LINE.items():
+            columns[name].append(str(get(line)).strip())
+        columns["certificate_code"].append(_first_of(_CERTIFICATE_CODE, line))
+    count = len(lines)
+    currencies = {c for c in columns["amount_currency"] if c}
+    if currencies - {"DKK"}:
+        raise UnreadableFileError(
+            file_name, f"invoice lines in {', '.join(sorted(currencies))}; only DKK is paid"
+        )
+    cvr = document["doctor_cvr"].upper().removeprefix("DK").strip()
+    # A credit note often has no delivery: it is dated by its issue date instead.
+    fallback = document["service_date"] or (
+        document["invoice_date"] if kind == "CreditNote" else ""
+    )
+    service = [s or fallback for s in columns["service_date"]]
+    frame = pd.DataFrame(
+        {
+            "invoice_id": [document["invoice_id"]] * count,
+            "doctor_cvr": [cvr] * count,
+            "request_id": [document["request_id"]] * count,
+            "cpr": columns["cpr"],
+            "certificate_code": columns["certificate_code"],
+            "service_date": service,
+            "invoice_date": [document["invoice_date"]] * count,
+            "amount": columns["amount"],
+            "invoice_line": columns["invoice_line"],
+            "document_type": ["credit_note" if kind == "CreditNote" else "invoice"] * count,
+            "credited_invoice_id": [document["credited_invoice_id"]] * count,
+        },
+        dtype="string",
+    )
+    frame[LINE] = np.asarray([line.sourceline or 0 for line in lines], dtype=np.int64)
+    return frame
+
+
+def _first_of(paths: tuple[etree.XPath, ...], element: etree._Element) -> str:
+    for path in paths:
+        value = str(path(element)).strip()
+        if value:
+            return value
+    return ""
+
+
+__all__ = ["MAX_XML_BYTES", "is_oioubl", "parse_document", "read_oioubl"]
