@@ -87,5 +87,7 @@ def get(rule_id: str) -> Rule:
 def _load_all() -> None:
     # Importing the rule modules registers their rules.
     import checks.helbredstillaeg
+    import checks.laegeregninger
+    import checks.quality.laegeregninger
     import checks.quality.suites
     import checks.reading  # noqa: F401

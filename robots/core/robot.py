@@ -31,6 +31,26 @@ COMPUTED_COLUMNS = [
 ]
 """What a robot adds to each claim: who is paid, how much, on which rule and rates."""
 
+KEY_COLUMNS = ["bill_key", "document_key"]
+"""Optional keys a robot may add, kept in the ledger so later nights can look them up:
+`bill_key` is what may be paid only once (a request), `document_key` the source document
+(a doctor's invoice) that later documents (credit notes) refer to."""
+
+
+@dataclass(frozen=True)
+class LedgerLookup:
+    """A question the pipeline asks the ledger before a robot's checks run.
+
+    For each row, the claims of this robot decided 'pay' in earlier runs whose
+    `ledger_column` equals the row's `frame_column`: the first such claim id and the sum of
+    their amounts, as `<prefix>_claim_id` and `<prefix>_oere` (missing when none). The
+    checks stay pure; the pipeline does the I/O.
+    """
+
+    frame_column: str
+    ledger_column: str
+    prefix: str
+
 
 @dataclass(frozen=True)
 class EvaluationContext:
@@ -66,6 +86,9 @@ class Robot:
     remittance_title: str
     service_date_column: str = "service_date"
     claim_id_column: str = "claim_id"
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    """Parsed rows -> rows with derived columns (e.g. the claim id), before data quality."""
+    ledger_lookups: tuple[LedgerLookup, ...] = ()
 
 
 def empty_findings() -> pd.DataFrame:
