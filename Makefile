@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/robots demo --data-dir $(DEMO_DIR)
 	@echo
 	@echo "=== The same night again: nothing new may be paid ==="
-	$(BIN)/robots run helbredstillaeg --data-dir $(DEMO_DIR) --mode demo
+	$(BIN)/robots run all --data-dir $(DEMO_DIR) --mode demo
 
 ## make test: the whole test suite (PostgreSQL tests need TEST_DATABASE_URL; .ci/run sets it)
 test: $(STAMP)

@@ -161,6 +161,7 @@ def demo(
     ),
     pensioners: Annotated[int, typer.Option(help="pensioners in the demo municipality")] = 10_000,
     claims: Annotated[int, typer.Option(help="health claims per night")] = 3_000,
+    invoices: Annotated[int, typer.Option(help="doctors' invoice lines per night")] = 1_000,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same data)")] = 173,
     night: Night = None,
     fresh: Annotated[bool, typer.Option(help="start from an empty demo folder")] = True,
@@ -169,6 +170,7 @@ def demo(
     import shutil
 
     from robots.core.demo.generator import DemoSpec, generate_night
+    from robots.registry import ROBOTS
 
     target = data_dir.resolve()
     if fresh and target.exists():
@@ -176,9 +178,15 @@ def demo(
     settings = _settings(target, "demo")
     today = date.fromisoformat(night) if night else dates.today()
     first = DemoSpec(
-        night=today - timedelta(days=1), seed=seed, pensioners=pensioners, claims=claims
+        night=today - timedelta(days=1),
+        seed=seed,
+        pensioners=pensioners,
+        claims=claims,
+        invoices=invoices,
     )
-    second = DemoSpec(night=today, seed=seed, pensioners=pensioners, claims=claims)
+    second = DemoSpec(
+        night=today, seed=seed, pensioners=pensioners, claims=claims, invoices=invoices
+    )
     codes = []
     for spec, previous in ((first, None), (second, first)):
         made = generate_night(target, spec, previous_night=previous)
@@ -186,7 +194,8 @@ def demo(
             f"Demo data for {spec.night}: {len(made.files)} files, {made.claims_written} claim rows "
             f"(ground truth: {made.ground_truth})"
         )
-        codes.append(run_robot("helbredstillaeg", settings=settings, night=spec.night))
+        for name in ROBOTS:
+            codes.append(run_robot(name, settings=settings, night=spec.night))
     raise typer.Exit(max(codes))
 
 

@@ -6,8 +6,12 @@ from pathlib import Path
 
 from robots.core.robot import Robot
 from robots.helbredstillaeg.robot import ROBOT as HELBREDSTILLAEG
+from robots.laegeregninger.robot import ROBOT as LAEGEREGNINGER
 
-ROBOTS: dict[str, Robot] = {HELBREDSTILLAEG.name: HELBREDSTILLAEG}
+ROBOTS: dict[str, Robot] = {
+    HELBREDSTILLAEG.name: HELBREDSTILLAEG,
+    LAEGEREGNINGER.name: LAEGEREGNINGER,
+}
 """Name -> robot, in the order the nightly job runs them."""
 
 

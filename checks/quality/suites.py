@@ -243,3 +243,17 @@ SUITES: dict[str, list[QualityRule]] = {
     PENSIONERS.name: PENSIONERS_SUITE,
     COMPANIES.name: COMPANIES_SUITE,
 }
+"""Suites by dataset; the laegeregninger datasets add theirs on import (see below)."""
+
+
+def _add_laegeregninger_suites() -> None:
+    from checks.quality.laegeregninger import (
+        CERTIFICATE_REQUESTS_SUITE,
+        DOCTOR_INVOICES_SUITE,
+    )
+
+    SUITES["certificate_requests"] = CERTIFICATE_REQUESTS_SUITE
+    SUITES["doctor_invoices"] = DOCTOR_INVOICES_SUITE
+
+
+_add_laegeregninger_suites()

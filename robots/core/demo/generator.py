@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from robots.core.demo import laegeregninger as doctors
 from robots.core.demo.claims import (
     COMMA,
     COMMA_BOM,
@@ -39,7 +40,14 @@ from robots.core.demo.files import (
 from robots.core.demo.policy import DEFAULT_CONFIG_DIR, DemoPolicy, load_policy
 from robots.core.demo.population import Population, build_population, role_layout
 
-DATASETS = ("citizens", "pensioners", "companies", "health_claims")
+DATASETS = (
+    "citizens",
+    "pensioners",
+    "companies",
+    "health_claims",
+    "certificate_requests",
+    "doctor_invoices",
+)
 GROUND_TRUTH_COLUMNS = ("night", "dataset", "file", "line", "claim_id", "planted", "note")
 FORMATS = ("mixed", "csv")
 
@@ -55,6 +63,10 @@ class DemoSpec:
     error_rate: float = 0.01
     municipality_code: int = 173
     formats: str = "mixed"
+    invoices: int = 1_000
+    """Doctors' invoice lines a night for the laegeregninger robot (0: none)."""
+    xml_share: float = 0.2
+    """Share of invoices sent as OIOUBL e-invoices (one XML document each)."""
 
     def __post_init__(self) -> None:
         """Refuse specs that cannot give a meaningful demo, with the fix in the message."""
@@ -64,6 +76,8 @@ class DemoSpec:
             raise ValueError("error_rate is the share per planted kind; use 0 <= error_rate < 0.05")
         if self.claims < 1 or self.pensioners < 1:
             raise ValueError("claims and pensioners must be positive")
+        if self.invoices < 0 or not 0 <= self.xml_share <= 1:
+            raise ValueError("invoices must be >= 0 and xml_share between 0 and 1")
         if not 101 <= self.municipality_code <= 860:
             raise ValueError("municipality_code must be a kommunekode (101-860)")
 
@@ -146,6 +160,8 @@ def generate_night(
                 "municipality_code as spec (they define the registers both nights share)"
             )
     population = _population(spec, policy)
+    clinics = doctors.clinics_for(population, spec.seed)
+    population = doctors.with_clinics(population, clinics)
     night = spec.night.isoformat()
     inbox = Path(data_dir) / "inbox"
     stamp = _stamp(spec.night)
@@ -219,6 +235,36 @@ def generate_night(
             }
         )
 
+    # --- doctors' invoices (laegeregninger) ---------------------------------------------
+    if spec.invoices:
+        previous = (
+            _night_invoices(previous_night, population, clinics)
+            if previous_night is not None
+            else None
+        )
+        tonight_invoices = doctors.build_invoices(
+            population,
+            clinics,
+            spec.night,
+            spec.seed,
+            spec.invoices,
+            spec.error_rate,
+            previous=previous,
+        )
+        made = doctors.write_night(
+            inbox,
+            tonight_invoices,
+            spec.night,
+            spec.xml_share,
+            stamp,
+            previous=(previous, previous_night.night)
+            if previous is not None and previous_night is not None
+            else None,
+        )
+        written += made.files
+        truth.append(made.truth.loc[:, list(GROUND_TRUTH_COLUMNS)])
+        claims_written += made.rows
+
     extras = pd.DataFrame(extra)
     extras.insert(0, "night", night)
     extras.insert(1, "dataset", "health_claims")
@@ -229,6 +275,15 @@ def generate_night(
     target = Path(data_dir) / "ground_truth" / f"{night}.csv"
     _write(target, ground_truth.to_csv(index=False, lineterminator="\n").encode("utf-8"))
     return DemoNight(files=sorted(written), ground_truth=target, claims_written=claims_written)
+
+
+def _night_invoices(
+    spec: DemoSpec, population: Population, clinics: doctors.Clinics
+) -> doctors.NightInvoices:
+    """A night's invoices and requests, regenerated from its spec (for the next night)."""
+    return doctors.build_invoices(
+        population, clinics, spec.night, spec.seed, spec.invoices, spec.error_rate
+    )
 
 
 def _truth_rows(rows: pd.DataFrame, file_names: tuple[str, ...], night: str) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from checks.rules import Severity, catalogue
 from robots.core.pipeline.nightly import NightRun
 
 
@@ -47,7 +48,7 @@ def _outcomes_by_place(run: NightRun) -> pd.DataFrame:
 def score(ground_truth: Path, run: NightRun, data_dir: Path) -> Score:
     """Compare one night's ground truth with that night's run."""
     truth = pd.read_csv(ground_truth, dtype=str, keep_default_na=False)
-    truth = truth[truth["dataset"] == "health_claims"].copy()
+    truth = truth[truth["dataset"] == run.robot.claims.name].copy()
     outcomes = _outcomes_by_place(run)
     seen_files = {f.path.name for f in run.claim_files if f.status == "seen_before"}
     quarantined = {p.name for p in (data_dir / "quarantine").rglob("*") if p.is_file()}
@@ -78,6 +79,12 @@ def score(ground_truth: Path, run: NightRun, data_dir: Path) -> Score:
             for f, ln in zip(flagged["file_name"], flagged["line"], strict=True)
         ]
     ]
-    # Rules that fire by design on clean claims in demo mode (provisional rates) are not alarms.
-    false_alarms = false_alarms[false_alarms["rule_ids"] != "HT-PROVISIONAL-RATE-DEMO"]
+    # Rules that only inform (e.g. a provisional rate paid in demo mode) are not alarms.
+    informing = {r.id for r in catalogue() if r.severity == Severity.INFO}
+    alarming = (
+        false_alarms["rule_ids"]
+        .fillna("")
+        .map(lambda ids: any(i and i not in informing for i in ids.split(",")))
+    )
+    false_alarms = false_alarms[alarming.astype(bool)]
     return Score(per_rule, truth[~truth["caught"]], false_alarms)

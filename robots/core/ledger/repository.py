@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select, text, update
 
 from robots.core.ledger.schema import (
     AuditEvent,
@@ -121,6 +121,38 @@ def bills_already_paid(
         ),
     )
     return pd.DataFrame(rows, columns=["fingerprint", "claim_id", "run_id"])
+
+
+LOOKUP_COLUMNS = frozenset({"fingerprint", "bill_key", "document_key"})
+"""Ledger columns a robot may look claims up by (names, never input, go into the SQL)."""
+
+
+def paid_by_key(
+    *, connection: Connection, robot: str, column: str, keys: Iterable[str]
+) -> pd.DataFrame:
+    """Per key: the first claim decided 'pay' with that value in `column`, and their sum."""
+    if column not in LOOKUP_COLUMNS:
+        raise ValueError(f"claims cannot be looked up by {column!r}")
+    connection.exec_driver_sql("DROP TABLE IF EXISTS tmp_lookup")
+    connection.exec_driver_sql("CREATE TEMPORARY TABLE tmp_lookup (k VARCHAR(120) PRIMARY KEY)")
+    distinct = sorted({str(k) for k in keys})
+    if distinct:
+        connection.exec_driver_sql(
+            f"INSERT INTO tmp_lookup (k) VALUES ({_placeholders(connection, 1)})",
+            [(v,) for v in distinct],
+        )
+    rows = connection.execute(
+        text(
+            f"SELECT c.{column}, MIN(c.claim_id), SUM(c.amount_oere) FROM claims c "
+            f"JOIN tmp_lookup t ON c.{column} = t.k "
+            f"WHERE c.robot = :robot AND c.decision = 'pay' GROUP BY c.{column}"
+        ),
+        {"robot": robot},
+    ).fetchall()
+    connection.exec_driver_sql("DROP TABLE tmp_lookup")
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["key", "claim_id", "amount_oere"])
+    frame["amount_oere"] = frame["amount_oere"].astype("Int64")
+    return frame
 
 
 def claim_pks(*, connection: Connection, keys: Iterable[str]) -> dict[str, int]:

@@ -156,8 +156,16 @@ class Claim(Base):
     fingerprint: Mapped[str] = mapped_column(String(120))
     decision: Mapped[Decision] = mapped_column(_enum(Decision))
     rule_ids: Mapped[str] = mapped_column(String(400), default="")
+    # What may be paid only once (a doctor's request) and the source document (an invoice
+    # a later credit note refers to): robots look earlier claims up by them (migration 0004).
+    bill_key: Mapped[str | None] = mapped_column(String(120))
+    document_key: Mapped[str | None] = mapped_column(String(120))
 
-    __table_args__ = (Index("ix_claims_fingerprint", "robot", "fingerprint"),)
+    __table_args__ = (
+        Index("ix_claims_fingerprint", "robot", "fingerprint"),
+        Index("ix_claims_bill_key", "robot", "bill_key"),
+        Index("ix_claims_document_key", "robot", "document_key"),
+    )
 
 
 class ClaimException(Base):

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 FILE = "_file"
 """Column holding the index of the night's file a row came from."""
 
-REGISTER_ORDER = ("citizens", "companies", "pensioners")
+REGISTER_ORDER = ("citizens", "companies", "pensioners", "certificate_requests")
 """Citizens first: the other registers' suites look CPR numbers up in it."""
 
 

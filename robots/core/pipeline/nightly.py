@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from checks import rules as catalogue
 from checks.quality.suites import SuiteContext
@@ -45,7 +45,7 @@ from robots.core.pipeline.ingest import (
 )
 from robots.core.pipeline.quality import validate
 from robots.core.pipeline.reading import LINE
-from robots.core.robot import COMPUTED_COLUMNS, EvaluationContext, Robot
+from robots.core.robot import COMPUTED_COLUMNS, KEY_COLUMNS, EvaluationContext, Robot
 from robots.core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -224,6 +224,8 @@ def _run(
         )
         kill_point("after_quarantine")
         frame = ingested.frame
+        if robot.prepare is not None and len(frame):
+            frame = robot.prepare(frame)
 
         clock.stage("validate")
         quality = (
@@ -280,6 +282,9 @@ def _run(
         )
         clock.stage("compute")
         computed = robot.compute(new.reset_index(drop=True), context) if len(new) else None
+        if computed is not None and robot.ledger_lookups:
+            with engine.connect() as connection:
+                computed = _with_ledger_lookups(connection, robot, computed)
         clock.stage("cross-check")
         findings = (
             robot.check(computed, context)
@@ -338,6 +343,7 @@ def _run(
                     cpr=computed["cpr"] if "cpr" in computed else None,
                     service_date=computed[robot.service_date_column],
                     claim_id=computed[robot.claim_id_column],
+                    **{k: None for k in KEY_COLUMNS if k not in computed},
                 )
                 repository.bulk_insert(
                     connection=connection,
@@ -352,6 +358,7 @@ def _run(
                             "source_line",
                             "cpr",
                             *COMPUTED_COLUMNS,
+                            *KEY_COLUMNS,
                             "service_date",
                             "fingerprint",
                             "decision",
@@ -477,6 +484,28 @@ def _run(
                 summary=None,
             )
         raise
+
+
+def _with_ledger_lookups(
+    connection: Connection, robot: Robot, computed: pd.DataFrame
+) -> pd.DataFrame:
+    """The robot's ledger questions answered as columns, so its checks stay pure."""
+    out = computed
+    for lookup in robot.ledger_lookups:
+        wanted = computed[lookup.frame_column]
+        answers = repository.paid_by_key(
+            connection=connection,
+            robot=robot.name,
+            column=lookup.ledger_column,
+            keys=wanted.dropna().unique(),
+        ).set_index("key")
+        out = out.assign(
+            **{
+                f"{lookup.prefix}_claim_id": wanted.map(answers["claim_id"]),
+                f"{lookup.prefix}_oere": wanted.map(answers["amount_oere"]).astype("Int64"),
+            }
+        )
+    return out
 
 
 def _quality_errors(findings: pd.DataFrame, frame: pd.DataFrame, robot: Robot) -> pd.DataFrame:

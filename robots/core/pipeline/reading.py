@@ -25,6 +25,8 @@ from robots.core.errors import BusinessError, ReasonCode
 from robots.core.pipeline.datasets import Dataset
 
 LINE = "_line"
+XML_DATASETS = frozenset({"doctor_invoices"})
+"""Datasets that also arrive as XML (OIOUBL e-invoices, contracts.md)."""
 Dialect = Literal["semicolon", "comma", "xlsx"]
 
 
@@ -55,12 +57,17 @@ class RawFrame:
 
 
 def read_file(path: Path, dataset: Dataset) -> RawFrame:
-    """Read a CSV or XLSX file of `dataset`; raise UnreadableFileError if it cannot be."""
+    """Read a CSV or XLSX file (or an OIOUBL XML invoice) of `dataset`, or raise
+    UnreadableFileError saying why it cannot be read."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         raw = _read_csv(path)
     elif suffix == ".xlsx":
         raw = _read_xlsx(path)
+    elif suffix == ".xml" and dataset.name in XML_DATASETS:
+        from robots.core.pipeline.oioubl import read_oioubl
+
+        raw = read_oioubl(path)
     else:
         raise UnreadableFileError(
             path.name, f"the file type '{suffix or '(none)'}' is not read here; send CSV or XLSX"

@@ -122,7 +122,7 @@ def render_text(data: dict[str, Any]) -> str:
     lines = [
         f"Run {data['run_id']}  robot {data['robot']}  night {data['night']}  mode {data['mode']}",
         "",
-        f"{'outcome':<38}{'claims':>8}{'claimed kr.':>16}{'supplement kr.':>18}",
+        f"{'outcome':<38}{'claims':>8}{'claimed kr.':>16}{'to pay kr.':>18}",
     ]
     for row in data["outcomes"]:
         lines.append(
@@ -147,11 +147,7 @@ def render_text(data: dict[str, Any]) -> str:
         for e in data["exceptions_by_rule"]
     ] or ["  none"]
     lines += ["", "Files:"]
-    lines += [
-        f"  {f['dataset']:<14}{f['status']:<13}{f['rows']:>8} rows  {f['file']}"
-        + (f"  -- {f['reason']}" if f["reason"] else "")
-        for f in data["files"]
-    ] or ["  none waiting in the inbox"]
+    lines += _file_lines(data["files"]) or ["  none waiting in the inbox"]
     lines += ["", "Payments:"]
     if not data["batches"]:
         lines.append("  no payment batch this run (nothing new to pay)")
@@ -167,6 +163,30 @@ def render_text(data: dict[str, Any]) -> str:
     if data["log"]:
         lines.append(f"Log: {data['log']}")
     return "\n".join(lines) + "\n"
+
+
+FILES_LISTED = 20
+"""Files named one by one; a night of e-invoices (one file each) is summed up instead."""
+
+
+def _file_lines(files: list[dict[str, Any]]) -> list[str]:
+    """Every quarantined or re-sent file by name, the rest up to FILES_LISTED, then a sum."""
+
+    def line(f: dict[str, Any]) -> str:
+        return f"  {f['dataset']:<22}{f['status']:<13}{f['rows']:>8} rows  {f['file']}" + (
+            f"  -- {f['reason']}" if f["reason"] else ""
+        )
+
+    special = [f for f in files if f["status"] != "read"]
+    ordinary = [f for f in files if f["status"] == "read"]
+    lines = [line(f) for f in ordinary[:FILES_LISTED]]
+    rest = ordinary[FILES_LISTED:]
+    if rest:
+        lines.append(
+            f"  ... and {len(rest)} more files read, {sum(int(f['rows']) for f in rest)} rows "
+            "(all listed in report.json)"
+        )
+    return lines + [line(f) for f in special]
 
 
 def _atomic_write(path: Path, text: str) -> None:

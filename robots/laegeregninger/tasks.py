@@ -1,0 +1,16 @@
+"""robocorp entry point: `python -m robocorp.tasks run robots/laegeregninger/tasks.py -t nightly`.
+
+The night and the data folder come from the environment (ROBOTS_NIGHT, ROBOTS_DATA_DIR,
+ROBOTS_MODE), which the `robots run` command sets.
+"""
+
+from robocorp.tasks import task
+
+from robots.core.runlog import run_robot_task
+from robots.laegeregninger.robot import ROBOT
+
+
+@task
+def nightly() -> None:
+    """Read tonight's doctors' invoices, match and price each, pay the clean ones once."""
+    run_robot_task(ROBOT)
