@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[4]
 CONFIG = REPO / "config"
 NIGHT = date(2026, 11, 22)
 NEXT_NIGHT = date(2026, 11, 23)
-SMALL = DemoSpec(night=NIGHT, pensioners=500, claims=400)
+SMALL = DemoSpec(night=NIGHT, pensioners=500, claims=400, invoices=0)  # HT files only
 EXPENSE_TYPES = {
     "medicin",
     "tandbehandling",
@@ -648,7 +648,7 @@ def test_specs_that_cannot_work_are_refused(tmp_path: Path) -> None:
 
 
 def test_scale_200k_claims_csv(tmp_path: Path) -> None:
-    spec = DemoSpec(night=NIGHT, pensioners=80_000, claims=200_000, formats="csv")
+    spec = DemoSpec(night=NIGHT, pensioners=80_000, claims=200_000, formats="csv", invoices=0)
     result = generate_night(tmp_path, spec)
     assert result.claims_written == 200_000
     claims_file = tmp_path / "inbox" / "health_claims" / f"{NIGHT.isoformat()}_claims.csv"
