@@ -7,6 +7,11 @@ a fresh process, and print seconds, claims per second and peak memory (RSS, samp
 robocorp work item per claim, at the sizes where that finishes, and the ratio.
 
     python bench/run.py --sizes 10000,100000,1000000 --rpa-sizes 1000,10000
+
+Doctors' invoices (the laegeregninger robot) the same way, a share of them as OIOUBL XML
+documents (one file each, parsed safely with lxml), printing invoices per second:
+
+    python bench/run.py --sizes "" --rpa-sizes "" --invoice-sizes 10000,100000 --xml-share 0.1
 """
 
 from __future__ import annotations
@@ -28,19 +33,56 @@ NIGHT = date(2026, 11, 23)
 
 def _pipeline_once(size: int, workdir: Path) -> dict[str, object]:
     """Runs inside a fresh process: generate, then one timed night."""
-    import psutil
-
     from robots.core.demo.generator import DemoSpec, generate_night
-    from robots.core.pipeline.nightly import run_night
-    from robots.core.settings import Settings
     from robots.helbredstillaeg.robot import ROBOT
 
     started = time.perf_counter()
     spec = DemoSpec(
-        night=NIGHT, seed=1, pensioners=max(2_000, size // 2), claims=size, formats="csv"
+        night=NIGHT,
+        seed=1,
+        pensioners=max(2_000, size // 2),
+        claims=size,
+        formats="csv",
+        invoices=0,
     )
     generate_night(workdir, spec)
     generated = time.perf_counter() - started
+    return _timed_night(ROBOT, size, workdir, generated)
+
+
+def _invoices_once(size: int, workdir: Path, xml_share: float) -> dict[str, object]:
+    """Runs inside a fresh process: N doctors' invoice lines, a share of them as OIOUBL."""
+    from robots.core.demo.generator import DemoSpec, generate_night
+    from robots.laegeregninger.robot import ROBOT as LAEGEREGNINGER
+
+    started = time.perf_counter()
+    spec = DemoSpec(
+        night=NIGHT,
+        seed=1,
+        pensioners=max(2_000, size // 4),
+        claims=100,
+        formats="csv",
+        invoices=size,
+        xml_share=xml_share,
+    )
+    generate_night(workdir, spec)
+    # Only the invoices are timed: the registers and the few health claims go first.
+    for folder in ("health_claims",):
+        for path in (workdir / "inbox" / folder).iterdir():
+            path.unlink()
+    generated = time.perf_counter() - started
+    xml_files = sum(1 for p in (workdir / "inbox" / "doctor_invoices").glob("*.xml"))
+    result = _timed_night(LAEGEREGNINGER, size, workdir, generated)
+    result["xml_files"] = xml_files
+    return result
+
+
+def _timed_night(robot: object, size: int, workdir: Path, generated: float) -> dict[str, object]:
+    """One night of `robot` in `workdir`, timed per stage with peak memory sampled."""
+    import psutil
+
+    from robots.core.pipeline.nightly import run_night
+    from robots.core.settings import Settings
 
     process = psutil.Process()
     peaks: dict[str, int] = {}
@@ -59,7 +101,10 @@ def _pipeline_once(size: int, workdir: Path) -> dict[str, object]:
     settings = Settings(data_dir=workdir, mode="demo", logs_dir=workdir / "logs")
     began = time.perf_counter()
     result = run_night(
-        ROBOT, settings=settings, night=NIGHT, progress=lambda s: current.update(stage=s)
+        robot,  # type: ignore[arg-type]
+        settings=settings,
+        night=NIGHT,
+        progress=lambda s: current.update(stage=s),
     )
     total = time.perf_counter() - began
     done.set()
@@ -130,23 +175,36 @@ def _rpa_once(size: int, workdir: Path) -> dict[str, object]:
     return {"size": size, "seconds": seconds, "processed": processed}
 
 
-def main(sizes: list[int], rpa_sizes: list[int]) -> None:
-    """Print the benchmark table (the figures quoted in the issue notes)."""
+def _print_night(size: int, unit: str, result: dict[str, object]) -> None:
+    """One size's table: seconds, items per second and peak memory per stage."""
+    extra = f", {result['xml_files']:,} of them OIOUBL files" if "xml_files" in result else ""
+    print(  # noqa: T201
+        f"\n{size:,} {unit}{extra} (generated in {result['generate_seconds']:.1f} s, not counted)"
+    )
+    print(f"  {'stage':<14}{'seconds':>9}{unit + '/s':>13}{'peak MiB':>10}")  # noqa: T201
+    for stage, figures in result["stages"].items():  # type: ignore[attr-defined]
+        rate = size / figures["seconds"] if figures["seconds"] else float("inf")
+        print(  # noqa: T201
+            f"  {stage:<14}{figures['seconds']:>9.2f}{rate:>13,.0f}{figures['peak_mib']:>10.0f}"
+        )
+    total = float(result["total_seconds"])  # type: ignore[arg-type]
+    print(f"  {'total':<14}{total:>9.2f}{size / total:>13,.0f}{result['peak_mib']:>10.0f}")  # noqa: T201
+    print(f"  outcomes: {result['outcomes']}")  # noqa: T201
+
+
+def main(
+    sizes: list[int], rpa_sizes: list[int], invoice_sizes: list[int], xml_share: float
+) -> None:
+    """Print the benchmark tables (the figures quoted in the issue notes)."""
     print(f"Benchmark on {os.cpu_count()} cores; every size in a fresh process.")  # noqa: T201
     ours: dict[int, float] = {}
     for size in sizes:
         result = _in_fresh_process(["--one", str(size)])
         ours[size] = float(result["total_seconds"])  # type: ignore[arg-type]
-        print(f"\n{size:,} claims (generated in {result['generate_seconds']:.1f} s, not counted)")  # noqa: T201
-        print(f"  {'stage':<14}{'seconds':>9}{'claims/s':>13}{'peak MiB':>10}")  # noqa: T201
-        for stage, figures in result["stages"].items():  # type: ignore[union-attr]
-            rate = size / figures["seconds"] if figures["seconds"] else float("inf")
-            print(
-                f"  {stage:<14}{figures['seconds']:>9.2f}{rate:>13,.0f}{figures['peak_mib']:>10.0f}"
-            )
-        total = float(result["total_seconds"])  # type: ignore[arg-type]
-        print(f"  {'total':<14}{total:>9.2f}{size / total:>13,.0f}{result['peak_mib']:>10.0f}")  # noqa: T201
-        print(f"  outcomes: {result['outcomes']}")  # noqa: T201
+        _print_night(size, "claims", result)
+    for size in invoice_sizes:
+        result = _in_fresh_process(["--invoices-one", str(size), "--xml-share", str(xml_share)])
+        _print_night(size, "invoices", result)
     for size in rpa_sizes:
         result = _in_fresh_process(["--rpa", str(size)])
         seconds = float(result["seconds"])  # type: ignore[arg-type]
@@ -167,19 +225,25 @@ if __name__ == "__main__":
     )
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--rpa-sizes", default="1000,10000")
+    parser.add_argument("--invoice-sizes", default="10000,100000")
+    parser.add_argument("--xml-share", type=float, default=0.1)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--invoices-one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--rpa", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.one or args.rpa:
+    if args.one or args.rpa or args.invoices_one:
         with tempfile.TemporaryDirectory(prefix="robots-bench-") as folder:
-            out = (
-                _pipeline_once(args.one, Path(folder))
-                if args.one
-                else _rpa_once(args.rpa, Path(folder))
-            )
+            if args.one:
+                out = _pipeline_once(args.one, Path(folder))
+            elif args.invoices_one:
+                out = _invoices_once(args.invoices_one, Path(folder), args.xml_share)
+            else:
+                out = _rpa_once(args.rpa, Path(folder))
         print(json.dumps(out))  # noqa: T201
     else:
         main(
             [int(s) for s in args.sizes.split(",") if s],
             [int(s) for s in args.rpa_sizes.split(",") if s],
+            [int(s) for s in args.invoice_sizes.split(",") if s],
+            args.xml_share,
         )
