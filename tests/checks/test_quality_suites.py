@@ -251,6 +251,32 @@ def test_finding_row_is_the_position_in_the_validated_frame(tmp_path: Path) -> N
     assert result.findings[["row", "line"]].to_dict("records") == [{"row": 1, "line": 4}]
 
 
+def test_findings_name_positions_whatever_the_frame_index(tmp_path: Path) -> None:
+    path = tmp_path / "health_claims.csv"
+    rows = [
+        CLEAN_CLAIM,
+        f"C2;{KNOWN_CPR};medicin;12345678;2026-11-01;45,00;2026-11-02",
+        f"C3;{KNOWN_CPR};fysioterapi;25313763;2026-10-15;300,00;2026-10-20",
+    ]
+    path.write_text("\n".join([HEADERS["health_claims"], *rows]) + "\n", encoding="utf-8")
+    spec = ALL_DATASETS["health_claims"]
+    frame = parse(read_file(path, spec), spec).frame.set_axis([70, 50, 60], axis=0)
+
+    result = validate(
+        frame, "health_claims", SUITES["health_claims"], NIGHT, {"citizens.cpr": {KNOWN_CPR}}
+    )
+
+    assert result.findings[["row", "line", "rule_id"]].to_dict("records") == [
+        {"row": 1, "line": 3, "rule_id": "DQ-HC-PROVIDER-CVR"}
+    ]
+    assert result.frame["claim_id"].tolist() == ["C1", "C3"]
+
+
+def test_no_citizens_means_no_claim_cpr_is_known(tmp_path: Path) -> None:
+    result = run(tmp_path, "health_claims", CLEAN_CLAIM, known=frozenset())
+    assert found(result) == [(2, "DQ-HC-CPR-KNOWN", "cpr")]
+
+
 def test_empty_frame_validates_to_nothing() -> None:
     frame = pd.DataFrame({LINE: pd.Series(dtype="int64"), "claim_id": pd.Series(dtype="string")})
     result = validate(frame, "health_claims", SUITES["health_claims"], NIGHT, {})
@@ -364,6 +390,19 @@ def test_supplement_percent_above_100(tmp_path: Path) -> None:
         "supplement_percent '101' is not between 0 and 100"
     )
     assert result.frame[LINE].tolist() == [2]
+
+
+def test_percent_is_shown_as_written_when_another_row_has_none(tmp_path: Path) -> None:
+    # A blank elsewhere in the column once made every value show as a float ('101.0').
+    result = run(
+        tmp_path,
+        "pensioners",
+        f"{KNOWN_CPR};folkepension;;1.000,00;2024-01-01;",
+        f"{KNOWN_CPR};folkepension;101;1.000,00;2024-01-01;",
+    )
+    assert messages(result, "DQ-PEN-PERCENT") == [
+        "supplement_percent '101' is not between 0 and 100"
+    ]
 
 
 def test_period_ending_before_it_starts(tmp_path: Path) -> None:
