@@ -8,17 +8,19 @@ config/rates/. Sources for the rules are in ../shared/domain.md sections 1 and 8
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from checks.rules import Kind, Rule, Severity, register
 from robots.core.money import to_oere
-from robots.core.robot import empty_findings, findings
+from robots.core.robot import concat_findings, findings
 from robots.core.settings import config_dir
 
 ROBOT = "helbredstillaeg"
@@ -191,77 +193,116 @@ def _iso(values: pd.Series) -> pd.Series:
     return values.dt.strftime("%Y-%m-%d").fillna("(none)")
 
 
+def _text(values: pd.Series) -> pd.Series:
+    return values.astype("string")
+
+
+def _status_since(status: str) -> Callable[[pd.DataFrame], pd.Series]:
+    def evidence(rows: pd.DataFrame) -> pd.Series:
+        return (
+            f"CPR status {status} since "
+            + _iso(rows["cit_status_date"])
+            + "; service date "
+            + _iso(rows["service_date"])
+        )
+
+    return evidence
+
+
+def _moved_since(when: Callable[[pd.DataFrame], pd.Series | str]) -> Callable:
+    def evidence(rows: pd.DataFrame) -> pd.Series:
+        return (
+            "lives in municipality "
+            + _text(rows["cit_municipality"])
+            + " since "
+            + when(rows)
+            + "; service date "
+            + _iso(rows["service_date"])
+        )
+
+    return evidence
+
+
 def check_citizen(j: pd.DataFrame, municipality_code: int) -> list[pd.DataFrame]:
     """Dead, emigrated, missing or moved away, judged against the service date."""
+    fire = partial(findings, frame=j)
     service, status_date = j["service_date"], j["cit_status_date"]
     before = status_date.notna() & (status_date <= service)
-    since = " since " + _iso(status_date) + "; service date " + _iso(service)
     dead = j["cit_status"] == "dead"
     emigrated = j["cit_status"] == "emigrated"
     moved = j["cit_municipality"].notna() & (j["cit_municipality"] != municipality_code)
     moved_known = moved & j["cit_moved_date"].notna()
-    moved_text = "lives in municipality " + j["cit_municipality"].astype("string") + " since "
     return [
-        findings(dead & before, DEAD, "CPR status dead" + since),
-        findings(dead & ~before, DEAD_AFTER, "CPR status dead" + since),
-        findings(emigrated & before, EMIGRATED, "CPR status emigrated" + since),
-        findings(j["cit_status"] == "missing", MISSING, "CPR status missing" + since),
-        findings(
+        fire(dead & before, DEAD, _status_since("dead")),
+        fire(dead & ~before, DEAD_AFTER, _status_since("dead")),
+        fire(emigrated & before, EMIGRATED, _status_since("emigrated")),
+        fire(j["cit_status"] == "missing", MISSING, _status_since("missing")),
+        fire(
             moved_known & (j["cit_moved_date"] <= service),
             MOVED,
-            moved_text + _iso(j["cit_moved_date"]) + "; service date " + _iso(service),
+            _moved_since(lambda r: _iso(r["cit_moved_date"])),
         ),
-        findings(
+        fire(
             moved & j["cit_moved_date"].isna(),
             MOVED_UNKNOWN,
-            moved_text + "an unknown date; service date " + _iso(service),
+            _moved_since(lambda r: "an unknown date"),
         ),
     ]
 
 
 def check_pension(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
     """A pension in force, of the right kind, with a tillaegsprocent and assets in limit."""
+    fire = partial(findings, frame=j)
     has_pension = j["pen_type"].notna()
     foertid = j["pen_type"] == "foertidspension"
     cutoff = pd.Timestamp(config.foertidspension_awarded_before)
-    assets_text = (
-        "liquid assets "
-        + j["pen_assets"].astype("string")
-        + " oere above the "
-        + j["rate_year"].astype("string")
-        + " limit "
-        + j["asset_limit_oere"].astype("string")
-        + " oere"
-    )
     return [
-        findings(
+        fire(
             ~has_pension,
             NO_PENSION,
-            "no pension record valid on " + _iso(j["service_date"]),
+            lambda r: "no pension record valid on " + _iso(r["service_date"]),
         ),
-        findings(
+        fire(
             foertid & j["pen_awarded"].notna() & (j["pen_awarded"] >= cutoff),
             FOERTID_NEW,
-            "foertidspension awarded " + _iso(j["pen_awarded"]),
+            lambda r: "foertidspension awarded " + _iso(r["pen_awarded"]),
         ),
-        findings(foertid & j["pen_awarded"].isna(), FOERTID_UNKNOWN, "no award date"),
-        findings(has_pension & (j["pen_percent"] == 0), PCT_ZERO, "personlig tillaegsprocent 0"),
-        findings(has_pension & ~j["assets_ok"], ASSETS, assets_text),
+        fire(foertid & j["pen_awarded"].isna(), FOERTID_UNKNOWN, "no award date"),
+        fire(has_pension & (j["pen_percent"] == 0), PCT_ZERO, "personlig tillaegsprocent 0"),
+        fire(
+            has_pension & ~j["assets_ok"],
+            ASSETS,
+            lambda r: "liquid assets "
+            + _text(r["pen_assets"])
+            + " oere above the "
+            + _text(r["rate_year"])
+            + " limit "
+            + _text(r["asset_limit_oere"])
+            + " oere",
+        ),
     ]
+
+
+def _usual_share(expense_type: pd.Series, config: CheckConfig) -> pd.Series:
+    """The usual highest citizen share for each row's expense type (missing if none set)."""
+    return expense_type.map(config.usual_max_citizen_share_oere).astype("Int64")
+
+
+def _received_too_late(j: pd.DataFrame, config: CheckConfig) -> pd.Series:
+    """More than `stale_after_months` calendar months between service and receipt."""
+    received, service = j["received_date"].dt, j["service_date"].dt
+    months_late = (received.year - service.year) * 12 + (received.month - service.month)
+    return (months_late > config.stale_after_months) | (
+        (months_late == config.stale_after_months) & (received.day > service.day)
+    )
 
 
 def check_claim(
     j: pd.DataFrame, config: CheckConfig, has_approval_column: bool
 ) -> list[pd.DataFrame]:
     """The bill itself: its size, its age, its approval, its provider."""
-    usual = j["expense_type"].map(config.usual_max_citizen_share_oere).astype("Int64")
-    months_late = (j["received_date"].dt.year - j["service_date"].dt.year) * 12 + (
-        j["received_date"].dt.month - j["service_date"].dt.month
-    )
-    stale = (months_late > config.stale_after_months) | (
-        (months_late == config.stale_after_months)
-        & (j["received_date"].dt.day > j["service_date"].dt.day)
-    )
+    fire = partial(findings, frame=j)
+    usual = _usual_share(j["expense_type"], config)
     udvidet = j["expense_type"].isin(config.udvidet_expense_types)
     approved_before = j["approval_date"].notna() & (j["approval_date"] <= j["service_date"])
     known_provider = j["comp_status"].notna()
@@ -272,73 +313,94 @@ def check_claim(
         & (j["comp_status_date"].isna() | (j["comp_status_date"] <= j["service_date"]))
     )
     out = [
-        findings(
+        fire(
             usual.notna() & (j["citizen_share"] > usual),
             HIGH_AMOUNT,
-            "citizen share "
-            + j["citizen_share"].astype("string")
+            lambda r: "citizen share "
+            + _text(r["citizen_share"])
             + " oere above the usual "
-            + usual.astype("string")
+            + _text(_usual_share(r["expense_type"], config))
             + " oere for "
-            + j["expense_type"],
+            + r["expense_type"],
         ),
-        findings(
-            stale,
+        fire(
+            _received_too_late(j, config),
             STALE,
-            "received " + _iso(j["received_date"]) + " for service " + _iso(j["service_date"]),
+            lambda r: "received "
+            + _iso(r["received_date"])
+            + " for service "
+            + _iso(r["service_date"]),
         ),
-        findings(
+        fire(
             ~known_provider,
             PROVIDER_UNKNOWN,
-            "provider CVR " + j["provider_cvr"] + " not in the CVR extract",
+            lambda r: "provider CVR " + r["provider_cvr"] + " not in the CVR extract",
         ),
-        findings(
+        fire(
             closed,
             PROVIDER_CLOSED,
-            "provider "
-            + j["provider_cvr"]
+            lambda r: "provider "
+            + r["provider_cvr"]
             + " "
-            + j["comp_status"].astype("string")
+            + _text(r["comp_status"])
             + " since "
-            + _iso(j["comp_status_date"]),
+            + _iso(r["comp_status_date"]),
         ),
     ]
     if has_approval_column:
         out.append(
-            findings(
+            fire(
                 udvidet & ~approved_before,
                 UDVIDET_APPROVAL,
-                j["expense_type"]
+                lambda r: r["expense_type"]
                 + " approved "
-                + _iso(j["approval_date"])
+                + _iso(r["approval_date"])
                 + "; bought "
-                + _iso(j["service_date"]),
+                + _iso(r["service_date"]),
             )
         )
     else:
-        out.append(findings(udvidet, UDVIDET_UNKNOWN, "no approval_date column in the extract"))
+        out.append(fire(udvidet, UDVIDET_UNKNOWN, "no approval_date column in the extract"))
     return out
+
+
+def _repeated_bills(j: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Which rows repeat an earlier bill of the night, and that bill's claim id.
+
+    Earlier means received earlier (claim id breaks ties). Only bills that occur twice
+    are ordered: sorting the whole night costs more than finding the few twins.
+    """
+    twins = j.loc[
+        j["fingerprint"].duplicated(keep=False), ["fingerprint", "received_date", "claim_id"]
+    ]
+    ordered = twins.sort_values(["received_date", "claim_id"])
+    repeated = ordered["fingerprint"].duplicated(keep="first")
+    first_claim = ordered.groupby("fingerprint")["claim_id"].transform("first")
+    fires = pd.Series(False, index=j.index)
+    fires[repeated.index[repeated.to_numpy()]] = True
+    return fires, first_claim
+
+
+def _claims_per_citizen(cpr: pd.Series) -> pd.Series:
+    """How many of tonight's claims each row's citizen has (missing CPR: none counted)."""
+    codes, _ = pd.factorize(cpr)
+    counts = np.bincount(codes[codes >= 0])
+    return pd.Series(np.where(codes >= 0, counts[codes.clip(0)], 0), index=cpr.index)
 
 
 def check_night(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
     """Patterns across the night: the same bill twice, too many bills for one citizen."""
-    order = j.sort_values(["received_date", "claim_id"]).index
-    ordered = j.loc[order]
-    repeated = ordered.duplicated("fingerprint", keep="first")
-    first_claim = ordered.groupby("fingerprint")["claim_id"].transform("first")
-    per_citizen = j.groupby("cpr")["claim_id"].transform("size")
+    fire = partial(findings, frame=j)
+    repeated, first_claim = _repeated_bills(j)
+    per_citizen = _claims_per_citizen(j["cpr"])
+    most = config.max_claims_per_citizen_per_night
     return [
-        findings(
-            repeated.reindex(j.index),
-            DUP_NIGHT,
-            ("same bill as claim " + first_claim).reindex(j.index),
-        ),
-        findings(
-            per_citizen > config.max_claims_per_citizen_per_night,
+        fire(repeated, DUP_NIGHT, lambda r: "same bill as claim " + first_claim[r.index]),
+        fire(
+            per_citizen > most,
             VELOCITY,
-            per_citizen.astype("string")
-            + " claims for one citizen tonight; usual at most "
-            + str(config.max_claims_per_citizen_per_night),
+            lambda r: _text(per_citizen[r.index])
+            + f" claims for one citizen tonight; usual at most {most}",
         ),
     ]
 
@@ -347,11 +409,11 @@ def run_all(
     j: pd.DataFrame, *, municipality_code: int, has_approval_column: bool, config: CheckConfig
 ) -> pd.DataFrame:
     """Every helbredstillaeg check over the joined night; one frame of findings."""
-    pieces = [
-        *check_citizen(j, municipality_code),
-        *check_pension(j, config),
-        *check_claim(j, config, has_approval_column),
-        *check_night(j, config),
-    ]
-    pieces = [p for p in pieces if len(p)]
-    return pd.concat(pieces, ignore_index=True) if pieces else empty_findings()
+    return concat_findings(
+        [
+            *check_citizen(j, municipality_code),
+            *check_pension(j, config),
+            *check_claim(j, config, has_approval_column),
+            *check_night(j, config),
+        ]
+    )

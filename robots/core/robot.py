@@ -6,7 +6,7 @@ pipeline's; a new benefit is a new `Robot`, not a copy of the machinery.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -91,17 +91,54 @@ class Robot:
     ledger_lookups: tuple[LedgerLookup, ...] = ()
 
 
+Evidence = str | pd.Series | Callable[[pd.DataFrame], "pd.Series | str"]
+"""A finding's text: one text for every row, a column aligned with the mask, or a callable
+given the firing rows of `frame` (so text is built for those rows only)."""
+
+
 def empty_findings() -> pd.DataFrame:
     """A findings frame with no rows and the right columns."""
-    return pd.DataFrame({"row": pd.Series(dtype="int64"), "rule_id": [], "message": []})
+    return pd.DataFrame(
+        {
+            "row": pd.Series(dtype="int64"),
+            "rule_id": pd.Series(dtype="str"),
+            "message": pd.Series(dtype="string"),
+        }
+    )
 
 
-def findings(mask: pd.Series, rule_id: str, message: pd.Series | str) -> pd.DataFrame:
-    """Findings for the rows where `mask` holds, with a message per row."""
-    selected = mask.fillna(False).astype(bool)
+def findings(
+    mask: pd.Series,
+    rule_id: str,
+    message: Evidence,
+    frame: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Findings for the rows where `mask` holds, with a message per row.
+
+    A rule fires on a few rows in a million, so evidence is best a callable: given `frame`'s
+    firing rows it formats dates and amounts for those alone, where a column of text for
+    every row would cost more than the check itself.
+    """
+    selected = mask.fillna(False).to_numpy(dtype=bool)
     if not selected.any():
         return empty_findings()
-    text = message[selected] if isinstance(message, pd.Series) else message
-    return pd.DataFrame(
-        {"row": selected.index[selected].to_numpy(), "rule_id": rule_id, "message": text}
-    ).reset_index(drop=True)
+    rows = mask.index[selected]
+    if callable(message):
+        if frame is None:
+            raise TypeError(f"{rule_id}: evidence built from the rows needs the frame they are in")
+        text = message(frame[selected])
+    elif isinstance(message, pd.Series):
+        text = message[selected]
+    else:
+        text = message
+    if isinstance(text, pd.Series):
+        text = text.astype("string").array
+    else:
+        text = pd.array([text] * len(rows), dtype="string")
+    return pd.DataFrame({"row": rows.to_numpy(dtype="int64"), "rule_id": rule_id, "message": text})
+
+
+def concat_findings(pieces: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Many rules' findings as one frame (the rules that found nothing left out)."""
+    found = [p for p in pieces if len(p)]
+    return pd.concat(found, ignore_index=True) if found else empty_findings()

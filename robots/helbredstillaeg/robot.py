@@ -4,6 +4,8 @@ computed per rate year, cross-checks applied.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
@@ -13,7 +15,7 @@ from robots.core.errors import ConfigError
 from robots.core.money import format_oere_plain, to_oere
 from robots.core.pipeline.datasets import HEALTH_CLAIMS
 from robots.core.rates import rate
-from robots.core.robot import EvaluationContext, Robot, findings
+from robots.core.robot import EvaluationContext, Robot, concat_findings, findings
 from robots.helbredstillaeg.amounts import assets_within_limit, helbredstillaeg_oere
 
 NAME = "helbredstillaeg"
@@ -115,34 +117,40 @@ def compute(claims: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
 
 def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
     """Every helbredstillaeg cross-check, plus the provisional-rate and zero-amount rules."""
-    found = rules.run_all(
-        j,
-        municipality_code=context.municipality_code,
-        has_approval_column="approval_date" in context.optional_columns,
-        config=rules.load_config(),
-    )
+    fire = partial(findings, frame=j)
     demo = context.mode == "demo"
-    provisional_rule = findings(
-        j["rate_provisional"],
-        rules.PROVISIONAL_DEMO if demo else rules.PROVISIONAL,
-        ("DEMO pays on a provisional rate: " if demo else "") + j["provisional_text"],
+    return concat_findings(
+        [
+            rules.run_all(
+                j,
+                municipality_code=context.municipality_code,
+                has_approval_column="approval_date" in context.optional_columns,
+                config=rules.load_config(),
+            ),
+            fire(
+                j["rate_provisional"],
+                rules.PROVISIONAL_DEMO if demo else rules.PROVISIONAL,
+                lambda r: ("DEMO pays on a provisional rate: " if demo else "")
+                + r["provisional_text"],
+            ),
+            fire(
+                (j["amount_oere"] == 0) & (j["pen_percent"].fillna(0) > 0) & ~j["no_rate"],
+                rules.AMOUNT_ZERO,
+                lambda r: "85 % x "
+                + r["pen_percent"].astype("string")
+                + " % of "
+                + pd.Series(format_oere_plain(r["basis_oere"].to_numpy(np.int64)), index=r.index)
+                + " kr. rounds to 0.00 kr.",
+            ),
+            fire(
+                j["no_rate"],
+                rules.NO_RATE,
+                lambda r: "no config/rates file for "
+                + r["rate_year"].astype("string")
+                + " or any earlier year",
+            ),
+        ]
     )
-    share = j["basis_oere"].to_numpy(dtype=np.int64)
-    zero = findings(
-        (j["amount_oere"] == 0) & (j["pen_percent"].fillna(0) > 0) & ~j["no_rate"],
-        rules.AMOUNT_ZERO,
-        "85 % x "
-        + j["pen_percent"].astype("string")
-        + " % of "
-        + pd.Series(format_oere_plain(share), index=j.index)
-        + " kr. rounds to 0.00 kr.",
-    )
-    missing_rate = findings(
-        j["no_rate"],
-        rules.NO_RATE,
-        "no config/rates file for " + j["rate_year"].astype("string") + " or any earlier year",
-    )
-    return pd.concat([found, provisional_rule, zero, missing_rate], ignore_index=True)
 
 
 def fingerprint(claims: pd.DataFrame) -> pd.Series:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine
 
 from checks import rules as catalogue
@@ -45,7 +47,13 @@ from robots.core.pipeline.ingest import (
 )
 from robots.core.pipeline.quality import validate
 from robots.core.pipeline.reading import LINE
-from robots.core.robot import COMPUTED_COLUMNS, KEY_COLUMNS, EvaluationContext, Robot
+from robots.core.robot import (
+    COMPUTED_COLUMNS,
+    KEY_COLUMNS,
+    EvaluationContext,
+    Robot,
+    concat_findings,
+)
 from robots.core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -125,18 +133,59 @@ class _Clock:
 
 
 def _decide(findings: pd.DataFrame, rows: pd.Index) -> tuple[pd.Series, pd.Series]:
-    """Each row's decision (worst severity wins) and the ids of the rules that fired."""
+    """Each row's decision (worst severity wins) and the ids of the rules that fired.
+
+    In arrays, not per group: a night has a million rows and a finding on one in six.
+    """
     severity = {r.id: r.severity.rank for r in catalogue.catalogue()}
-    rank = findings["rule_id"].map(severity)
-    worst = rank.groupby(findings["row"]).max().reindex(rows, fill_value=0)
+    at = rows.get_indexer(findings["row"])
+    known = at >= 0
+    at = at[known]
+    codes, names = pd.factorize(findings["rule_id"].to_numpy()[known], sort=True)
+    rank = np.array([severity.get(n, 0) for n in names], dtype=np.int8)[codes]
+    worst = np.zeros(len(rows), dtype=np.int8)
+    np.maximum.at(worst, at, rank)
     decision = pd.Series(np.select([worst >= 2, worst == 1], ["reject", "hold"], "pay"), index=rows)
-    fired = (
-        findings.sort_values("rule_id")
-        .groupby("row")["rule_id"]
-        .agg(",".join)
-        .reindex(rows, fill_value="")
+    return decision, _rule_ids_per_row(rows, at, codes, names)
+
+
+def _rule_ids_per_row(
+    rows: pd.Index, at: np.ndarray, codes: np.ndarray, names: np.ndarray
+) -> pd.Series:
+    """The ids of the rules fired on each row (at: row position, codes: into sorted names),
+    sorted and comma-joined; '' where none fired."""
+    order = np.lexsort((codes, at))
+    at = at[order]
+    starts = np.flatnonzero(np.diff(at, prepend=-1))
+    per_row = pa.ListArray.from_arrays(
+        pa.array(np.append(starts, len(at)), type=pa.int32()),
+        pa.array(names, type=pa.string()).take(pa.array(codes[order])),
     )
-    return decision, fired
+    slot = np.full(len(rows), -1, dtype=np.int64)
+    slot[at[starts]] = np.arange(len(starts))
+    joined = pc.binary_join(per_row, ",").take(pa.array(slot, mask=slot < 0))
+    return pd.Series(pd.array(pc.fill_null(joined, ""), dtype="str"), index=rows)
+
+
+def _already_paid(engine: Engine, robot: Robot, computed: pd.DataFrame) -> pd.DataFrame:
+    """Findings for tonight's bills the ledger already paid (or approved) under another id."""
+    fingerprints = computed["fingerprint"]
+    with engine.connect() as connection:
+        paid = repository.bills_already_paid(
+            connection=connection, robot=robot.name, fingerprints=fingerprints.tolist()
+        )
+    candidates = fingerprints[fingerprints.isin(paid["fingerprint"])]
+    earlier = candidates.map(paid.set_index("fingerprint")["claim_id"]).dropna()
+    return pd.DataFrame(
+        {
+            "row": earlier.index,
+            "rule_id": robot.duplicate_paid_rule,
+            "message": pd.array(
+                "same bill as claim " + earlier.astype(str) + ", already paid or approved",
+                dtype="string",
+            ),
+        }
+    )
 
 
 def _data_error_rows(errors: pd.DataFrame) -> pd.DataFrame:
@@ -292,32 +341,7 @@ def _run(
             else pd.DataFrame(columns=["row", "rule_id", "message"])
         )
         if computed is not None:
-            with engine.connect() as connection:
-                paid = repository.bills_already_paid(
-                    connection=connection, robot=robot.name, fingerprints=computed["fingerprint"]
-                )
-            earlier = (
-                computed["fingerprint"].map(paid.set_index("fingerprint")["claim_id"])
-                if len(paid)
-                else pd.Series(pd.NA, index=computed.index)
-            )
-            hit = earlier.notna()
-            if hit.any():
-                findings = pd.concat(
-                    [
-                        findings,
-                        pd.DataFrame(
-                            {
-                                "row": computed.index[hit],
-                                "rule_id": robot.duplicate_paid_rule,
-                                "message": "same bill as claim "
-                                + earlier[hit].astype(str)
-                                + ", already paid or approved",
-                            }
-                        ),
-                    ],
-                    ignore_index=True,
-                )
+            findings = concat_findings([findings, _already_paid(engine, robot, computed)])
             decision, fired = _decide(findings, computed.index)
             computed["decision"], computed["rule_ids"] = decision, fired
 
