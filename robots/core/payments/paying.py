@@ -113,9 +113,29 @@ def _transfers_for(claims: pd.DataFrame, batch_id: str, title: str) -> pd.DataFr
     return transfers
 
 
+def payable(claims: pd.DataFrame) -> pd.DataFrame:
+    """The claims of payees whose outstanding claims net to more than 0 kr.
+
+    A credit note is a negative claim set off against the payee's next transfer; a payee
+    whose credits outweigh what is owed gets no transfer (a bank pays no negative amount):
+    the claims wait, outstanding, until new bills outweigh the credit.
+    """
+    if claims.empty or (claims["amount_oere"] >= 0).all():
+        return claims
+    net = claims.groupby(["payee_kind", "payee_id"])["amount_oere"].transform("sum")
+    waiting = net <= 0
+    if waiting.any():
+        logger.info(
+            "%d claims of %d payees wait: their credits outweigh what is owed",
+            int(waiting.sum()),
+            claims.loc[waiting, ["payee_kind", "payee_id"]].drop_duplicates().shape[0],
+        )
+    return claims.loc[~waiting]
+
+
 def prepare_batch(*, engine: Engine, robot: Robot, run_id: str, night: date) -> str | None:
     """Put every claim decided 'pay' and not yet paid into a new prepared batch."""
-    claims = _outstanding_claims(engine, robot)
+    claims = payable(_outstanding_claims(engine, robot))
     if claims.empty:
         return None
     batch_id = f"{robot.code}{night:%Y%m%d}-{secrets.token_hex(4)}"
