@@ -278,11 +278,26 @@ def bench(
     rpa_sizes: Annotated[
         str, typer.Option(help="sizes for the one-work-item-per-claim comparison")
     ] = "1000,10000",
+    invoice_sizes: Annotated[
+        str, typer.Option(help="comma-separated doctors' invoice counts")
+    ] = "10000,100000",
+    xml_share: Annotated[float, typer.Option(help="share of invoices sent as OIOUBL")] = 0.1,
 ) -> None:
-    """Claims per second and peak memory per stage, and the work-item-per-claim comparison."""
+    """Items per second and peak memory per stage, and the work-item-per-claim comparison."""
     script = Path(__file__).resolve().parents[1] / "bench" / "run.py"
     code = subprocess.call(
-        [sys.executable, str(script), "--sizes", sizes, "--rpa-sizes", rpa_sizes]
+        [
+            sys.executable,
+            str(script),
+            "--sizes",
+            sizes,
+            "--rpa-sizes",
+            rpa_sizes,
+            "--invoice-sizes",
+            invoice_sizes,
+            "--xml-share",
+            str(xml_share),
+        ]
     )
     raise typer.Exit(code)
 
