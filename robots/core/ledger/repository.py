@@ -211,6 +211,17 @@ def file_is_known(*, connection: Connection, sha256: str) -> bool:
     )
 
 
+def known_files(*, connection: Connection, sha256s: Iterable[str]) -> set[str]:
+    """Which of these contents were processed or quarantined before (one query)."""
+    wanted = sorted(set(sha256s))
+    if not wanted:
+        return set()
+    rows = connection.execute(
+        select(SourceFile.sha256).where(SourceFile.sha256.in_(wanted))
+    ).scalars()
+    return set(rows)
+
+
 def record_file(*, connection: Connection, **values: Any) -> int:
     """Record a source file and return its id."""
     result = connection.execute(SourceFile.__table__.insert().values(**values))

@@ -113,9 +113,19 @@ def row_errors(
     return pd.concat(parts, ignore_index=True) if parts else empty_errors()
 
 
-def _seen_before(engine: Engine, folders: DataFolders, night: date, item: NightFile) -> bool:
-    with engine.connect() as connection:
-        seen = repository.file_is_known(connection=connection, sha256=item.sha256)
+def _seen_before(
+    engine: Engine,
+    folders: DataFolders,
+    night: date,
+    item: NightFile,
+    known: set[str] | None = None,
+) -> bool:
+    """Archive a file whose content was processed before; `known` saves a query per file."""
+    if known is not None:
+        seen = item.sha256 in known
+    else:
+        with engine.connect() as connection:
+            seen = repository.file_is_known(connection=connection, sha256=item.sha256)
     if seen:
         item.status = "seen_before"
         item.stored_path = move_to_archive(item.path, folders, item.dataset, night, item.sha256)
@@ -265,11 +275,18 @@ def ingest_claims(
     errors: list[pd.DataFrame] = []
     present: set[str] = set()
     documents: list[tuple[int, RawFrame]] = []
-    for path in files_waiting(folders, dataset.name):
-        item = NightFile(path, dataset.name, sha256_of(path))
+    waiting = [
+        NightFile(path, dataset.name, sha256_of(path))
+        for path in files_waiting(folders, dataset.name)
+    ]
+    # One query for the night's files: a night of e-invoices is thousands of small files.
+    with engine.connect() as connection:
+        known = repository.known_files(connection=connection, sha256s=[f.sha256 for f in waiting])
+    for item in waiting:
         files.append(item)
-        if _seen_before(engine, folders, night, item):
+        if _seen_before(engine, folders, night, item, known):
             continue
+        known.add(item.sha256)  # the same content twice tonight: the copy is "seen before"
         raw = _read(engine, folders, run_id, item, dataset)
         if raw is None:
             continue

@@ -157,3 +157,23 @@ def test_demo_mode_pays_on_provisional_rates_and_the_report_says_which_rule(
     data = json.loads((result.report_path.parent / "report.json").read_text(encoding="utf-8"))
     assert data["provisional_rates_used"] is True
     assert data["provisional_rules"] == ["HT-PROVISIONAL-RATE-DEMO"]
+
+
+def test_the_same_file_twice_in_one_night_is_read_once(settings_for) -> None:
+    settings = settings_for(None)
+    write_inbox(settings.data_dir)
+    folder = settings.data_dir / "inbox" / "health_claims"
+    original = sorted(folder.iterdir())[0]
+    copy = folder / ("zz_copy_" + original.name)
+    copy.write_bytes(original.read_bytes())
+    result = run_night(ROBOT, settings=settings, night=NIGHT)
+    status = {f.path.name: f.status for f in result.claim_files}
+    assert status[original.name] == "read"
+    assert status[copy.name] == "seen_before"
+    assert (
+        result.outcomes["amount_oere"]
+        .fillna(0)
+        .astype(int)[result.outcomes["outcome"] == "paid"]
+        .sum()
+        == PAID_OERE
+    )
