@@ -65,9 +65,14 @@ def write_inbox(
 
 
 def run_robots_command(
-    data_dir: Path, logs: Path, *, kill_at: str | None = None, night: str = "2026-11-23"
+    data_dir: Path,
+    logs: Path,
+    *,
+    kill_at: str | None = None,
+    night: str = "2026-11-23",
+    robot: str = "helbredstillaeg",
 ) -> subprocess.CompletedProcess[str]:
-    """Run `robots run helbredstillaeg` as a real process, as the scheduler would."""
+    """Run `robots run <robot>` as a real process, as the scheduler would."""
     env = {**os.environ, "ROBOTS_LOGS_DIR": str(logs)}
     env.pop("ROBOTS_KILL_AT", None)
     if kill_at:
@@ -78,7 +83,7 @@ def run_robots_command(
             "-m",
             "robots.cli",
             "run",
-            "helbredstillaeg",
+            robot,
             "--data-dir",
             str(data_dir),
             "--mode",

@@ -71,3 +71,29 @@ def test_no_cpr_in_robolog_terminal_report_or_outcomes(tmp_path: Path) -> None:
         assert _leaks(text) == [], f"CPR in clear in {name}"
         assert not any(cpr in text for cpr in OUR_CPRS), f"CPR in clear in {name}"
     assert "010150-****" in done.stdout or "paid straight through" in done.stdout
+
+
+def test_no_cpr_in_the_doctors_invoice_robots_output(tmp_path: Path) -> None:
+    from datetime import date
+
+    from robots.core.demo.generator import DemoSpec, generate_night
+
+    data_dir = tmp_path / "data"
+    spec = DemoSpec(night=date(2026, 11, 23), seed=3, pensioners=600, claims=100, invoices=200)
+    generate_night(data_dir, spec)
+    logs = tmp_path / "logs"
+    done = run_robots_command(data_dir, logs, robot="laegeregninger")
+    assert done.returncode == 0, done.stdout[-2000:]
+    robolog = next(logs.rglob("output.robolog")).read_text(encoding="utf-8")
+    assert "stage 7/7: report" in robolog
+    texts = {
+        "output.robolog": robolog,
+        "terminal": done.stdout + done.stderr,
+        **{
+            p.name: p.read_text(encoding="utf-8")
+            for p in (data_dir / "outputs" / "runs").rglob("*.*")
+        },
+    }
+    for name, text in texts.items():
+        assert _leaks(text) == [], f"CPR in clear in {name}: {_leaks(text)[:3]}"
+    assert "paid straight through" in done.stdout
