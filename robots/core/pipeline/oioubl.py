@@ -26,9 +26,9 @@ libxml2's size limits; files above `MAX_XML_BYTES` are refused unread.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from lxml import etree
 
@@ -103,7 +103,9 @@ _LINE = {
 }
 
 
+@lru_cache(maxsize=1)
 def _parser() -> etree.XMLParser:
+    """One parser for the process (building one per file cost more than the parse)."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -145,14 +147,27 @@ def parse_document(data: bytes, file_name: str) -> etree._Element:
     return root
 
 
+DIALECT = "comma"
+"""Amounts in XML are written with a decimal point, as in a `,` CSV file."""
+
+
 def read_oioubl(path: Path) -> RawFrame:
     """One OIOUBL Invoice or CreditNote as invoice rows of text (one per invoice line)."""
-    root = parse_document(path.read_bytes(), path.name)
-    rows = invoice_rows(root, path.name)
-    return RawFrame(rows, "comma", "xml")
+    return RawFrame(pd.DataFrame(read_columns(path), dtype=object), DIALECT, "xml")
+
+
+def read_columns(path: Path) -> dict[str, list[object]]:
+    """One document's rows as plain columns (with `_line`): the night's documents are
+    framed together, since a pandas frame per one-line document cost more than its parse."""
+    return invoice_columns(parse_document(path.read_bytes(), path.name), path.name)
 
 
 def invoice_rows(root: etree._Element, file_name: str) -> pd.DataFrame:
+    """The rows of one parsed document as a frame of text (see `invoice_columns`)."""
+    return pd.DataFrame(invoice_columns(root, file_name), dtype=object)
+
+
+def invoice_columns(root: etree._Element, file_name: str) -> dict[str, list[object]]:
     """The rows of one parsed document; a document that is no invoice is unreadable."""
     namespace = etree.QName(root).namespace
     kind = etree.QName(root).localname
@@ -187,24 +202,20 @@ def invoice_rows(root: etree._Element, file_name: str) -> pd.DataFrame:
         document["invoice_date"] if kind == "CreditNote" else ""
     )
     service = [s or fallback for s in columns["service_date"]]
-    frame = pd.DataFrame(
-        {
-            "invoice_id": [document["invoice_id"]] * count,
-            "doctor_cvr": [cvr] * count,
-            "request_id": [document["request_id"]] * count,
-            "cpr": columns["cpr"],
-            "certificate_code": columns["certificate_code"],
-            "service_date": service,
-            "invoice_date": [document["invoice_date"]] * count,
-            "amount": columns["amount"],
-            "invoice_line": columns["invoice_line"],
-            "document_type": ["credit_note" if kind == "CreditNote" else "invoice"] * count,
-            "credited_invoice_id": [document["credited_invoice_id"]] * count,
-        },
-        dtype="string",
-    )
-    frame[LINE] = np.asarray([line.sourceline or 0 for line in lines], dtype=np.int64)
-    return frame
+    return {
+        "invoice_id": [document["invoice_id"]] * count,
+        "doctor_cvr": [cvr] * count,
+        "request_id": [document["request_id"]] * count,
+        "cpr": columns["cpr"],
+        "certificate_code": columns["certificate_code"],
+        "service_date": service,
+        "invoice_date": [document["invoice_date"]] * count,
+        "amount": columns["amount"],
+        "invoice_line": columns["invoice_line"],
+        "document_type": ["credit_note" if kind == "CreditNote" else "invoice"] * count,
+        "credited_invoice_id": [document["credited_invoice_id"]] * count,
+        LINE: [line.sourceline or 0 for line in lines],
+    }
 
 
 def _first_of(paths: tuple[etree.XPath, ...], element: etree._Element) -> str:
