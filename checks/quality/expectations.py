@@ -44,7 +44,9 @@ REFERENCE_SETS: dict[str, pa.Array] = {}
 @contextmanager
 def references(named: dict[str, pd.Index]) -> Iterator[None]:
     """Make reference sets visible to the suites for one validation."""
-    REFERENCE_SETS.update({name: _arrow_strings(values) for name, values in named.items()})
+    REFERENCE_SETS.update(
+        {name: _arrow_strings(values).combine_chunks() for name, values in named.items()}
+    )
     try:
         yield
     finally:
@@ -52,7 +54,7 @@ def references(named: dict[str, pd.Index]) -> Iterator[None]:
             REFERENCE_SETS.pop(name, None)
 
 
-def _arrow_strings(values: pd.Index | pd.Series) -> pa.ChunkedArray:
+def _arrow_strings(values: Any) -> pa.ChunkedArray:
     """Values as Arrow strings; zero-copy when pandas already holds them in Arrow."""
     return pa.chunked_array([pa.array(values, type=pa.large_string(), from_pandas=True)])
 
@@ -131,7 +133,7 @@ class ColumnValuesInReference(ColumnMapMetricProvider):
         known = REFERENCE_SETS.get(reference)
         if known is None:
             raise KeyError(f"reference set {reference!r} was not provided to the suite")
-        found = pc.is_in(_arrow_strings(column), value_set=known.combine_chunks())
+        found = pc.is_in(_arrow_strings(column), value_set=known)
         return pd.Series(found.to_numpy(zero_copy_only=False), index=column.index)
 
 
