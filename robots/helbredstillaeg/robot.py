@@ -8,6 +8,8 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from checks import helbredstillaeg as rules
 from checks.quality.suites import HEALTH_CLAIMS_SUITE
@@ -21,45 +23,105 @@ from robots.helbredstillaeg.amounts import assets_within_limit, helbredstillaeg_
 NAME = "helbredstillaeg"
 
 
+CITIZEN_COLUMNS = {
+    "status": "cit_status",
+    "status_date": "cit_status_date",
+    "municipality_code": "cit_municipality",
+    "moved_date": "cit_moved_date",
+}
+PENSION_COLUMNS = {
+    "pension_type": "pen_type",
+    "supplement_percent": "pen_percent",
+    "liquid_assets": "pen_assets",
+    "awarded_date": "pen_awarded",
+}
+COMPANY_COLUMNS = {"status": "comp_status", "status_date": "comp_status_date"}
+
+
 def join_registers(claims: pd.DataFrame, references: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Each claim with its citizen, its pension record on the service date, its provider."""
-    citizens = references["citizens"][
-        ["cpr", "status", "status_date", "municipality_code", "moved_date"]
-    ].rename(
-        columns={
-            "status": "cit_status",
-            "status_date": "cit_status_date",
-            "municipality_code": "cit_municipality",
-            "moved_date": "cit_moved_date",
-        }
-    )
-    joined = claims.merge(citizens, on="cpr", how="left", validate="many_to_one")
-    joined.index = claims.index
+    """Each claim with its citizen, its pension record on the service date, its provider.
 
-    pensioners = references["pensioners"]
-    candidates = (
-        claims[["cpr", "service_date"]]
-        .reset_index(names="row")
-        .merge(pensioners, on="cpr", how="inner")
+    Joined by row positions, not merges: tonight's distinct keys are hashed once and the
+    registers' columns taken by position, several times cheaper at a million claims.
+    """
+    citizens, pensioners = references["citizens"], references["pensioners"]
+    companies = references["companies"]
+    cprs = _Keys(claims["cpr"])
+    cvrs = _Keys(claims["provider_cvr"])
+    joined = claims.assign(
+        **_take(citizens, CITIZEN_COLUMNS, cprs.rows_in(citizens["cpr"]), claims.index),
+        **_take(
+            pensioners,
+            PENSION_COLUMNS,
+            _pension_rows(cprs, claims["service_date"], pensioners),
+            claims.index,
+        ),
+        **_take(companies, COMPANY_COLUMNS, cvrs.rows_in(companies["cvr"]), claims.index),
     )
-    in_force = (candidates["valid_from"] <= candidates["service_date"]) & (
-        candidates["valid_to"].isna() | (candidates["valid_to"] >= candidates["service_date"])
-    )
-    pension = (
-        candidates.loc[in_force]
-        .sort_values(["row", "valid_from"], ascending=[True, False])
-        .drop_duplicates("row")
-        .set_index("row")
-    )
-    joined["pen_type"] = pension["pension_type"].reindex(claims.index)
-    joined["pen_percent"] = pension["supplement_percent"].reindex(claims.index).astype("Int64")
-    joined["pen_assets"] = pension["liquid_assets"].reindex(claims.index).astype("Int64")
-    joined["pen_awarded"] = pension["awarded_date"].reindex(claims.index)
+    return joined.astype({"pen_percent": "Int64", "pen_assets": "Int64"})
 
-    companies = references["companies"].set_index("cvr")
-    joined["comp_status"] = claims["provider_cvr"].map(companies["status"])
-    joined["comp_status_date"] = claims["provider_cvr"].map(companies["status_date"])
-    return joined
+
+def _take(
+    register: pd.DataFrame, columns: dict[str, str], rows: np.ndarray, index: pd.Index
+) -> dict[str, pd.Series]:
+    """The register's `columns` (renamed) at `rows`; missing where the row is -1."""
+    return {
+        new: pd.Series(register[old].array.take(rows, allow_fill=True), index=index)
+        for old, new in columns.items()
+    }
+
+
+class _Keys:
+    """A claim column's distinct values, and which of them each claim has (-1: missing)."""
+
+    def __init__(self, values: pd.Series) -> None:
+        encoded = pa.array(values).dictionary_encode()
+        self.distinct = encoded.dictionary
+        self.code = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+
+    def find(self, register_keys: pd.Series) -> np.ndarray:
+        """For each register row, the distinct value it holds (-1: no claim has it)."""
+        found = pc.index_in(pa.array(register_keys), value_set=self.distinct, skip_nulls=True)
+        return found.fill_null(-1).to_numpy().astype(np.int64)
+
+    def rows_in(self, register_keys: pd.Series) -> np.ndarray:
+        """Each claim's row in a register keyed uniquely by this value (-1 if none)."""
+        found = self.find(register_keys)
+        held = np.flatnonzero(found >= 0)
+        if len(held) and np.bincount(found[held]).max() > 1:
+            raise ValueError(f"register key {register_keys.name} occurs on more than one row")
+        # One slot more than there are values: a claim with no value (code -1) reads it.
+        row = np.full(len(self.distinct) + 1, -1, dtype=np.int64)
+        row[found[held]] = held
+        return row[self.code]
+
+
+def _pension_rows(cprs: _Keys, service_date: pd.Series, pensioners: pd.DataFrame) -> np.ndarray:
+    """Each claim's pension record in force on its service date (-1 if none).
+
+    A citizen may have several records; the latest start wins, then the register's order.
+    Each claim's candidates are laid out newest first, and the first in force is taken.
+    """
+    valid_from = pensioners["valid_from"].to_numpy()
+    owner = cprs.find(pensioners["cpr"])
+    usable = np.flatnonzero((owner >= 0) & ~np.isnat(valid_from))
+    newest_first = usable[np.lexsort((usable, -valid_from[usable].view(np.int64), owner[usable]))]
+    per_owner = np.bincount(owner[usable], minlength=len(cprs.distinct) + 1)
+    owner_start = np.cumsum(per_owner) - per_owner
+
+    count = per_owner[cprs.code]  # code -1 reads the last slot, which no record has
+    claim = np.repeat(np.arange(len(count)), count)
+    within = np.arange(len(claim)) - np.repeat(np.cumsum(count) - count, count)
+    record = newest_first[owner_start[cprs.code[claim]] + within]
+
+    served = service_date.to_numpy()[claim]
+    valid_to = pensioners["valid_to"].to_numpy()[record]
+    in_force = (valid_from[record] <= served) & (np.isnat(valid_to) | (valid_to >= served))
+    hits = np.flatnonzero(in_force)
+    first = hits[np.diff(claim[hits], prepend=-1) != 0]
+    rows = np.full(len(count), -1, dtype=np.int64)
+    rows[claim[first]] = record[first]
+    return rows
 
 
 def compute(claims: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
@@ -105,14 +167,28 @@ def compute(claims: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
     j["amount_oere"] = amount
     j["rate_year"] = years.to_numpy()
     j["rate_provisional"] = provisional
-    j["rule_basis"] = (
-        "HT-AMOUNT 85 % x tillaegsprocent "
-        + j["pen_percent"].astype("string").fillna("-")
-        + " % (rates "
-        + years.astype("string")
-        + ")"
-    )
+    j["rule_basis"] = _rule_basis(j["pen_percent"], years)
     return j
+
+
+def _rule_basis(percent: pd.Series, years: pd.Series) -> pd.Series:
+    """The amount's rule and inputs as text, once per distinct (percent, year) pair.
+
+    A night has a hundred percents and a few years: the text is written for each pair and
+    taken by position, not concatenated a million times.
+    """
+    percent_code, percents = pd.factorize(percent, use_na_sentinel=False)
+    year_code, year_values = pd.factorize(years)
+    texts = pa.array(
+        [
+            f"HT-AMOUNT 85 % x tillaegsprocent {'-' if pd.isna(p) else p} % (rates {y})"
+            for p in percents
+            for y in year_values
+        ],
+        type=pa.large_string(),
+    )
+    chosen = texts.take(pa.array(percent_code * len(year_values) + year_code))
+    return pd.Series(pd.array(chosen, dtype="string"), index=percent.index)
 
 
 def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
