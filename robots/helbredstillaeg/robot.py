@@ -9,7 +9,6 @@ from functools import partial
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from checks import helbredstillaeg as rules
 from checks.quality.suites import HEALTH_CLAIMS_SUITE
@@ -46,17 +45,13 @@ def join_registers(claims: pd.DataFrame, references: dict[str, pd.DataFrame]) ->
     """
     citizens, pensioners = references["citizens"], references["pensioners"]
     companies = references["companies"]
-    cprs = _Keys(claims["cpr"])
-    cvrs = _Keys(claims["provider_cvr"])
+    cpr, citizen_cpr, pension_cpr = _shared_codes(claims["cpr"], citizens["cpr"], pensioners["cpr"])
+    cvr, company_cvr = _shared_codes(claims["provider_cvr"], companies["cvr"])
+    pension = _pension_rows(cpr, pension_cpr, claims["service_date"], pensioners)
     joined = claims.assign(
-        **_take(citizens, CITIZEN_COLUMNS, cprs.rows_in(citizens["cpr"]), claims.index),
-        **_take(
-            pensioners,
-            PENSION_COLUMNS,
-            _pension_rows(cprs, claims["service_date"], pensioners),
-            claims.index,
-        ),
-        **_take(companies, COMPANY_COLUMNS, cvrs.rows_in(companies["cvr"]), claims.index),
+        **_take(citizens, CITIZEN_COLUMNS, _unique_rows(cpr, citizen_cpr, "cpr"), claims.index),
+        **_take(pensioners, PENSION_COLUMNS, pension, claims.index),
+        **_take(companies, COMPANY_COLUMNS, _unique_rows(cvr, company_cvr, "cvr"), claims.index),
     )
     return joined.astype({"pen_percent": "Int64", "pen_assets": "Int64"})
 
@@ -71,55 +66,55 @@ def _take(
     }
 
 
-class _Keys:
-    """A claim column's distinct values, and which of them each claim has (-1: missing)."""
-
-    def __init__(self, values: pd.Series) -> None:
-        encoded = pa.array(values).dictionary_encode()
-        self.distinct = encoded.dictionary
-        self.code = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
-
-    def find(self, register_keys: pd.Series) -> np.ndarray:
-        """For each register row, the distinct value it holds (-1: no claim has it)."""
-        found = pc.index_in(pa.array(register_keys), value_set=self.distinct, skip_nulls=True)
-        return found.fill_null(-1).to_numpy().astype(np.int64)
-
-    def rows_in(self, register_keys: pd.Series) -> np.ndarray:
-        """Each claim's row in a register keyed uniquely by this value (-1 if none)."""
-        found = self.find(register_keys)
-        held = np.flatnonzero(found >= 0)
-        if len(held) and np.bincount(found[held]).max() > 1:
-            raise ValueError(f"register key {register_keys.name} occurs on more than one row")
-        # One slot more than there are values: a claim with no value (code -1) reads it.
-        row = np.full(len(self.distinct) + 1, -1, dtype=np.int64)
-        row[found[held]] = held
-        return row[self.code]
+def _shared_codes(*columns: pd.Series) -> list[np.ndarray]:
+    """The columns' values numbered in one numbering (-1: missing), hashed in one pass."""
+    arrays = [pa.array(c, type=pa.large_string()) for c in columns]
+    encoded = pa.concat_arrays(arrays).dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    ends = np.cumsum([len(a) for a in arrays])
+    return np.split(codes, ends[:-1])
 
 
-def _pension_rows(cprs: _Keys, service_date: pd.Series, pensioners: pd.DataFrame) -> np.ndarray:
+def _unique_rows(keys: np.ndarray, register_keys: np.ndarray, name: str) -> np.ndarray:
+    """Each claim's row in a register keyed uniquely (-1 if none); keys as `_shared_codes`."""
+    size = max(keys.max(initial=-1), register_keys.max(initial=-1)) + 2
+    held = np.flatnonzero(register_keys >= 0)
+    if np.bincount(register_keys[held], minlength=size).max(initial=0) > 1:
+        raise ValueError(f"the register's {name} is not unique: claims cannot be joined to it")
+    # The last slot is never a key: claims with none (code -1) read it and find no row.
+    row = np.full(size, -1, dtype=np.int64)
+    row[register_keys[held]] = held
+    return row[keys]
+
+
+def _pension_rows(
+    cpr: np.ndarray, pension_cpr: np.ndarray, service_date: pd.Series, pensioners: pd.DataFrame
+) -> np.ndarray:
     """Each claim's pension record in force on its service date (-1 if none).
 
     A citizen may have several records; the latest start wins, then the register's order.
     Each claim's candidates are laid out newest first, and the first in force is taken.
     """
     valid_from = pensioners["valid_from"].to_numpy()
-    owner = cprs.find(pensioners["cpr"])
-    usable = np.flatnonzero((owner >= 0) & ~np.isnat(valid_from))
-    newest_first = usable[np.lexsort((usable, -valid_from[usable].view(np.int64), owner[usable]))]
-    per_owner = np.bincount(owner[usable], minlength=len(cprs.distinct) + 1)
+    usable = np.flatnonzero((pension_cpr >= 0) & ~np.isnat(valid_from))
+    owner = pension_cpr[usable]
+    # lexsort is stable: records with equal keys keep the register's order.
+    newest_first = usable[np.lexsort((-valid_from[usable].view(np.int64), owner))]
+    size = max(cpr.max(initial=-1), pension_cpr.max(initial=-1)) + 2
+    per_owner = np.bincount(owner, minlength=size)
     owner_start = np.cumsum(per_owner) - per_owner
 
-    count = per_owner[cprs.code]  # code -1 reads the last slot, which no record has
-    claim = np.repeat(np.arange(len(count)), count)
+    count = per_owner[cpr]  # a claim with no CPR (-1) reads the last slot, which has none
+    claim = np.repeat(np.arange(len(cpr)), count)
     within = np.arange(len(claim)) - np.repeat(np.cumsum(count) - count, count)
-    record = newest_first[owner_start[cprs.code[claim]] + within]
+    record = newest_first[owner_start[cpr[claim]] + within]
 
     served = service_date.to_numpy()[claim]
     valid_to = pensioners["valid_to"].to_numpy()[record]
     in_force = (valid_from[record] <= served) & (np.isnat(valid_to) | (valid_to >= served))
     hits = np.flatnonzero(in_force)
     first = hits[np.diff(claim[hits], prepend=-1) != 0]
-    rows = np.full(len(count), -1, dtype=np.int64)
+    rows = np.full(len(cpr), -1, dtype=np.int64)
     rows[claim[first]] = record[first]
     return rows
 
