@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 from checks.rules import Kind, Rule, Severity, register
 from robots.core.money import to_oere
-from robots.core.robot import concat_findings, findings
+from robots.core.robot import FiringRows, concat_findings, findings
 from robots.core.settings import config_dir
 
 ROBOT = "helbredstillaeg"
@@ -197,8 +198,8 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype("string")
 
 
-def _status_since(status: str) -> Callable[[pd.DataFrame], pd.Series]:
-    def evidence(rows: pd.DataFrame) -> pd.Series:
+def _status_since(status: str) -> Callable[[FiringRows], pd.Series]:
+    def evidence(rows: FiringRows) -> pd.Series:
         return (
             f"CPR status {status} since "
             + _iso(rows["cit_status_date"])
@@ -209,8 +210,10 @@ def _status_since(status: str) -> Callable[[pd.DataFrame], pd.Series]:
     return evidence
 
 
-def _moved_since(when: Callable[[pd.DataFrame], pd.Series | str]) -> Callable:
-    def evidence(rows: pd.DataFrame) -> pd.Series:
+def _moved_since(
+    when: Callable[[FiringRows], pd.Series | str],
+) -> Callable[[FiringRows], pd.Series]:
+    def evidence(rows: FiringRows) -> pd.Series:
         return (
             "lives in municipality "
             + _text(rows["cit_municipality"])
@@ -370,29 +373,27 @@ def _repeated_bills(j: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     Earlier means received earlier (claim id breaks ties). Only bills that occur twice
     are ordered: sorting the whole night costs more than finding the few twins.
     """
-    twins = j.loc[
-        j["fingerprint"].duplicated(keep=False), ["fingerprint", "received_date", "claim_id"]
-    ]
+    twins = j.loc[_occurrences(j["fingerprint"]) > 1, ["fingerprint", "received_date", "claim_id"]]
     ordered = twins.sort_values(["received_date", "claim_id"])
     repeated = ordered["fingerprint"].duplicated(keep="first")
     first_claim = ordered.groupby("fingerprint")["claim_id"].transform("first")
     fires = pd.Series(False, index=j.index)
-    fires[repeated.index[repeated.to_numpy()]] = True
+    fires.loc[repeated.index[repeated.to_numpy()]] = True
     return fires, first_claim
 
 
-def _claims_per_citizen(cpr: pd.Series) -> pd.Series:
-    """How many of tonight's claims each row's citizen has (missing CPR: none counted)."""
-    codes, _ = pd.factorize(cpr)
-    counts = np.bincount(codes[codes >= 0])
-    return pd.Series(np.where(codes >= 0, counts[codes.clip(0)], 0), index=cpr.index)
+def _occurrences(values: pd.Series) -> pd.Series:
+    """How often each row's value occurs in the column (missing values count as one value)."""
+    encoded = pa.array(values).dictionary_encode()
+    codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()
+    return pd.Series(np.bincount(codes)[codes], index=values.index)
 
 
 def check_night(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
     """Patterns across the night: the same bill twice, too many bills for one citizen."""
     fire = partial(findings, frame=j)
     repeated, first_claim = _repeated_bills(j)
-    per_citizen = _claims_per_citizen(j["cpr"])
+    per_citizen = _occurrences(j["cpr"]).where(j["cpr"].notna(), 0)
     most = config.max_claims_per_citizen_per_night
     return [
         fire(repeated, DUP_NIGHT, lambda r: "same bill as claim " + first_claim[r.index]),

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from checks.quality.suites import QualityRule
@@ -91,7 +92,26 @@ class Robot:
     ledger_lookups: tuple[LedgerLookup, ...] = ()
 
 
-Evidence = str | pd.Series | Callable[[pd.DataFrame], "pd.Series | str"]
+class FiringRows:
+    """The rows a rule fired on, read column by column as evidence asks for them.
+
+    Evidence reads two or three of some thirty columns; taking whole rows for every rule
+    would cost more than the text.
+    """
+
+    def __init__(self, frame: pd.DataFrame, selected: np.ndarray) -> None:
+        self._frame = frame
+        self._selected = selected
+        self.index = frame.index[selected]
+
+    def __getitem__(self, column: str) -> pd.Series:
+        return self._frame[column][self._selected]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+Evidence = str | pd.Series | Callable[[FiringRows], "pd.Series | str"]
 """A finding's text: one text for every row, a column aligned with the mask, or a callable
 given the firing rows of `frame` (so text is built for those rows only)."""
 
@@ -126,7 +146,7 @@ def findings(
     if callable(message):
         if frame is None:
             raise TypeError(f"{rule_id}: evidence built from the rows needs the frame they are in")
-        text = message(frame[selected])
+        text = message(FiringRows(frame, selected))
     elif isinstance(message, pd.Series):
         text = message[selected]
     else:
