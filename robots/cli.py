@@ -191,8 +191,8 @@ def demo(
     for spec, previous in ((first, None), (second, first)):
         made = generate_night(target, spec, previous_night=previous)
         console.print(
-            f"Demo data for {spec.night}: {len(made.files)} files, {made.claims_written} claim rows "
-            f"(ground truth: {made.ground_truth})"
+            f"Demo data for {spec.night}: {len(made.files)} files, "
+            f"{made.claims_written} claim and invoice rows (ground truth: {made.ground_truth})"
         )
         for name in ROBOTS:
             codes.append(run_robot(name, settings=settings, night=spec.night))
