@@ -58,10 +58,22 @@ def test_edge_cases_agree_with_stdnum() -> None:
 
 @settings(max_examples=3000)
 @given(
-    st.lists(st.from_regex(r"[0-3]\d[01]\d\d\d[0-9]\d{3}", fullmatch=True), min_size=1, max_size=40)
+    st.lists(
+        st.from_regex(r"[0-3][0-9][01][0-9]{4}[0-9]{3}", fullmatch=True), min_size=1, max_size=40
+    )
 )
 def test_random_cprs_agree_with_stdnum(values: list[str]) -> None:
+    # ASCII digits only: `\d` would also draw e.g. '𝟎', see the test below.
     assert valid_mask(pd.Series(values), TODAY).tolist() == [_stdnum(v) for v in values]
+
+
+def test_digits_from_other_scripts_are_not_a_cpr_number() -> None:
+    # stdnum's isdigit() takes '𝟎' (a mathematical digit); the contract says 10 digits, and
+    # the ledger and NemKonto need plain ones, so the vectorised check refuses it (stricter).
+    assert valid_mask(pd.Series(["01010\U0001d7ce0000", "0101500000"]), TODAY).tolist() == [
+        False,
+        _stdnum("0101500000"),
+    ]
 
 
 @given(st.lists(st.text(alphabet="0123456789- x", max_size=13), min_size=1, max_size=20))
