@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 from checks import rules as catalogue
 from checks.quality.suites import SuiteContext
@@ -188,21 +188,42 @@ def _already_paid(engine: Engine, robot: Robot, computed: pd.DataFrame) -> pd.Da
     )
 
 
+def _no_line(lines: pd.api.extensions.ExtensionArray) -> pd.api.extensions.ExtensionArray:
+    out = lines.copy()
+    out[out < 0] = pd.NA
+    return out
+
+
 def _data_error_rows(errors: pd.DataFrame) -> pd.DataFrame:
-    """Every row that did not become a claim, as one outcome row per file and line."""
+    """Every row that did not become a claim, as one outcome row per file and line.
+
+    The rule ids per place are joined in arrays (a Python function per place took ~3 s at
+    90,000 bad rows, measured).
+    """
     if errors.empty:
         return pd.DataFrame(columns=OUTCOME_COLUMNS)
-    grouped = (
-        errors.groupby(["file", "line"], dropna=False)
-        .agg(
-            claim_id=("claim_ref", "first"),
-            rule_ids=("rule_id", lambda s: ",".join(sorted(set(s)))),
-        )
-        .reset_index()
-    )
-    return grouped.assign(outcome="data_error", basis_oere=pd.NA, amount_oere=pd.NA)[
-        OUTCOME_COLUMNS
-    ]
+    # One integer per place: file in the high bits, line + 1 below (0: a file-level error).
+    file = errors["file"].astype("int64").to_numpy()
+    line = pd.to_numeric(errors["line"]).fillna(-1).astype("int64").to_numpy()
+    place_codes, unique_places = pd.factorize((file << 32) + (line + 1), sort=True)
+    rule_codes, names = pd.factorize(errors["rule_id"].to_numpy(), sort=True)
+    pairs = np.unique(np.stack([place_codes, rule_codes], axis=1), axis=0)
+    rows = pd.RangeIndex(len(unique_places))
+    rule_ids = _rule_ids_per_row(rows, pairs[:, 0], pairs[:, 1], np.asarray(names))
+    first = pd.Series(np.arange(len(errors))).groupby(place_codes).first().to_numpy()
+    places = np.asarray(unique_places, dtype=np.int64)
+    lines = pd.array((places & 0xFFFFFFFF) - 1, dtype="Int64")
+    return pd.DataFrame(
+        {
+            "claim_id": errors["claim_ref"].to_numpy()[first],
+            "outcome": "data_error",
+            "basis_oere": pd.NA,
+            "amount_oere": pd.NA,
+            "rule_ids": rule_ids.to_numpy(),
+            "file": pd.array(places >> 32, dtype="Int64"),
+            "line": _no_line(lines),
+        }
+    )[OUTCOME_COLUMNS]
 
 
 def run_night(
@@ -623,8 +644,12 @@ def _outcomes(
 
 def _exceptions_by_rule(engine: Engine, run_id: str) -> pd.Series:
     with engine.connect() as connection:
-        rows = connection.exec_driver_sql(
-            f"SELECT rule_id, COUNT(*) FROM exceptions WHERE run_id = '{run_id}' GROUP BY rule_id ORDER BY rule_id"
+        rows = connection.execute(
+            text(
+                "SELECT rule_id, COUNT(*) FROM exceptions WHERE run_id = :run "
+                "GROUP BY rule_id ORDER BY rule_id"
+            ),
+            {"run": run_id},
         ).fetchall()
     return pd.Series({r[0]: int(r[1]) for r in rows}, dtype="int64")
 
