@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from checks.rules import Kind, Rule, Severity, register
@@ -288,7 +289,11 @@ def check_pension(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
 
 def _usual_share(expense_type: pd.Series, config: CheckConfig) -> pd.Series:
     """The usual highest citizen share for each row's expense type (missing if none set)."""
-    return expense_type.map(config.usual_max_citizen_share_oere).astype("Int64")
+    limits = config.usual_max_citizen_share_oere
+    types = pa.array(expense_type)
+    at = pc.index_in(types, value_set=pa.array(list(limits), type=types.type))
+    usual = pa.array(list(limits.values()), type=pa.int64()).take(at)
+    return pd.Series(pd.array(usual, dtype="Int64"), index=expense_type.index)
 
 
 def _received_too_late(j: pd.DataFrame, config: CheckConfig) -> pd.Series:
