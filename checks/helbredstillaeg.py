@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from checks.rules import Kind, Rule, Severity, register
 from robots.core.money import to_oere
-from robots.core.robot import FiringRows, concat_findings, findings
+from robots.core.robot import FiringRows, arrow_column, concat_findings, findings
 from robots.core.settings import config_dir
 
 ROBOT = "helbredstillaeg"
@@ -288,7 +289,11 @@ def check_pension(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
 
 def _usual_share(expense_type: pd.Series, config: CheckConfig) -> pd.Series:
     """The usual highest citizen share for each row's expense type (missing if none set)."""
-    return expense_type.map(config.usual_max_citizen_share_oere).astype("Int64")
+    limits = config.usual_max_citizen_share_oere
+    types = arrow_column(expense_type)
+    at = pc.index_in(types, value_set=pa.array(list(limits), type=types.type))
+    usual = pa.array(list(limits.values()), type=pa.int64()).take(at)
+    return pd.Series(pd.array(usual, dtype="Int64"), index=expense_type.index)
 
 
 def _received_too_late(j: pd.DataFrame, config: CheckConfig) -> pd.Series:
@@ -384,7 +389,7 @@ def _repeated_bills(j: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 def _occurrences(values: pd.Series) -> pd.Series:
     """How often each row's value occurs in the column (missing values count as one value)."""
-    encoded = pa.array(values).dictionary_encode()
+    encoded = arrow_column(values).dictionary_encode()
     codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()
     return pd.Series(np.bincount(codes)[codes], index=values.index)
 

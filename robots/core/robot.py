@@ -12,6 +12,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from checks.quality.suites import QualityRule
 from robots.core.pipeline.datasets import Dataset
@@ -156,6 +157,18 @@ def findings(
     else:
         text = pd.array([text] * len(rows), dtype="string")
     return pd.DataFrame({"row": rows.to_numpy(dtype="int64"), "rule_id": rule_id, "message": text})
+
+
+def arrow_column(values: pd.Series, type: pa.DataType | None = None) -> pa.Array:
+    """A column as one contiguous Arrow array, for Arrow's kernels.
+
+    A frame built by concatenation (or read from a file in row groups) holds its columns in
+    several chunks; kernels such as dictionary encoding then answer in chunks too.
+    """
+    array = pa.array(values)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array if type is None or array.type == type else array.cast(type)
 
 
 def concat_findings(pieces: Iterable[pd.DataFrame]) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from robots.core.errors import ConfigError
 from robots.core.money import format_oere_plain, to_oere
 from robots.core.pipeline.datasets import HEALTH_CLAIMS
 from robots.core.rates import rate
-from robots.core.robot import EvaluationContext, Robot, concat_findings, findings
+from robots.core.robot import EvaluationContext, Robot, arrow_column, concat_findings, findings
 from robots.helbredstillaeg.amounts import assets_within_limit, helbredstillaeg_oere
 
 NAME = "helbredstillaeg"
@@ -68,7 +68,7 @@ def _take(
 
 def _shared_codes(*columns: pd.Series) -> list[np.ndarray]:
     """The columns' values numbered in one numbering (-1: missing), hashed in one pass."""
-    arrays = [pa.array(c, type=pa.large_string()) for c in columns]
+    arrays = [arrow_column(c, pa.large_string()) for c in columns]
     encoded = pa.concat_arrays(arrays).dictionary_encode()
     codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
     ends = np.cumsum([len(a) for a in arrays])

@@ -366,6 +366,20 @@ def test_same_bill_received_the_same_day_holds_the_higher_claim_id() -> None:
     assert message(found, "HT-DUP-NIGHT") == "same bill as claim C-A1"
 
 
+def test_same_bill_three_times_holds_both_later_ones_against_the_first() -> None:
+    # Between two other bills, so the twins are not neighbours in the night's order.
+    _, found = night(
+        claim(claim_id="C-A3", received_date="2026-11-04"),
+        claim(claim_id="C-B7", citizen_share=999),
+        claim(claim_id="C-A5", received_date="2026-11-02"),
+        claim(claim_id="C-A4", received_date="2026-11-04"),
+    )
+
+    assert fired(found) == [(1, "HT-DUP-NIGHT"), (4, "HT-DUP-NIGHT")]
+    assert message(found, "HT-DUP-NIGHT", row=1) == "same bill as claim C-A5"
+    assert message(found, "HT-DUP-NIGHT", row=4) == "same bill as claim C-A5"
+
+
 def test_bills_differing_by_one_oere_are_not_the_same_bill() -> None:
     _, found = night(claim(claim_id="C-A1"), claim(claim_id="C-A2", citizen_share=4501))
     assert fired(found) == []

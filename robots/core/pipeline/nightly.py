@@ -169,11 +169,11 @@ def _rule_ids_per_row(
 
 def _already_paid(engine: Engine, robot: Robot, computed: pd.DataFrame) -> pd.DataFrame:
     """Findings for tonight's bills the ledger already paid (or approved) under another id."""
-    fingerprints = computed["fingerprint"]
     with engine.connect() as connection:
         paid = repository.bills_already_paid(
-            connection=connection, robot=robot.name, fingerprints=fingerprints.tolist()
+            connection=connection, robot=robot.name, fingerprints=computed["fingerprint"]
         )
+    fingerprints = computed["fingerprint"]
     candidates = fingerprints[fingerprints.isin(paid["fingerprint"])]
     earlier = candidates.map(paid.set_index("fingerprint")["claim_id"]).dropna()
     return pd.DataFrame(
