@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, exc, select, text, update
 
 from robots.core.ledger.schema import (
     AuditEvent,
@@ -85,6 +85,18 @@ def _python_columns(table: pa.Table) -> list[list[Any]]:
     return columns
 
 
+@contextmanager
+def _as_sqlalchemy_error(connection: Connection, statement: str) -> Iterator[None]:
+    """Driver errors raised as SQLAlchemy's (IntegrityError, ...), as on every other path."""
+    base = connection.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except base as error:
+        raise exc.DBAPIError.instance(
+            statement, None, error, base, dialect=connection.dialect
+        ) from error
+
+
 def _insert_sqlite(connection: Connection, table: str, data: pa.Table) -> None:
     sql = (
         f"INSERT INTO {table} ({', '.join(data.column_names)}) "
@@ -92,7 +104,7 @@ def _insert_sqlite(connection: Connection, table: str, data: pa.Table) -> None:
     )
     cursor = connection.connection.cursor()
     try:
-        with _collector_paused():
+        with _collector_paused(), _as_sqlalchemy_error(connection, sql):
             # A lazy zip: the driver binds one row tuple at a time and zip reuses it.
             cursor.executemany(sql, zip(*_python_columns(data), strict=True))
     finally:
@@ -104,11 +116,10 @@ def _copy_postgres(connection: Connection, table: str, data: pa.Table) -> None:
     buffer = io.BytesIO()
     pacsv.write_csv(data, buffer, pacsv.WriteOptions(include_header=False, batch_size=65536))
     payload = buffer.getbuffer()
+    sql = f"COPY {table} ({', '.join(data.column_names)}) FROM STDIN (FORMAT csv)"
     cursor = connection.connection.driver_connection.cursor()
     try:
-        with cursor.copy(
-            f"COPY {table} ({', '.join(data.column_names)}) FROM STDIN (FORMAT csv)"
-        ) as copy:
+        with _as_sqlalchemy_error(connection, sql), cursor.copy(sql) as copy:
             for start in range(0, len(payload), _COPY_CHUNK):
                 copy.write(payload[start : start + _COPY_CHUNK])
     finally:
@@ -135,8 +146,8 @@ def reserve_claim_pks(*, connection: Connection, count: int) -> np.ndarray:
 
     Knowing the keys up front links findings to their claims without reading a million
     keys back. PostgreSQL takes them from the column's sequence (safe with concurrent
-    writers); SQLite continues after the largest key, which is what it would pick itself,
-    and this transaction already holds SQLite's single write lock.
+    writers); SQLite continues after the largest key, as it would itself, and holds its
+    single write lock until the caller's transaction ends.
     """
     if count == 0:
         return np.empty(0, dtype=np.int64)
@@ -153,6 +164,9 @@ def reserve_claim_pks(*, connection: Connection, count: int) -> np.ndarray:
         if scattered is not None:
             return np.asarray(scattered, dtype=np.int64)
         return np.arange(int(low), int(high) + 1, dtype=np.int64)
+    # A write that changes nothing takes SQLite's single write lock for this transaction
+    # (if it does not hold it yet): no other writer can take a key until it ends.
+    connection.exec_driver_sql("UPDATE claims SET id = id WHERE 1 = 0")
     largest = connection.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM claims").scalar_one()
     return np.arange(int(largest) + 1, int(largest) + 1 + count, dtype=np.int64)
 
