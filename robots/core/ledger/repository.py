@@ -1,21 +1,29 @@
 """Reading and writing the ledger. Functions take the connection as a keyword argument,
 so the caller decides the transaction (one per night's decisions, one per batch step).
 
-Bulk paths go straight to the driver's `executemany` with plain tuples: a million claims
-are one statement, not a million ORM objects. `ON CONFLICT (idempotency_key) DO NOTHING`
-is spelled the same on SQLite and PostgreSQL, and is the last line of defence: even if
-every check above it failed, a claim key cannot enter the ledger twice.
+Bulk paths never build ORM objects or per-row Python: a frame goes to the database as
+Arrow columns, by COPY on PostgreSQL and by one `executemany` fed from a lazy zip of the
+columns on SQLite. Inserts are plain: the pipeline has already set aside every key the
+ledger knows, so a unique-key conflict means something is wrong (a second run, a bug),
+and it must fail the night's transaction rather than skip a claim in silence. The
+unique constraints stay the last line of defence: a claim key cannot enter twice.
 """
 
 from __future__ import annotations
 
+import gc
+import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select, text, update
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from sqlalchemy import Connection, exc, select, text, update
 
 from robots.core.ledger.schema import (
     AuditEvent,
@@ -24,51 +32,172 @@ from robots.core.ledger.schema import (
     SourceFile,
 )
 
+_COPY_CHUNK = 1 << 22
+"""Bytes per COPY message: big enough to amortise the calls, small enough to stream."""
+
+
+def _is_postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
 
 def _placeholders(connection: Connection, count: int) -> str:
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     return ", ".join([mark] * count)
 
 
-def _native(column: pd.Series) -> list[Any]:
-    """A column as Python values the DB drivers accept (no numpy scalars, NA -> None)."""
+def _arrow_column(column: pd.Series) -> pa.Array:
+    """A column as Arrow, dates as date32 (the ledger stores days, never times)."""
     if pd.api.types.is_datetime64_any_dtype(column):
-        text = column.dt.strftime("%Y-%m-%d").astype(object)
-        return text.where(column.notna(), None).tolist()
-    if pd.api.types.is_bool_dtype(column):
-        return [bool(v) for v in column.to_numpy()]
-    if pd.api.types.is_integer_dtype(column):
-        values = column.astype(object).where(column.notna(), None).tolist()
-        return [None if v is None else int(v) for v in values]
-    return column.astype(object).where(column.notna(), None).tolist()
+        days = column.to_numpy(dtype="datetime64[s]").astype("datetime64[D]")
+        return pa.array(days, type=pa.date32(), mask=column.isna().to_numpy())
+    if column.dtype == object and column.isna().all():
+        return pa.nulls(len(column), pa.string())
+    return pa.array(column, from_pandas=True)
 
 
-def bulk_insert(
-    *,
-    connection: Connection,
-    table: str,
-    frame: pd.DataFrame,
-    on_conflict_do_nothing: Sequence[str] = (),
-) -> None:
-    """Insert every row of `frame` (column names = table columns) in one executemany."""
-    if frame.empty:
-        return
-    columns = list(frame.columns)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({_placeholders(connection, len(columns))})"
-    if on_conflict_do_nothing:
-        sql += f" ON CONFLICT ({', '.join(on_conflict_do_nothing)}) DO NOTHING"
-    rows = list(zip(*(_native(frame[c]) for c in columns), strict=True))
-    connection.exec_driver_sql(sql, rows)
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
+    return pa.table({name: _arrow_column(frame[name]) for name in frame.columns})
 
 
-def read_frame(*, connection: Connection, sql: str, columns: Sequence[str]) -> pd.DataFrame:
-    """A query's rows as a frame, fetched as plain tuples through the driver's cursor.
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while millions of plain values are made.
 
-    SQLAlchemy's Row objects cost more than the query itself at a million rows.
+    Values and tuples are not cycles, but each allocation burst triggers a scan of every
+    tracked object; at a million rows those scans cost more than the insert itself.
     """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _python_columns(table: pa.Table) -> list[list[Any]]:
+    """Columns as Python values the SQLite driver binds (dates as ISO text, as SQLAlchemy does)."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_date(column.type):
+            column = column.cast(pa.string())
+        columns.append(column.to_pylist())
+    return columns
+
+
+@contextmanager
+def _as_sqlalchemy_error(connection: Connection, statement: str) -> Iterator[None]:
+    """Driver errors raised as SQLAlchemy's (IntegrityError, ...), as on every other path."""
+    base = connection.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except base as error:
+        raise exc.DBAPIError.instance(
+            statement, None, error, base, dialect=connection.dialect
+        ) from error
+
+
+def _insert_sqlite(connection: Connection, table: str, data: pa.Table) -> None:
+    sql = (
+        f"INSERT INTO {table} ({', '.join(data.column_names)}) "
+        f"VALUES ({_placeholders(connection, data.num_columns)})"
+    )
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(sql)
+        with _collector_paused(), _as_sqlalchemy_error(connection, sql):
+            # A lazy zip: the driver binds one row tuple at a time and zip reuses it.
+            cursor.executemany(sql, zip(*_python_columns(data), strict=True))
+    finally:
+        cursor.close()
+
+
+def _copy_postgres(connection: Connection, table: str, data: pa.Table) -> None:
+    """COPY in CSV written by Arrow: strings quoted, NULL as an empty unquoted field."""
+    buffer = io.BytesIO()
+    pacsv.write_csv(data, buffer, pacsv.WriteOptions(include_header=False, batch_size=65536))
+    payload = buffer.getbuffer()
+    sql = f"COPY {table} ({', '.join(data.column_names)}) FROM STDIN (FORMAT csv)"
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        with _as_sqlalchemy_error(connection, sql), cursor.copy(sql) as copy:
+            for start in range(0, len(payload), _COPY_CHUNK):
+                copy.write(payload[start : start + _COPY_CHUNK])
+    finally:
+        payload.release()
+        cursor.close()
+
+
+def bulk_insert(*, connection: Connection, table: str, frame: pd.DataFrame) -> None:
+    """Insert every row of `frame` (column names = table columns) in one bulk statement.
+
+    Any constraint the rows break fails the statement, and so the caller's transaction.
+    """
+    if frame.empty:
+        return
+    data = _arrow_table(frame)
+    if _is_postgres(connection):
+        _copy_postgres(connection, table, data)
+    else:
+        _insert_sqlite(connection, table, data)
+
+
+def reserve_claim_pks(*, connection: Connection, count: int) -> np.ndarray:
+    """`count` new claim primary keys, in ascending order, taken before the insert.
+
+    Knowing the keys up front links findings to their claims without reading a million
+    keys back. PostgreSQL takes them from the column's sequence (safe with concurrent
+    writers); SQLite continues after the largest key, as it would itself, and holds its
+    single write lock until the caller's transaction ends.
+    """
+    if count == 0:
+        return np.empty(0, dtype=np.int64)
+    if _is_postgres(connection):
+        # One row back, not a million: the range when the sequence gave one (no other
+        # writer drew keys meanwhile), the keys themselves only when it did not.
+        low, high, scattered = connection.exec_driver_sql(
+            "WITH r AS (SELECT nextval(pg_get_serial_sequence('claims', 'id')) AS v "
+            "FROM generate_series(1, %(count)s)) "
+            "SELECT MIN(v), MAX(v), CASE WHEN MAX(v) - MIN(v) + 1 = COUNT(*) THEN NULL "
+            "ELSE array_agg(v ORDER BY v) END FROM r",
+            {"count": count},
+        ).one()
+        if scattered is not None:
+            return np.asarray(scattered, dtype=np.int64)
+        return np.arange(int(low), int(high) + 1, dtype=np.int64)
+    # A write that changes nothing takes SQLite's single write lock for this transaction
+    # (if it does not hold it yet): no other writer can take a key until it ends.
+    connection.exec_driver_sql("UPDATE claims SET id = id WHERE 1 = 0")
+    largest = connection.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM claims").scalar_one()
+    return np.arange(int(largest) + 1, int(largest) + 1 + count, dtype=np.int64)
+
+
+def _driver_query(
+    connection: Connection, sql: str, params: Mapping[str, Any]
+) -> tuple[str, Sequence[Any] | Mapping[str, Any]]:
+    """SQL with `:name` parameters in the driver's own placeholder style, with its values."""
+    compiled = text(sql).compile(dialect=connection.dialect)
+    values = compiled.construct_params(dict(params))
+    if compiled.positional:
+        return compiled.string, tuple(values[name] for name in compiled.positiontup or ())
+    return compiled.string, values
+
+
+def read_frame(
+    *,
+    connection: Connection,
+    sql: str,
+    columns: Sequence[str],
+    params: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """A query's rows as a frame, fetched as plain tuples through the driver's cursor.
+
+    SQLAlchemy's Row objects cost more than the query itself at a million rows. Values
+    go in as bound `:name` parameters, never into the SQL text.
+    """
+    statement, values = _driver_query(connection, sql, params or {})
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(statement, values)
         rows = cursor.fetchall()
     finally:
         cursor.close()
@@ -76,34 +205,34 @@ def read_frame(*, connection: Connection, sql: str, columns: Sequence[str]) -> p
 
 
 def _lookup_via_temp_table(
-    *, connection: Connection, values: Iterable[str], query: str
-) -> list[tuple[Any, ...]]:
+    *,
+    connection: Connection,
+    values: Iterable[str],
+    query: str,
+    columns: Sequence[str],
+    params: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """Join a set of keys against the ledger through a temporary table (one round trip)."""
     connection.exec_driver_sql("DROP TABLE IF EXISTS tmp_lookup")
     connection.exec_driver_sql("CREATE TEMPORARY TABLE tmp_lookup (k VARCHAR(120) PRIMARY KEY)")
-    distinct = sorted(set(values))
-    if distinct:
-        connection.exec_driver_sql(
-            f"INSERT INTO tmp_lookup (k) VALUES ({_placeholders(connection, 1)})",
-            [(v,) for v in distinct],
-        )
-    rows = [tuple(r) for r in connection.exec_driver_sql(query).fetchall()]
+    # Sorted, so the temporary key index is built by appending (Arrow sorts in C).
+    distinct = pd.Series(values, dtype="string[pyarrow]").dropna().drop_duplicates().sort_values()
+    bulk_insert(connection=connection, table="tmp_lookup", frame=pd.DataFrame({"k": distinct}))
+    found = read_frame(connection=connection, sql=query, columns=columns, params=params)
     connection.exec_driver_sql("DROP TABLE tmp_lookup")
-    return rows
+    return found
 
 
 def claims_already_known(*, connection: Connection, keys: Iterable[str]) -> pd.DataFrame:
     """Claims in the ledger with any of these idempotency keys."""
-    rows = _lookup_via_temp_table(
+    return _lookup_via_temp_table(
         connection=connection,
         values=keys,
         query=(
             "SELECT c.idempotency_key, c.id, c.fingerprint, c.run_id, c.decision "
             "FROM claims c JOIN tmp_lookup t ON c.idempotency_key = t.k"
         ),
-    )
-    return pd.DataFrame(
-        rows, columns=["idempotency_key", "claim_pk", "fingerprint", "run_id", "decision"]
+        columns=["idempotency_key", "claim_pk", "fingerprint", "run_id", "decision"],
     )
 
 
@@ -111,16 +240,17 @@ def bills_already_paid(
     *, connection: Connection, robot: str, fingerprints: Iterable[str]
 ) -> pd.DataFrame:
     """Claims decided for payment earlier with any of these fingerprints (the same bill)."""
-    rows = _lookup_via_temp_table(
+    return _lookup_via_temp_table(
         connection=connection,
         values=fingerprints,
         query=(
             "SELECT c.fingerprint, MIN(c.claim_id), MIN(c.run_id) FROM claims c "
             "JOIN tmp_lookup t ON c.fingerprint = t.k "
-            f"WHERE c.robot = '{robot}' AND c.decision = 'pay' GROUP BY c.fingerprint"
+            "WHERE c.robot = :robot AND c.decision = 'pay' GROUP BY c.fingerprint"
         ),
+        columns=["fingerprint", "claim_id", "run_id"],
+        params={"robot": robot},
     )
-    return pd.DataFrame(rows, columns=["fingerprint", "claim_id", "run_id"])
 
 
 LOOKUP_COLUMNS = frozenset({"fingerprint", "bill_key", "document_key"})
@@ -133,36 +263,19 @@ def paid_by_key(
     """Per key: the first claim decided 'pay' with that value in `column`, and their sum."""
     if column not in LOOKUP_COLUMNS:
         raise ValueError(f"claims cannot be looked up by {column!r}")
-    connection.exec_driver_sql("DROP TABLE IF EXISTS tmp_lookup")
-    connection.exec_driver_sql("CREATE TEMPORARY TABLE tmp_lookup (k VARCHAR(120) PRIMARY KEY)")
-    distinct = sorted({str(k) for k in keys})
-    if distinct:
-        connection.exec_driver_sql(
-            f"INSERT INTO tmp_lookup (k) VALUES ({_placeholders(connection, 1)})",
-            [(v,) for v in distinct],
-        )
-    rows = connection.execute(
-        text(
+    frame = _lookup_via_temp_table(
+        connection=connection,
+        values=[str(k) for k in keys],
+        query=(
             f"SELECT c.{column}, MIN(c.claim_id), SUM(c.amount_oere) FROM claims c "
             f"JOIN tmp_lookup t ON c.{column} = t.k "
             f"WHERE c.robot = :robot AND c.decision = 'pay' GROUP BY c.{column}"
         ),
-        {"robot": robot},
-    ).fetchall()
-    connection.exec_driver_sql("DROP TABLE tmp_lookup")
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["key", "claim_id", "amount_oere"])
-    frame["amount_oere"] = frame["amount_oere"].astype("Int64")
-    return frame
-
-
-def claim_pks(*, connection: Connection, keys: Iterable[str]) -> dict[str, int]:
-    """Idempotency key -> claim primary key, for linking exceptions to claims."""
-    rows = _lookup_via_temp_table(
-        connection=connection,
-        values=keys,
-        query="SELECT c.idempotency_key, c.id FROM claims c JOIN tmp_lookup t ON c.idempotency_key = t.k",
+        columns=["key", "claim_id", "amount_oere"],
+        params={"robot": robot},
     )
-    return {k: int(v) for k, v in rows}
+    frame["amount_oere"] = pd.to_numeric(frame["amount_oere"]).astype("Int64")
+    return frame
 
 
 def start_run(

@@ -38,6 +38,7 @@ from robots.core.pipeline.exceptions import insert_exceptions
 from robots.core.pipeline.inbox import DataFolders
 from robots.core.pipeline.ingest import (
     FILE,
+    IngestedClaims,
     NightFile,
     archive_read_files,
     ingest_claims,
@@ -368,102 +369,18 @@ def _run(
 
         clock.stage("ledger")
         with engine.begin() as connection:
-            for item in ingested.files:
-                if item.status == "read":
-                    record_file(
-                        connection=connection,
-                        item=item,
-                        run_id=run_id,
-                        rows_rejected=0,
-                        folders=folders,
-                        night=night,
-                    )
-            file_ids = ingested.file_ids
-            if computed is not None:
-                rows = computed.assign(
-                    robot=robot.name,
-                    run_id=run_id,
-                    source_file_id=computed[FILE].map(file_ids),
-                    source_line=computed[LINE],
-                    cpr=computed["cpr"] if "cpr" in computed else None,
-                    service_date=computed[robot.service_date_column],
-                    claim_id=computed[robot.claim_id_column],
-                    **{k: None for k in KEY_COLUMNS if k not in computed},
-                )
-                repository.bulk_insert(
-                    connection=connection,
-                    table="claims",
-                    frame=rows[
-                        [
-                            "idempotency_key",
-                            "robot",
-                            "claim_id",
-                            "run_id",
-                            "source_file_id",
-                            "source_line",
-                            "cpr",
-                            *COMPUTED_COLUMNS,
-                            *KEY_COLUMNS,
-                            "service_date",
-                            "fingerprint",
-                            "decision",
-                            "rule_ids",
-                        ]
-                    ],
-                    on_conflict_do_nothing=["idempotency_key"],
-                )
-                # Only claims with findings need their key in the exceptions table.
-                flagged = computed.loc[findings["row"].unique(), "idempotency_key"]
-                pks = repository.claim_pks(connection=connection, keys=flagged)
-                claim_findings = findings.assign(
-                    claim_pk=findings["row"].map(computed["idempotency_key"]).map(pks),
-                    claim_ref=findings["row"].map(computed[robot.claim_id_column]),
-                    file=findings["row"].map(computed[FILE]),
-                    line=findings["row"].map(computed[LINE]),
-                )
-                insert_exceptions(
-                    connection=connection,
-                    run_id=run_id,
-                    robot=robot.name,
-                    frame=claim_findings,
-                    file_ids=file_ids,
-                )
-            insert_exceptions(
-                connection=connection,
+            record_night(
+                connection,
+                robot=robot,
                 run_id=run_id,
-                robot=robot.name,
-                frame=errors,
-                file_ids=file_ids,
-            )
-            redelivered = pd.concat(
-                [
-                    _history_rows(
-                        same, CLAIM_ALREADY_PROCESSED.id, "already processed in run ", robot
-                    ),
-                    _history_rows(
-                        changed,
-                        robot.resubmitted_changed_rule,
-                        "differs from the claim decided in run ",
-                        robot,
-                    ),
-                ],
-                ignore_index=True,
-            )
-            insert_exceptions(
-                connection=connection,
-                run_id=run_id,
-                robot=robot.name,
-                frame=redelivered,
-                file_ids=file_ids,
-            )
-            repository.robot_event(
-                connection=connection,
-                robot=robot.name,
-                action="claims_decided",
-                entity="run",
-                entity_id=run_id,
-                run_id=run_id,
-                detail=f"{0 if computed is None else len(computed)} claims decided",
+                night=night,
+                folders=folders,
+                ingested=ingested,
+                computed=computed,
+                findings=findings,
+                errors=errors,
+                same=same,
+                changed=changed,
             )
             kill_point("before_ledger_commit")
         kill_point("after_ledger_commit")
@@ -553,6 +470,118 @@ def _with_ledger_lookups(
     return out
 
 
+def record_night(
+    connection: Connection,
+    *,
+    robot: Robot,
+    run_id: str,
+    night: date,
+    folders: DataFolders,
+    ingested: IngestedClaims,
+    computed: pd.DataFrame | None,
+    findings: pd.DataFrame,
+    errors: pd.DataFrame,
+    same: pd.DataFrame,
+    changed: pd.DataFrame,
+) -> None:
+    """The night's decisions into the ledger, in the caller's one transaction."""
+    for item in ingested.files:
+        if item.status == "read":
+            record_file(
+                connection=connection,
+                item=item,
+                run_id=run_id,
+                rows_rejected=0,
+                folders=folders,
+                night=night,
+            )
+    file_ids = ingested.file_ids
+    if computed is not None:
+        claim_pks = repository.reserve_claim_pks(connection=connection, count=len(computed))
+        repository.bulk_insert(
+            connection=connection,
+            table="claims",
+            frame=_claim_rows(computed, claim_pks, robot, run_id, file_ids),
+        )
+        claim_findings = findings.assign(
+            claim_pk=findings["row"].map(pd.Series(claim_pks, index=computed.index)),
+            claim_ref=findings["row"].map(computed[robot.claim_id_column]),
+            file=findings["row"].map(computed[FILE]),
+            line=findings["row"].map(computed[LINE]),
+        )
+        insert_exceptions(
+            connection=connection,
+            run_id=run_id,
+            robot=robot.name,
+            frame=claim_findings,
+            file_ids=file_ids,
+        )
+    insert_exceptions(
+        connection=connection,
+        run_id=run_id,
+        robot=robot.name,
+        frame=errors,
+        file_ids=file_ids,
+    )
+    redelivered = pd.concat(
+        [
+            _history_rows(same, CLAIM_ALREADY_PROCESSED.id, "already processed in run ", robot),
+            _history_rows(
+                changed,
+                robot.resubmitted_changed_rule,
+                "differs from the claim decided in run ",
+                robot,
+            ),
+        ],
+        ignore_index=True,
+    )
+    insert_exceptions(
+        connection=connection,
+        run_id=run_id,
+        robot=robot.name,
+        frame=redelivered,
+        file_ids=file_ids,
+    )
+    repository.robot_event(
+        connection=connection,
+        robot=robot.name,
+        action="claims_decided",
+        entity="run",
+        entity_id=run_id,
+        run_id=run_id,
+        detail=f"{0 if computed is None else len(computed)} claims decided",
+    )
+
+
+def _claim_rows(
+    computed: pd.DataFrame,
+    claim_pks: np.ndarray,
+    robot: Robot,
+    run_id: str,
+    file_ids: dict[int, int | None],
+) -> pd.DataFrame:
+    """The claims table's rows, keyed by the primary keys reserved for them."""
+    return pd.DataFrame(
+        {
+            "id": claim_pks,
+            "idempotency_key": computed["idempotency_key"],
+            "robot": robot.name,
+            "claim_id": computed[robot.claim_id_column],
+            "run_id": run_id,
+            "source_file_id": computed[FILE].map(file_ids),
+            "source_line": computed[LINE],
+            "cpr": computed["cpr"] if "cpr" in computed else None,
+            **{name: computed[name] for name in COMPUTED_COLUMNS},
+            **{name: computed[name] if name in computed else None for name in KEY_COLUMNS},
+            "service_date": computed[robot.service_date_column],
+            "fingerprint": computed["fingerprint"],
+            "decision": computed["decision"],
+            "rule_ids": computed["rule_ids"],
+        },
+        index=computed.index,
+    )
+
+
 def _quality_errors(findings: pd.DataFrame, frame: pd.DataFrame, robot: Robot) -> pd.DataFrame:
     """Quality findings as errors naming tonight's file, the line and the claim id."""
     rows = findings["row"].to_numpy(dtype=np.int64)
@@ -602,8 +631,9 @@ def _outcomes(
                 connection=connection,
                 sql="SELECT c.idempotency_key FROM claims c "
                 "LEFT JOIN payment_items i ON i.claim_pk = c.id "
-                f"WHERE c.run_id = '{run_id}' AND c.decision = 'pay' AND i.claim_pk IS NULL",
+                "WHERE c.run_id = :run_id AND c.decision = 'pay' AND i.claim_pk IS NULL",
                 columns=["idempotency_key"],
+                params={"run_id": run_id},
             )["idempotency_key"]
         outcome = computed["decision"].map({"pay": "paid", "hold": "held", "reject": "rejected"})
         outcome = outcome.mask(computed["idempotency_key"].isin(unpaid), "approved")
@@ -646,10 +676,10 @@ def _exceptions_by_rule(engine: Engine, run_id: str) -> pd.Series:
     with engine.connect() as connection:
         rows = connection.execute(
             text(
-                "SELECT rule_id, COUNT(*) FROM exceptions WHERE run_id = :run "
+                "SELECT rule_id, COUNT(*) FROM exceptions WHERE run_id = :run_id "
                 "GROUP BY rule_id ORDER BY rule_id"
             ),
-            {"run": run_id},
+            {"run_id": run_id},
         ).fetchall()
     return pd.Series({r[0]: int(r[1]) for r in rows}, dtype="int64")
 

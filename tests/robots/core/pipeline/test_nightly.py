@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
-from nightdata import ANNA, CLAIMS_HEADER, PAID_OERE, PROVIDER, write_inbox
+from nightdata import ANNA, BO, CLAIMS_HEADER, PAID_OERE, PROVIDER, write_inbox
 from sqlalchemy import create_engine, text
 
 from robots.core.payments.pain001 import validate_pain001
@@ -101,6 +101,36 @@ def test_redelivered_changed_and_duplicate_bills_are_caught(ledger_url: str, set
     assert "HT-DUP-PAID" in outcomes.loc["C9", "rule_ids"]
     assert result.batches == []
     assert _scalar(ledger_url, "SELECT COUNT(*) FROM payment_items") == 2
+
+
+def test_each_finding_is_linked_to_its_own_claim(ledger_url: str, settings_for) -> None:
+    settings = settings_for(ledger_url)
+    write_inbox(settings.data_dir)
+    run_night(ROBOT, settings=settings, night=NIGHT)
+    write_inbox(
+        settings.data_dir,
+        name="next.csv",
+        registers=False,
+        claims=CLAIMS_HEADER
+        + f"C8,{BO},medicin,{PROVIDER},2026-10-02,10.00,2026-10-03,\n"  # dead: HT-DEAD
+        + f"C9,{ANNA},medicin,{PROVIDER},2026-10-01,45.00,2026-10-03,\n",  # HT-DUP-PAID
+    )
+    run_night(ROBOT, settings=settings, night=date(2026, 11, 24))
+    engine = create_engine(ledger_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        linked = connection.execute(
+            text(
+                "SELECT e.rule_id, e.claim_ref, c.claim_id, e.source_file_id, c.source_file_id, "
+                "e.source_line, c.source_line FROM exceptions e JOIN claims c ON c.id = e.claim_pk"
+            )
+        ).fetchall()
+    engine.dispose()
+    assert {(r[0], r[1]) for r in linked} >= {
+        ("HT-DEAD", "C2"),
+        ("HT-DEAD", "C8"),
+        ("HT-DUP-PAID", "C9"),
+    }
+    assert all(r[1] == r[2] and r[3] == r[4] and r[5] == r[6] for r in linked), linked
 
 
 def test_unreadable_file_is_quarantined_with_a_reason_and_the_night_goes_on(

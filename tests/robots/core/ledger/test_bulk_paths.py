@@ -1,0 +1,163 @@
+"""The ledger's bulk paths (robots/core/ledger/repository.py), on SQLite and PostgreSQL:
+values survive the trip exactly, a known claim key fails the whole transaction, and
+reserved claim keys never collide with keys drawn by anyone else."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Engine, create_engine, exc, text
+
+from robots.core.ledger import repository
+from robots.core.ledger.database import open_ledger
+
+AWKWARD_TEXT = 'quote " semicolon ; comma , newline \n end \\N \\. ø'
+
+
+def _start(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, robot, night, mode, status, started_at) VALUES "
+                "('R1', 'helbredstillaeg', '2026-11-23', 'demo', 'running', "
+                "'2026-11-23 22:00:00+00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO source_files (id, sha256, dataset, file_name, stored_path, run_id, "
+                "status, rows_read, rows_rejected) VALUES (1, 'h', 'health_claims', 'f', 'p', "
+                "'R1', 'processed', 1, 0)"
+            )
+        )
+
+
+def _claims(keys: list[str], ids: np.ndarray | None = None) -> pd.DataFrame:
+    count = len(keys)
+    frame = pd.DataFrame(
+        {
+            "idempotency_key": pd.Series(keys, dtype="string"),
+            "robot": "helbredstillaeg",
+            "claim_id": pd.Series([k.split(":")[-1] for k in keys], dtype="string"),
+            "run_id": "R1",
+            "source_file_id": np.ones(count, dtype=np.int64),
+            "source_line": np.arange(2, 2 + count, dtype=np.int64),
+            "cpr": pd.Series([None] * count, dtype="string"),
+            "payee_kind": "cvr",
+            "payee_id": "29189846",
+            "category": "medicin",
+            "counterparty": pd.Series([""] + [None] * (count - 1), dtype="string"),
+            "service_date": pd.to_datetime(["2026-10-01"] * count).astype("datetime64[s]"),
+            "basis_oere": np.full(count, 9_007_199_254_740_993, dtype=np.int64),
+            "amount_oere": pd.array([85] * count, dtype="Int64"),
+            "rate_year": 2026,
+            "rate_provisional": np.array([True] + [False] * (count - 1)),
+            "rule_basis": AWKWARD_TEXT,
+            "fingerprint": pd.Series(keys, dtype="string"),
+            "decision": "pay",
+            "rule_ids": "",
+        }
+    )
+    if ids is not None:
+        frame.insert(0, "id", ids)
+    return frame
+
+
+def test_values_come_back_exactly_as_inserted(ledger_url: str) -> None:
+    engine = open_ledger(ledger_url)
+    _start(engine)
+    with engine.begin() as connection:
+        repository.bulk_insert(
+            connection=connection, table="claims", frame=_claims(["h:C1", "h:C2"])
+        )
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT claim_id, cpr, counterparty, service_date, basis_oere, amount_oere, "
+                "rate_provisional, rule_basis, rule_ids FROM claims ORDER BY claim_id"
+            )
+        ).fetchall()
+    engine.dispose()
+    first, second = rows
+    assert first.claim_id == "C1" and second.claim_id == "C2"
+    # NULL stays NULL and the empty text stays empty text (the two differ in COPY's CSV).
+    assert first.cpr is None and first.counterparty == "" and second.counterparty is None
+    assert str(first.service_date) == str(date(2026, 10, 1))
+    # Beyond a float's 2**53: money never went through a float on the way.
+    assert first.basis_oere == 9_007_199_254_740_993 and first.amount_oere == 85
+    assert bool(first.rate_provisional) is True and bool(second.rate_provisional) is False
+    assert first.rule_basis == AWKWARD_TEXT and first.rule_ids == ""
+
+
+def test_a_claim_key_already_in_the_ledger_fails_the_whole_transaction(ledger_url: str) -> None:
+    engine = open_ledger(ledger_url)
+    _start(engine)
+    with engine.begin() as connection:
+        repository.bulk_insert(connection=connection, table="claims", frame=_claims(["h:C1"]))
+    with pytest.raises(exc.IntegrityError), engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO audit_events (at, actor, action, entity, entity_id) VALUES "
+                "('2026-11-23 22:00:00+00', 'test', 'before', 'run', 'R1')"
+            )
+        )
+        repository.bulk_insert(
+            connection=connection, table="claims", frame=_claims(["h:C2", "h:C1", "h:C3"])
+        )
+    with engine.connect() as connection:
+        keys = connection.execute(text("SELECT idempotency_key FROM claims")).scalars().all()
+        events = connection.execute(text("SELECT COUNT(*) FROM audit_events")).scalar_one()
+    engine.dispose()
+    assert keys == ["h:C1"] and events == 0, "nothing of the failed transaction is kept"
+
+
+def test_reserved_claim_keys_are_new_ascending_and_link_their_rows(ledger_url: str) -> None:
+    engine = open_ledger(ledger_url)
+    _start(engine)
+    with engine.begin() as connection:
+        repository.bulk_insert(connection=connection, table="claims", frame=_claims(["h:C0"]))
+    with engine.begin() as connection:
+        pks = repository.reserve_claim_pks(connection=connection, count=3)
+        repository.bulk_insert(
+            connection=connection, table="claims", frame=_claims(["h:C1", "h:C2", "h:C3"], pks)
+        )
+    with engine.connect() as connection:
+        rows = dict(connection.execute(text("SELECT id, claim_id FROM claims")).fetchall())
+    engine.dispose()
+    first = min(rows)
+    assert list(pks) == sorted(pks) and min(pks) > first
+    assert [rows[int(pk)] for pk in pks] == ["C1", "C2", "C3"]
+
+
+def test_no_other_writer_can_take_a_reserved_claim_key(ledger_url: str, tmp_path) -> None:
+    engine = open_ledger(ledger_url)
+    _start(engine)
+    other_claim = text(
+        "INSERT INTO claims (idempotency_key, robot, claim_id, run_id, source_file_id, "
+        "source_line, payee_kind, payee_id, category, service_date, basis_oere, amount_oere, "
+        "rate_year, rate_provisional, rule_basis, fingerprint, decision, rule_ids) VALUES "
+        "('h:X', 'helbredstillaeg', 'X', 'R1', 1, 9, 'cvr', '1', 'medicin', '2026-10-01', "
+        "1, 1, 2026, false, 'x', 'x', 'pay', '')"
+    )
+    with engine.begin() as connection:
+        pks = repository.reserve_claim_pks(connection=connection, count=3)
+        if ledger_url.startswith("sqlite"):
+            # SQLite: the reservation holds the one write lock, so the other writer waits.
+            other = create_engine(ledger_url, connect_args={"timeout": 0.2})
+            with pytest.raises(exc.OperationalError, match="locked"), other.begin() as c:
+                c.execute(other_claim)
+            other.dispose()
+        else:
+            # PostgreSQL: the other writer goes on, with a key the sequence never gave us.
+            with engine.begin() as other:
+                other.execute(other_claim)
+        repository.bulk_insert(
+            connection=connection, table="claims", frame=_claims(["h:C1", "h:C2", "h:C3"], pks)
+        )
+    with engine.connect() as connection:
+        claims = connection.execute(text("SELECT COUNT(*) FROM claims")).scalar_one()
+    engine.dispose()
+    assert claims == (3 if ledger_url.startswith("sqlite") else 4)
