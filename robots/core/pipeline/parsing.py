@@ -124,23 +124,24 @@ def _whole_numbers(values: pd.Series, blank: pd.Series) -> tuple[pd.Series, pd.S
     return parsed, ~blank & ~okay, "is not a whole number"
 
 
-def _parse_dates(text: pa.Array, pattern: str, form: str) -> pa.Array:
+def _parse_dates(text: pa.Array, pattern: str, form: str, day_at: int) -> pa.Array:
     """Dates written as `form`; null where the text is not one (31-02 included).
 
-    Arrow's strptime rolls an impossible day over into the next month, so a date counts
-    only if writing it back gives the same text.
+    Arrow's strptime rolls an impossible day over into the next month (30-02 becomes
+    02-03), so a date counts only if its day of the month is the day written.
     """
     shaped = _matches(text, pattern)
     candidate = pc.if_else(shaped, text, None)
     stamps = pc.strptime(candidate, format=form, unit="s", error_is_null=True)
-    same = pc.fill_null(pc.equal(pc.strftime(stamps, format=form), candidate), False)
+    written_day = pc.cast(pc.utf8_slice_codeunits(candidate, day_at, day_at + 2), pa.int64())
+    same = pc.fill_null(pc.equal(pc.day(stamps), written_day), False)
     return pc.if_else(same, stamps, None)
 
 
 def _dates(values: pd.Series, blank: pd.Series) -> tuple[pd.Series, pd.Series, str]:
     text = _arrow_text(values)
-    iso = _parse_dates(text, _ISO_DATE, "%Y-%m-%d")
-    danish = _parse_dates(text, _DK_DATE, "%d-%m-%Y")
+    iso = _parse_dates(text, _ISO_DATE, "%Y-%m-%d", day_at=8)
+    danish = _parse_dates(text, _DK_DATE, "%d-%m-%Y", day_at=0)
     stamps = pc.coalesce(iso, danish)
     parsed = pd.Series(
         stamps.to_numpy(zero_copy_only=False).astype("datetime64[s]"), index=values.index
