@@ -34,8 +34,8 @@ from robots.core.ledger.schema import (
     SourceFile,
 )
 
-_COPY_CHUNK = 1 << 22
-"""Bytes per COPY message: big enough to amortise the calls, small enough to stream."""
+_BATCH_ROWS = 65_536
+"""Rows turned into driver values at a time: memory stays flat whatever the night's size."""
 
 
 def _is_postgres(connection: Connection) -> bool:
@@ -77,10 +77,10 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _python_columns(table: pa.Table) -> list[list[Any]]:
+def _python_columns(batch: pa.RecordBatch) -> list[list[Any]]:
     """Columns as Python values the SQLite driver binds (dates as ISO text, as SQLAlchemy does)."""
     columns = []
-    for column in table.columns:
+    for column in batch.columns:
         if pa.types.is_date(column.type):
             column = column.cast(pa.string())
         columns.append(column.to_pylist())
@@ -107,25 +107,25 @@ def _insert_sqlite(connection: Connection, table: str, data: pa.Table) -> None:
     cursor = connection.connection.cursor()
     try:
         with _collector_paused(), _as_sqlalchemy_error(connection, sql):
-            # A lazy zip: the driver binds one row tuple at a time and zip reuses it.
-            cursor.executemany(sql, zip(*_python_columns(data), strict=True))
+            for batch in data.to_batches(max_chunksize=_BATCH_ROWS):
+                # A lazy zip: the driver binds one row tuple at a time and zip reuses it.
+                cursor.executemany(sql, zip(*_python_columns(batch), strict=True))
     finally:
         cursor.close()
 
 
 def _copy_postgres(connection: Connection, table: str, data: pa.Table) -> None:
     """COPY in CSV written by Arrow: strings quoted, NULL as an empty unquoted field."""
-    buffer = io.BytesIO()
-    pacsv.write_csv(data, buffer, pacsv.WriteOptions(include_header=False, batch_size=65536))
-    payload = buffer.getbuffer()
     sql = f"COPY {table} ({', '.join(data.column_names)}) FROM STDIN (FORMAT csv)"
+    options = pacsv.WriteOptions(include_header=False, batch_size=_BATCH_ROWS)
     cursor = connection.connection.driver_connection.cursor()
     try:
         with _as_sqlalchemy_error(connection, sql), cursor.copy(sql) as copy:
-            for start in range(0, len(payload), _COPY_CHUNK):
-                copy.write(payload[start : start + _COPY_CHUNK])
+            for batch in data.to_batches(max_chunksize=_BATCH_ROWS):
+                buffer = io.BytesIO()
+                pacsv.write_csv(batch, buffer, options)
+                copy.write(buffer.getbuffer())
     finally:
-        payload.release()
         cursor.close()
 
 

@@ -507,6 +507,7 @@ def _claim_rows(
             "rule_ids": computed["rule_ids"],
         },
         index=computed.index,
+        copy=False,
     )
 
 
