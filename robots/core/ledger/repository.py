@@ -24,16 +24,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, exc, select, text, update
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from robots.core.ledger.schema import (
     AuditEvent,
+    Claim,
     Run,
     RunStatus,
     SourceFile,
 )
 
-_COPY_CHUNK = 1 << 22
-"""Bytes per COPY message: big enough to amortise the calls, small enough to stream."""
+_BATCH_ROWS = 65_536
+"""Rows turned into driver values at a time: memory stays flat whatever the night's size."""
 
 
 def _is_postgres(connection: Connection) -> bool:
@@ -75,10 +77,10 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _python_columns(table: pa.Table) -> list[list[Any]]:
+def _python_columns(batch: pa.RecordBatch) -> list[list[Any]]:
     """Columns as Python values the SQLite driver binds (dates as ISO text, as SQLAlchemy does)."""
     columns = []
-    for column in table.columns:
+    for column in batch.columns:
         if pa.types.is_date(column.type):
             column = column.cast(pa.string())
         columns.append(column.to_pylist())
@@ -105,25 +107,25 @@ def _insert_sqlite(connection: Connection, table: str, data: pa.Table) -> None:
     cursor = connection.connection.cursor()
     try:
         with _collector_paused(), _as_sqlalchemy_error(connection, sql):
-            # A lazy zip: the driver binds one row tuple at a time and zip reuses it.
-            cursor.executemany(sql, zip(*_python_columns(data), strict=True))
+            for batch in data.to_batches(max_chunksize=_BATCH_ROWS):
+                # A lazy zip: the driver binds one row tuple at a time and zip reuses it.
+                cursor.executemany(sql, zip(*_python_columns(batch), strict=True))
     finally:
         cursor.close()
 
 
 def _copy_postgres(connection: Connection, table: str, data: pa.Table) -> None:
     """COPY in CSV written by Arrow: strings quoted, NULL as an empty unquoted field."""
-    buffer = io.BytesIO()
-    pacsv.write_csv(data, buffer, pacsv.WriteOptions(include_header=False, batch_size=65536))
-    payload = buffer.getbuffer()
     sql = f"COPY {table} ({', '.join(data.column_names)}) FROM STDIN (FORMAT csv)"
+    options = pacsv.WriteOptions(include_header=False, batch_size=_BATCH_ROWS)
     cursor = connection.connection.driver_connection.cursor()
     try:
         with _as_sqlalchemy_error(connection, sql), cursor.copy(sql) as copy:
-            for start in range(0, len(payload), _COPY_CHUNK):
-                copy.write(payload[start : start + _COPY_CHUNK])
+            for batch in data.to_batches(max_chunksize=_BATCH_ROWS):
+                buffer = io.BytesIO()
+                pacsv.write_csv(batch, buffer, options)
+                copy.write(buffer.getbuffer())
     finally:
-        payload.release()
         cursor.close()
 
 
@@ -139,6 +141,16 @@ def bulk_insert(*, connection: Connection, table: str, frame: pd.DataFrame) -> N
         _copy_postgres(connection, table, data)
     else:
         _insert_sqlite(connection, table, data)
+
+
+def _hold_sqlite_write_lock(connection: Connection) -> None:
+    """Make sure this SQLite transaction has begun and holds the single write lock.
+
+    The driver begins a transaction only at the first INSERT/UPDATE/DELETE; DDL or reads
+    before that would run on their own. A write that changes nothing begins it, and
+    from then on no other writer can change the ledger until this transaction ends.
+    """
+    connection.exec_driver_sql("UPDATE claims SET id = id WHERE 1 = 0")
 
 
 def reserve_claim_pks(*, connection: Connection, count: int) -> np.ndarray:
@@ -164,11 +176,35 @@ def reserve_claim_pks(*, connection: Connection, count: int) -> np.ndarray:
         if scattered is not None:
             return np.asarray(scattered, dtype=np.int64)
         return np.arange(int(low), int(high) + 1, dtype=np.int64)
-    # A write that changes nothing takes SQLite's single write lock for this transaction
-    # (if it does not hold it yet): no other writer can take a key until it ends.
-    connection.exec_driver_sql("UPDATE claims SET id = id WHERE 1 = 0")
+    _hold_sqlite_write_lock(connection)
     largest = connection.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM claims").scalar_one()
     return np.arange(int(largest) + 1, int(largest) + 1 + count, dtype=np.int64)
+
+
+@contextmanager
+def claim_lookup_index_deferred(*, connection: Connection, incoming: int) -> Iterator[None]:
+    """On SQLite, build the fingerprint index once after a bulk insert that doubles the ledger.
+
+    Fingerprints arrive in random order, and a random insert into a large B-tree index
+    costs SQLite several times a sequential one: for a million claims, more than the rest
+    of the insert. Sorting once (CREATE INDEX) is cheaper while the ledger holds no more
+    claims than tonight adds; past that, keeping the index up to date wins, so it is left
+    alone. DDL is transactional in SQLite: a failed or killed night restores the index
+    with everything else. PostgreSQL keeps its index (dropping one would lock the table
+    against readers until commit).
+    """
+    index = next(i for i in Claim.__table__.indexes if i.name == "ix_claims_fingerprint")
+    defer = not _is_postgres(connection) and incoming > 0
+    if defer:
+        _hold_sqlite_write_lock(connection)
+        held = connection.exec_driver_sql("SELECT COUNT(*) FROM claims").scalar_one()
+        defer = int(held) <= incoming
+    if not defer:
+        yield
+        return
+    connection.execute(DropIndex(index))
+    yield
+    connection.execute(CreateIndex(index))
 
 
 def _driver_query(

@@ -24,7 +24,9 @@ def empty_errors() -> pd.DataFrame:
 
 def mask_messages(messages: pd.Series) -> pd.Series:
     """Replace every CPR-looking number with ddmmyy-****."""
-    return messages.astype("string").str.replace(CPR_PATTERN.pattern, r"\1-****", regex=True)
+    return messages.astype("string[pyarrow]").str.replace(
+        CPR_PATTERN.pattern, r"\1-****", regex=True
+    )
 
 
 def insert_exceptions(
@@ -35,31 +37,34 @@ def insert_exceptions(
     frame: pd.DataFrame,
     file_ids: dict[int, int | None],
 ) -> None:
-    """Store exceptions; `frame` has rule_id, message and any of file, line, claim_ref, claim_pk."""
+    """Store exceptions; `frame` has rule_id, message and any of file, line, claim_ref, claim_pk.
+
+    Columns the frame does not have are left out of the insert (they stay NULL).
+    """
     if frame.empty:
         return
     catalogue = {r.id: r for r in rules.catalogue()}
     rule_ids = frame["rule_id"].astype(str)
-    unknown = set(rule_ids) - set(catalogue)
+    unknown = set(rule_ids.unique()) - set(catalogue)
     if unknown:
         raise KeyError(f"exceptions name rules that are not in the catalogue: {sorted(unknown)}")
-
-    def column(name: str) -> pd.Series:
-        return frame[name] if name in frame else pd.Series(None, index=frame.index, dtype="object")
-
-    rows = pd.DataFrame(
-        {
-            "run_id": run_id,
-            "robot": robot,
-            "claim_pk": column("claim_pk").astype("Int64"),
-            "claim_ref": column("claim_ref").astype("string").str.slice(0, 64),
-            "source_file_id": column("file").map(file_ids).astype("Int64"),
-            "source_line": column("line").astype("Int64"),
-            "rule_id": rule_ids.to_numpy(),
-            "kind": rule_ids.map(lambda r: catalogue[r].kind.value).to_numpy(),
-            "severity": rule_ids.map(lambda r: catalogue[r].severity.value).to_numpy(),
-            "message": mask_messages(frame["message"]).to_numpy(),
-            "status": ExceptionStatus.OPEN.value,
-        }
+    rows = {
+        "run_id": run_id,
+        "robot": robot,
+        "rule_id": rule_ids,
+        "kind": rule_ids.map({k: r.kind.value for k, r in catalogue.items()}),
+        "severity": rule_ids.map({k: r.severity.value for k, r in catalogue.items()}),
+        "message": mask_messages(frame["message"]),
+        "status": ExceptionStatus.OPEN.value,
+    }
+    if "claim_pk" in frame:
+        rows["claim_pk"] = frame["claim_pk"].astype("Int64")
+    if "claim_ref" in frame:
+        rows["claim_ref"] = frame["claim_ref"].astype("string").str.slice(0, 64)
+    if "file" in frame:
+        rows["source_file_id"] = frame["file"].map(file_ids).astype("Int64")
+    if "line" in frame:
+        rows["source_line"] = frame["line"].astype("Int64")
+    repository.bulk_insert(
+        connection=connection, table="exceptions", frame=pd.DataFrame(rows, index=frame.index)
     )
-    repository.bulk_insert(connection=connection, table="exceptions", frame=rows)

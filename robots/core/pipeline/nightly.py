@@ -498,11 +498,12 @@ def record_night(
     file_ids = ingested.file_ids
     if computed is not None:
         claim_pks = repository.reserve_claim_pks(connection=connection, count=len(computed))
-        repository.bulk_insert(
-            connection=connection,
-            table="claims",
-            frame=_claim_rows(computed, claim_pks, robot, run_id, file_ids),
-        )
+        with repository.claim_lookup_index_deferred(connection=connection, incoming=len(computed)):
+            repository.bulk_insert(
+                connection=connection,
+                table="claims",
+                frame=_claim_rows(computed, claim_pks, robot, run_id, file_ids),
+            )
         claim_findings = findings.assign(
             claim_pk=findings["row"].map(pd.Series(claim_pks, index=computed.index)),
             claim_ref=findings["row"].map(computed[robot.claim_id_column]),
@@ -579,6 +580,7 @@ def _claim_rows(
             "rule_ids": computed["rule_ids"],
         },
         index=computed.index,
+        copy=False,
     )
 
 

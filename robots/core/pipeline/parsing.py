@@ -20,11 +20,14 @@ from robots.core.pipeline.reading import LINE, RawFrame
 
 ERROR_COLUMNS = ["line", "column", "value", "reason"]
 
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-_DK_DATE = r"^\d{2}-\d{2}-\d{4}$"
+# ASCII digits only: a date, amount or number in the contract is written with 0-9.
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_DK_DATE = r"^[0-9]{2}-[0-9]{2}-[0-9]{4}$"
 _POINT_AMOUNT = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
 _DANISH_AMOUNT = r"^-?([0-9]{1,3}(\.[0-9]{3}){1,4}|[0-9]{1,15})(,[0-9]{1,2})?$"
-_WHOLE_NUMBER = r"^[+-]?\d+$"
+_WHOLE_NUMBER = r"^[+-]?[0-9]{1,18}$"
+_WHITESPACE = "".join(f"\\x{{{code:x}}}" for code in range(0x3001) if chr(code).isspace())
+"""Every character Python calls whitespace, spelled for RE2 (Arrow's regex engine)."""
 
 
 @dataclass
@@ -76,6 +79,23 @@ def _empty(kind: ColumnType, length: int) -> pd.Series:
     return pd.Series(pd.NA, index=range(length), dtype="string")
 
 
+def _arrow_text(values: pd.Series) -> pa.Array:
+    return pa.array(values.astype("string"), type=pa.string(), from_pandas=True)
+
+
+def _pandas_text(values: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(values.to_pandas(), index=index).astype("string")
+
+
+def _without(values: pd.Series, pattern: str) -> pd.Series:
+    """The text with every match of `pattern` removed (in Arrow, not a Python call per value)."""
+    return _pandas_text(pc.replace_substring_regex(_arrow_text(values), pattern, ""), values.index)
+
+
+def _matches(text: pa.Array, pattern: str) -> pa.Array:
+    return pc.fill_null(pc.match_substring_regex(text, pattern), False)
+
+
 def _convert(values: pd.Series, kind: ColumnType, dialect: str) -> tuple[pd.Series, pd.Series, str]:
     blank = values.isna() | (values == "")
     if kind is ColumnType.DATE:
@@ -83,26 +103,49 @@ def _convert(values: pd.Series, kind: ColumnType, dialect: str) -> tuple[pd.Seri
     if kind is ColumnType.MONEY:
         return _money(values, blank, dialect)
     if kind is ColumnType.INT:
-        ok = values.str.fullmatch(_WHOLE_NUMBER).fillna(False).astype(bool)
-        parsed = pd.to_numeric(values.where(ok), errors="coerce").astype("Int64")
-        return parsed, ~blank & ~ok, "is not a whole number"
+        return _whole_numbers(values, blank)
     if kind is ColumnType.CPR:
-        cleaned = values.str.replace(r"[\s-]", "", regex=True)
+        cleaned = _without(values, f"[{_WHITESPACE}-]")
         return cleaned.where(~blank, pd.NA), pd.Series(False, index=values.index), ""
     if kind is ColumnType.CVR:
-        cleaned = values.str.upper().str.replace(r"^DK|\s", "", regex=True)
+        cleaned = _without(values.str.upper(), f"^DK|[{_WHITESPACE}]")
         return cleaned.where(~blank, pd.NA), pd.Series(False, index=values.index), ""
     return values.where(~blank, pd.NA), pd.Series(False, index=values.index), ""
 
 
+def _whole_numbers(values: pd.Series, blank: pd.Series) -> tuple[pd.Series, pd.Series, str]:
+    text = _arrow_text(values)
+    ok = _matches(text, _WHOLE_NUMBER)
+    # Arrow's cast takes no leading '+'; at most 18 digits always fit in an int64.
+    digits = pc.if_else(ok, pc.replace_substring_regex(text, r"^\+", ""), "0")
+    numbers = pc.if_else(ok, pc.cast(digits, pa.int64()), None)
+    parsed = pd.Series(numbers.to_pandas(), index=values.index).astype("Int64")
+    okay = pd.Series(ok.to_numpy(zero_copy_only=False), index=values.index)
+    return parsed, ~blank & ~okay, "is not a whole number"
+
+
+def _parse_dates(text: pa.Array, pattern: str, form: str, day_at: int) -> pa.Array:
+    """Dates written as `form`; null where the text is not one (31-02 included).
+
+    Arrow's strptime rolls an impossible day over into the next month (30-02 becomes
+    02-03), so a date counts only if its day of the month is the day written.
+    """
+    shaped = _matches(text, pattern)
+    candidate = pc.if_else(shaped, text, None)
+    stamps = pc.strptime(candidate, format=form, unit="s", error_is_null=True)
+    written_day = pc.cast(pc.utf8_slice_codeunits(candidate, day_at, day_at + 2), pa.int64())
+    same = pc.fill_null(pc.equal(pc.day(stamps), written_day), False)
+    return pc.if_else(same, stamps, None)
+
+
 def _dates(values: pd.Series, blank: pd.Series) -> tuple[pd.Series, pd.Series, str]:
-    iso = values.str.fullmatch(_ISO_DATE).fillna(False).astype(bool)
-    danish = values.str.fullmatch(_DK_DATE).fillna(False).astype(bool)
-    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[s]")
-    if iso.any():
-        parsed[iso] = pd.to_datetime(values[iso], format="%Y-%m-%d", errors="coerce")
-    if danish.any():
-        parsed[danish] = pd.to_datetime(values[danish], format="%d-%m-%Y", errors="coerce")
+    text = _arrow_text(values)
+    iso = _parse_dates(text, _ISO_DATE, "%Y-%m-%d", day_at=8)
+    danish = _parse_dates(text, _DK_DATE, "%d-%m-%Y", day_at=0)
+    stamps = pc.coalesce(iso, danish)
+    parsed = pd.Series(
+        stamps.to_numpy(zero_copy_only=False).astype("datetime64[s]"), index=values.index
+    )
     bad = ~blank & parsed.isna()
     return parsed, bad, "is not a date (write YYYY-MM-DD or DD-MM-YYYY)"
 

@@ -9,7 +9,6 @@ wrong number of fields becomes a `RowError`; a file that cannot be read whole ra
 
 from __future__ import annotations
 
-import io
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -76,30 +75,41 @@ def read_file(path: Path, dataset: Dataset) -> RawFrame:
     return raw
 
 
-def _decode(path: Path, data: bytes) -> tuple[str, str]:
-    if not data.strip():
+def _decode(path: Path, data: bytes) -> tuple[bytes, str, str]:
+    """The file as UTF-8 bytes for Arrow, its first line as text, and its encoding.
+
+    UTF-8 files go to Arrow as they are (only checked, not copied through a str).
+    """
+    if not data or data.isspace():
         raise UnreadableFileError(path.name, "the file is empty")
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        data, encoding = data[3:], "utf-8-sig"
+    else:
+        encoding = "utf-8"
     try:
-        return data.decode("utf-8"), "utf-8"
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as exc:
-        raise UnreadableFileError(
-            path.name,
-            "the text is neither UTF-8 nor Windows-1252 (byte "
-            f"{exc.object[exc.start]:#x} at position {exc.start}); it may not be a CSV file",
-        ) from exc
+        if encoding == "utf-8-sig":
+            raise UnreadableFileError(
+                path.name, "the file says it is UTF-8 (byte order mark) but is not"
+            ) from None
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise UnreadableFileError(
+                path.name,
+                "the text is neither UTF-8 nor Windows-1252 (byte "
+                f"{exc.object[exc.start]:#x} at position {exc.start}); it may not be a CSV file",
+            ) from exc
+        data, encoding = text.encode("utf-8"), "cp1252"
+    if "\x00" in text[:4096]:
+        raise UnreadableFileError(path.name, "the file holds binary data, not CSV text")
+    end = text.find("\n")
+    return data, text if end < 0 else text[:end], encoding
 
 
 def _read_csv(path: Path) -> RawFrame:
-    text, encoding = _decode(path, path.read_bytes())
-    if "\x00" in text[:4096]:
-        raise UnreadableFileError(path.name, "the file holds binary data, not CSV text")
-    header_line = text.split("\n", 1)[0]
+    data, header_line, encoding = _decode(path, path.read_bytes())
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     header = [
         h.strip().strip('"').strip().lower() for h in header_line.rstrip("\r").split(delimiter)
@@ -124,7 +134,7 @@ def _read_csv(path: Path) -> RawFrame:
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            pa.BufferReader(data),
             read_options=pacsv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, invalid_row_handler=_on_invalid_row, ignore_empty_lines=False
@@ -146,11 +156,18 @@ def _read_csv(path: Path) -> RawFrame:
 
 
 def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop rows whose every cell is blank (a line of bare delimiters, say)."""
     data = frame.drop(columns=[LINE])
     if data.empty:
         return frame
-    blank = (data.apply(lambda s: s.str.strip() == "")).all(axis=1)
-    return frame.loc[~blank].reset_index(drop=True) if blank.any() else frame
+    # Only rows blank in the first cell can be blank rows: check the rest for those only.
+    candidates = data.index[data.iloc[:, 0].str.strip() == ""]
+    if len(candidates) == 0:
+        return frame
+    rest = data.loc[candidates]
+    blank = rest.apply(lambda s: s.str.strip() == "").all(axis=1)
+    dropped = blank.index[blank]
+    return frame.drop(index=dropped).reset_index(drop=True) if len(dropped) else frame
 
 
 def _cell_text(value: object) -> str:

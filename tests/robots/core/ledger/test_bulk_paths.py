@@ -9,10 +9,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, exc, text
 
 from robots.core.ledger import repository
 from robots.core.ledger.database import open_ledger
+from robots.core.ledger.schema import Base
 
 AWKWARD_TEXT = 'quote " semicolon ; comma , newline \n end \\N \\. ø'
 
@@ -161,3 +164,38 @@ def test_no_other_writer_can_take_a_reserved_claim_key(ledger_url: str, tmp_path
         claims = connection.execute(text("SELECT COUNT(*) FROM claims")).scalar_one()
     engine.dispose()
     assert claims == (3 if ledger_url.startswith("sqlite") else 4)
+
+
+def _schema_differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+
+def test_the_fingerprint_index_survives_a_bulk_night_and_a_failed_one(ledger_url: str) -> None:
+    engine = open_ledger(ledger_url)
+    _start(engine)
+    with engine.begin() as connection:
+        with repository.claim_lookup_index_deferred(connection=connection, incoming=2):
+            repository.bulk_insert(
+                connection=connection, table="claims", frame=_claims(["h:C1", "h:C2"])
+            )
+    assert _schema_differences(engine) == []
+    with pytest.raises(exc.IntegrityError), engine.begin() as connection:
+        with repository.claim_lookup_index_deferred(connection=connection, incoming=5):
+            repository.bulk_insert(
+                connection=connection, table="claims", frame=_claims(["h:C3", "h:C1"])
+            )
+    differences = _schema_differences(engine)
+    with engine.connect() as connection:
+        found = (
+            connection.execute(
+                text(
+                    "SELECT claim_id FROM claims "
+                    "WHERE robot = 'helbredstillaeg' AND fingerprint = 'h:C2'"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert differences == [] and found == ["C2"]

@@ -76,7 +76,23 @@ def test_impossible_date_is_an_error_naming_column_value_and_line() -> None:
     assert parsed.frame[LINE].tolist() == [2, 4]
 
 
-@pytest.mark.parametrize("text", ["2026-02-30", "2026-13-01", "1-11-2026", "2026/11/01", "i går"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-02-30",
+        "2026-13-01",
+        "1-11-2026",
+        "2026/11/01",
+        "i går",
+        "29-02-2025",
+        "2026-04-31",
+        "2026-11-00",
+        "00-11-2026",
+        "2026-00-10",
+        "2026-11-01x",
+        "\u0662\u0660\u0662\u0666-11-01",
+    ],
+)
 def test_other_non_dates_are_errors(text: str) -> None:
     parsed = parse(claims(received_date=[text]), HEALTH_CLAIMS)
     assert parsed.errors[["line", "column", "value"]].to_dict("records") == [
@@ -245,7 +261,9 @@ def test_whole_numbers() -> None:
     assert parsed.frame["municipality_code"].tolist() == [173, 101, 851, 5, pd.NA]
 
 
-@pytest.mark.parametrize("text", ["17.3", "1,5", "17a", "one"])
+@pytest.mark.parametrize(
+    "text", ["17.3", "1,5", "17a", "one", "+-5", "1" * 19, "\u0661\u0667\u0663"]
+)
 def test_not_whole_numbers_are_errors(text: str) -> None:
     parsed = citizens_with_municipality(text)
     assert parsed.errors.to_dict("records") == [
@@ -257,18 +275,31 @@ def test_not_whole_numbers_are_errors(text: str) -> None:
 
 
 def test_cpr_with_hyphen_or_spaces_is_normalised() -> None:
-    parsed = parse(claims(cpr=["010150-1234", " 0101501234 ", "010150 1234"]), HEALTH_CLAIMS)
+    parsed = parse(
+        claims(
+            cpr=["010150-1234", " 0101501234 ", "010150 1234", "010150\u00a01234", "0101\t501234"]
+        ),
+        HEALTH_CLAIMS,
+    )
     assert parsed.errors.empty
-    assert parsed.frame["cpr"].tolist() == ["0101501234"] * 3
+    assert parsed.frame["cpr"].tolist() == ["0101501234"] * 5
 
 
 def test_cvr_with_dk_prefix_is_normalised() -> None:
     parsed = parse(
-        claims(provider_cvr=["DK 12345674", "DK12345674", "dk 12345674", "12 34 56 74"]),
+        claims(
+            provider_cvr=[
+                "DK 12345674",
+                "DK12345674",
+                "dk 12345674",
+                "12 34 56 74",
+                "DK\u202f1234\u00a05674",
+            ]
+        ),
         HEALTH_CLAIMS,
     )
     assert parsed.errors.empty
-    assert parsed.frame["provider_cvr"].tolist() == ["12345674"] * 4
+    assert parsed.frame["provider_cvr"].tolist() == ["12345674"] * 5
 
 
 def test_bad_cpr_text_is_kept_for_the_quality_suite() -> None:

@@ -195,6 +195,15 @@ def test_whitespace_only_and_all_empty_rows_are_dropped(tmp_path: Path) -> None:
     assert column(raw, LINE) == [2, 5]
 
 
+def test_a_row_with_only_its_first_cell_blank_is_kept(tmp_path: Path) -> None:
+    text = f"{CLAIMS_HEADER}\nC1;{GOOD}\n;{GOOD}\n ; ;;;;;\n;;;;;45,00;\n"
+    raw = read_file(write(tmp_path, "claims.csv", text), HEALTH_CLAIMS)
+
+    assert column(raw, "claim_id") == ["C1", "", ""]
+    assert column(raw, LINE) == [2, 3, 5]
+    assert column(raw, "citizen_share") == ["45,00", "45,00", "45,00"]
+
+
 def test_quoted_delimiter_stays_inside_the_value(tmp_path: Path) -> None:
     text = f'{CITIZENS_HEADER}\n0101501234;"Hansen; Jens";active;;173;single\n'
     raw = read_file(write(tmp_path, "cpr.csv", text), CITIZENS)
@@ -352,6 +361,12 @@ def test_bytes_neither_utf8_nor_windows_1252_are_unreadable(tmp_path: Path) -> N
     reason = unreadable_reason(write(tmp_path, "claims.csv", b"claim_id;cpr\n\x81\x81\x81\n"))
     assert "neither UTF-8 nor Windows-1252" in reason
     assert "0x81" in reason
+
+
+def test_byte_order_mark_on_text_that_is_not_utf8_is_unreadable(tmp_path: Path) -> None:
+    data = b"\xef\xbb\xbf" + f"{CLAIMS_HEADER}\nC1;S\xf8ren\n".encode("cp1252")
+    reason = unreadable_reason(write(tmp_path, "claims.csv", data))
+    assert reason == "the file says it is UTF-8 (byte order mark) but is not"
 
 
 def test_xlsx_that_is_not_a_zip_is_unreadable(tmp_path: Path) -> None:
