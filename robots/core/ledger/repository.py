@@ -240,6 +240,10 @@ def read_frame(
     return pd.DataFrame.from_records(rows, columns=list(columns))
 
 
+# Lookups name the small key table first with CROSS JOIN: SQLite then loops over tonight's
+# keys and probes the claims index, instead of walking a robot's whole index (3.3 s against
+# 0.5 s CPU at a million claims, measured); PostgreSQL plans a CROSS JOIN with a WHERE like
+# any inner join.
 def _lookup_via_temp_table(
     *,
     connection: Connection,
@@ -266,7 +270,7 @@ def claims_already_known(*, connection: Connection, keys: Iterable[str]) -> pd.D
         values=keys,
         query=(
             "SELECT c.idempotency_key, c.id, c.fingerprint, c.run_id, c.decision "
-            "FROM claims c JOIN tmp_lookup t ON c.idempotency_key = t.k"
+            "FROM tmp_lookup t CROSS JOIN claims c WHERE c.idempotency_key = t.k"
         ),
         columns=["idempotency_key", "claim_pk", "fingerprint", "run_id", "decision"],
     )
@@ -280,9 +284,10 @@ def bills_already_paid(
         connection=connection,
         values=fingerprints,
         query=(
-            "SELECT c.fingerprint, MIN(c.claim_id), MIN(c.run_id) FROM claims c "
-            "JOIN tmp_lookup t ON c.fingerprint = t.k "
-            "WHERE c.robot = :robot AND c.decision = 'pay' GROUP BY c.fingerprint"
+            "SELECT c.fingerprint, MIN(c.claim_id), MIN(c.run_id) "
+            "FROM tmp_lookup t CROSS JOIN claims c "
+            "WHERE c.robot = :robot AND c.fingerprint = t.k AND c.decision = 'pay' "
+            "GROUP BY c.fingerprint"
         ),
         columns=["fingerprint", "claim_id", "run_id"],
         params={"robot": robot},
@@ -303,9 +308,10 @@ def paid_by_key(
         connection=connection,
         values=[str(k) for k in keys],
         query=(
-            f"SELECT c.{column}, MIN(c.claim_id), SUM(c.amount_oere) FROM claims c "
-            f"JOIN tmp_lookup t ON c.{column} = t.k "
-            f"WHERE c.robot = :robot AND c.decision = 'pay' GROUP BY c.{column}"
+            f"SELECT c.{column}, MIN(c.claim_id), SUM(c.amount_oere) "
+            "FROM tmp_lookup t CROSS JOIN claims c "
+            f"WHERE c.robot = :robot AND c.{column} = t.k AND c.decision = 'pay' "
+            f"GROUP BY c.{column}"
         ),
         columns=["key", "claim_id", "amount_oere"],
         params={"robot": robot},
