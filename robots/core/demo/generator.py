@@ -260,6 +260,7 @@ def generate_night(
             previous=(previous, previous_night.night)
             if previous is not None and previous_night is not None
             else None,
+            xlsx=mixed,
         )
         written += made.files
         truth.append(made.truth.loc[:, list(GROUND_TRUTH_COLUMNS)])

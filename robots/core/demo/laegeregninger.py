@@ -600,6 +600,7 @@ def write_night(
     xml_share: float,
     stamp: datetime,
     previous: tuple[NightInvoices, date] | None = None,
+    xlsx: bool = True,
 ) -> WrittenInvoices:
     """Write requests, invoices (XML, CSV, XLSX) and the unreadable XML files.
 
@@ -628,7 +629,7 @@ def write_night(
             truth.append(_truth(day, name, xml_line_of(row), row))
 
     text_rows = invoices.loc[~as_xml].reset_index(drop=True)
-    half = len(text_rows) // 2
+    half = len(text_rows) // 2 if xlsx else len(text_rows)
     csv_part, xlsx_part = text_rows.iloc[:half], text_rows.iloc[half:]
     # READ-VALUE rows belong in the CSV (a date that does not exist).
     moved = xlsx_part[xlsx_part["kind"] == "READ-VALUE"]
@@ -638,8 +639,10 @@ def write_night(
     (folder / csv_name).write_bytes(
         csv_bytes(csv_part, (csv_part["kind"] == "READ-VALUE").to_numpy())
     )
-    (folder / xlsx_name).write_bytes(xlsx_bytes(xlsx_part, stamp))
-    written += [folder / csv_name, folder / xlsx_name]
+    written.append(folder / csv_name)
+    if xlsx:
+        (folder / xlsx_name).write_bytes(xlsx_bytes(xlsx_part, stamp))
+        written.append(folder / xlsx_name)
     for name, part in ((csv_name, csv_part), (xlsx_name, xlsx_part)):
         for line, (_, row) in enumerate(part.iterrows(), start=2):
             if row["kind"]:
