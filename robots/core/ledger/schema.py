@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -157,7 +158,18 @@ class Claim(Base):
     decision: Mapped[Decision] = mapped_column(_enum(Decision))
     rule_ids: Mapped[str] = mapped_column(String(400), default="")
 
-    __table_args__ = (Index("ix_claims_fingerprint", "robot", "fingerprint"),)
+    __table_args__ = (
+        Index("ix_claims_fingerprint", "robot", "fingerprint"),
+        # Paying scans a robot's claims decided 'pay'. Without this index SQLite walks
+        # ix_claims_fingerprint for `robot = ?` and reads the table in random order.
+        Index(
+            "ix_claims_payable",
+            "robot",
+            "id",
+            sqlite_where=text("decision = 'pay'"),
+            postgresql_where=text("decision = 'pay'"),
+        ),
+    )
 
 
 class ClaimException(Base):
