@@ -3,9 +3,11 @@
 1. In one transaction: a batch (status prepared), one transfer per payee, and one
    payment item per claim. `payment_items.claim_pk` is the primary key, so no claim can
    ever be in two batches, and only claims decided 'pay' with no item yet are taken.
-2. The pain.001 file and the posting file are written from the ledger (deterministic, so
-   writing them again after a crash gives the same bytes and the same MsgId), validated
-   against the official XSD and our totals, and atomically renamed into outputs/.
+2. The pain.001 file and the posting file are written from what the ledger recorded: the
+   plan just committed, or, for a batch a crash left prepared, the ledger rows read back
+   in the same order (so writing them again gives the same bytes and the same MsgId).
+   The pain.001 is re-read from disk and validated against the official XSD and our
+   totals before anything else happens.
 3. The batch is marked released. A run killed anywhere in between finds the prepared
    batch next time and completes it; it never prepares those claims again.
 """
@@ -18,10 +20,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Connection, Engine, select, update
 
 from robots.core import dates
 from robots.core.errors import ApplicationError, ReasonCode
@@ -29,14 +31,13 @@ from robots.core.killpoints import kill_point
 from robots.core.ledger import repository
 from robots.core.ledger.schema import BatchStatus, PaymentBatch
 from robots.core.payments.pain001 import BatchHeader, Debtor, validate_pain001, write_pain001
+from robots.core.payments.planning import in_payment_order, payable, plan_batch
 from robots.core.payments.posting import account, write_posting_file
 from robots.core.pipeline.inbox import DataFolders
 from robots.core.robot import Robot
 from robots.core.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-REMITTANCE_IDS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -54,93 +55,36 @@ class BatchResult:
     completed_after_crash: bool
 
 
-def _outstanding_claims(engine: Engine, robot: Robot) -> pd.DataFrame:
-    query = (
-        "SELECT c.id AS claim_pk, c.claim_id, c.payee_kind, c.payee_id, c.amount_oere "
-        "FROM claims c LEFT JOIN payment_items i ON i.claim_pk = c.id "
-        f"WHERE c.robot = '{robot.name}' AND c.decision = 'pay' AND i.claim_pk IS NULL "
-        "ORDER BY c.payee_id, c.claim_id"
-    )
+@dataclass(frozen=True)
+class _Contents:
+    """A prepared batch as its files need it.
+
+    Attributes:
+        transfers: end_to_end_id, payee_kind, payee_id, amount_oere, claims, remittance,
+            in end-to-end order.
+        claims: claim_id and amount_oere, in payment order (payee, then claim id).
+    """
+
+    transfers: pa.Table
+    claims: pa.Table
+
+
+def prepare_batch(
+    *, engine: Engine, robot: Robot, run_id: str, night: date
+) -> tuple[str, _Contents] | None:
+    """Put every claim decided 'pay' and not yet paid into a new prepared batch.
+
+    The outstanding claims are read once; the plan made from them is both what the
+    ledger records and what the files are written from, so nothing is read back.
+    """
     with engine.connect() as connection:
-        return repository.read_frame(
-            connection=connection,
-            sql=query,
-            columns=["claim_pk", "claim_id", "payee_kind", "payee_id", "amount_oere"],
-        )
-
-
-def _transfers_for(claims: pd.DataFrame, batch_id: str, title: str) -> pd.DataFrame:
-    """One transfer per payee: the sum, the count, and the claim ids in the remittance.
-
-    Grouping and joining the ids run in Arrow (C), not a Python function per payee: at a
-    million claims that loop alone took longer than the whole target for the night.
-    """
-    ordered = claims.sort_values(["payee_kind", "payee_id", "claim_id"], kind="stable")
-    shown = ordered[ordered.groupby(["payee_kind", "payee_id"]).cumcount() < REMITTANCE_IDS_SHOWN]
-    table = pa.table(
-        {
-            "payee_kind": pa.array(shown["payee_kind"].astype(str).to_numpy()),
-            "payee_id": pa.array(shown["payee_id"].astype(str).to_numpy()),
-            "claim_id": pa.array(shown["claim_id"].astype(str).to_numpy()),
-        }
-    )
-    ids = table.group_by(["payee_kind", "payee_id"], use_threads=False).aggregate(
-        [("claim_id", "list")]
-    )
-    ids_frame = pd.DataFrame(
-        {
-            "payee_kind": ids.column("payee_kind").to_numpy(zero_copy_only=False),
-            "payee_id": ids.column("payee_id").to_numpy(zero_copy_only=False),
-            "ids": pc.binary_join(ids.column("claim_id_list"), " ").to_numpy(zero_copy_only=False),
-        }
-    )
-    transfers = (
-        ordered.groupby(["payee_kind", "payee_id"], sort=True)
-        .agg(amount_oere=("amount_oere", "sum"), claims=("claim_id", "size"))
-        .reset_index()
-        .merge(ids_frame, on=["payee_kind", "payee_id"], how="left", validate="one_to_one")
-    )
-    more = transfers["claims"] - REMITTANCE_IDS_SHOWN
-    tail = pd.Series("", index=transfers.index, dtype=object)
-    tail[more > 0] = " +" + more[more > 0].astype(str) + " flere"
-    transfers["remittance"] = (
-        title + " " + transfers["claims"].astype(str) + " krav: " + transfers["ids"] + tail
-    )
-    numbers = (
-        pd.Series(range(1, len(transfers) + 1), index=transfers.index).astype(str).str.zfill(6)
-    )
-    transfers["end_to_end_id"] = batch_id + "-" + numbers
-    return transfers
-
-
-def payable(claims: pd.DataFrame) -> pd.DataFrame:
-    """The claims of payees whose outstanding claims net to more than 0 kr.
-
-    A credit note is a negative claim set off against the payee's next transfer; a payee
-    whose credits outweigh what is owed gets no transfer (a bank pays no negative amount):
-    the claims wait, outstanding, until new bills outweigh the credit.
-    """
-    if claims.empty or (claims["amount_oere"] >= 0).all():
-        return claims
-    net = claims.groupby(["payee_kind", "payee_id"])["amount_oere"].transform("sum")
-    waiting = net <= 0
-    if waiting.any():
-        logger.info(
-            "%d claims of %d payees wait: their credits outweigh what is owed",
-            int(waiting.sum()),
-            claims.loc[waiting, ["payee_kind", "payee_id"]].drop_duplicates().shape[0],
-        )
-    return claims.loc[~waiting]
-
-
-def prepare_batch(*, engine: Engine, robot: Robot, run_id: str, night: date) -> str | None:
-    """Put every claim decided 'pay' and not yet paid into a new prepared batch."""
-    claims = payable(_outstanding_claims(engine, robot))
-    if claims.empty:
+        claims = payable(repository.payable_claims(connection=connection, robot=robot.name))
+    if claims.num_rows == 0:
         return None
     batch_id = f"{robot.code}{night:%Y%m%d}-{secrets.token_hex(4)}"
-    transfers = _transfers_for(claims, batch_id, robot.remittance_title)
-    execution_date = dates.next_banking_day(night)
+    plan = plan_batch(claims, batch_id=batch_id, title=robot.remittance_title)
+    del claims
+    transfers, claim_count = plan.transfers.num_rows, plan.claims.num_rows
     with engine.begin() as connection:
         connection.execute(
             PaymentBatch.__table__.insert().values(
@@ -149,50 +93,29 @@ def prepare_batch(*, engine: Engine, robot: Robot, run_id: str, night: date) -> 
                 run_id=run_id,
                 status=BatchStatus.PREPARED,
                 created_at=dates.now(),
-                execution_date=execution_date,
-                transfers=len(transfers),
-                total_oere=int(claims["amount_oere"].sum()),
+                execution_date=dates.next_banking_day(night),
+                transfers=transfers,
+                total_oere=plan.total_oere,
             )
         )
-        repository.bulk_insert(
+        batch_column = pa.repeat(pa.scalar(batch_id), transfers)
+        repository.insert_arrow(
             connection=connection,
             table="payment_transfers",
-            frame=transfers.assign(batch_id=batch_id)[
-                [
-                    "batch_id",
-                    "end_to_end_id",
-                    "payee_kind",
-                    "payee_id",
-                    "amount_oere",
-                    "claims",
-                    "remittance",
-                ]
-            ],
+            data=plan.transfers.add_column(0, "batch_id", batch_column),
         )
-        # Each outstanding claim joins its payee's transfer through the unique index
-        # (batch, payee): set-based in the database, no million tuples through Python.
-        inserted = connection.execute(
-            text(
-                "INSERT INTO payment_items (claim_pk, transfer_id, batch_id, amount_oere) "
-                "SELECT c.id, t.id, t.batch_id, c.amount_oere FROM claims c "
-                "JOIN payment_transfers t ON t.batch_id = :batch "
-                "AND t.payee_kind = c.payee_kind AND t.payee_id = c.payee_id "
-                "WHERE c.robot = :robot AND c.decision = 'pay' "
-                "AND NOT EXISTS (SELECT 1 FROM payment_items i WHERE i.claim_pk = c.id)"
-            ),
-            {"batch": batch_id, "robot": robot.name},
+        transfer_ids = _transfer_ids(connection, batch_id, plan.transfers)
+        repository.insert_arrow(
+            connection=connection,
+            table="payment_items",
+            data=_payment_items(plan.claims, transfer_ids, batch_id),
         )
-        count, total = connection.execute(
-            text(
-                "SELECT COUNT(*), COALESCE(SUM(amount_oere), 0) FROM payment_items WHERE batch_id = :b"
-            ),
-            {"b": batch_id},
-        ).one()
-        if (int(count), int(total)) != (len(claims), int(claims["amount_oere"].sum())):
+        count, total = repository.batch_item_totals(connection=connection, batch_id=batch_id)
+        if (count, total) != (claim_count, plan.total_oere):
             raise ApplicationError(
                 ReasonCode.PAYMENT_FILE,
-                f"batch {batch_id}: {count} payment items for {len(claims)} claims "
-                f"(rowcount {inserted.rowcount}); nothing was paid, run again",
+                f"batch {batch_id}: {count} payment items for {claim_count} claims; "
+                "nothing was paid, run again",
             )
         repository.robot_event(
             connection=connection,
@@ -201,10 +124,53 @@ def prepare_batch(*, engine: Engine, robot: Robot, run_id: str, night: date) -> 
             entity="payment_batch",
             entity_id=batch_id,
             run_id=run_id,
-            detail=f"{len(claims)} claims, {len(transfers)} transfers",
+            detail=f"{claim_count} claims, {transfers} transfers",
         )
     kill_point("after_batch_prepared")
-    return batch_id
+    return batch_id, _Contents(plan.transfers, plan.claims.select(["claim_id", "amount_oere"]))
+
+
+def _transfer_ids(connection: Connection, batch_id: str, planned: pa.Table) -> np.ndarray:
+    """The ledger ids of a batch's transfers, in the plan's (end-to-end) order.
+
+    Why the check: items are linked to transfers by position, so the ids read back must
+    line up with the plan row for row before a single item is written.
+    """
+    stored = repository.batch_transfer_ids(connection=connection, batch_id=batch_id)
+    if (
+        stored.num_rows != planned.num_rows
+        or not pc.all(
+            pc.equal(stored.column("end_to_end_id"), planned.column("end_to_end_id"))
+        ).as_py()
+    ):
+        raise ApplicationError(
+            ReasonCode.PAYMENT_FILE,
+            f"batch {batch_id}: the transfers read back differ from those written; "
+            "nothing was paid, run again",
+        )
+    return stored.column("id").to_numpy()
+
+
+def _payment_items(claims: pa.Table, transfer_ids: np.ndarray, batch_id: str) -> pa.Table:
+    """One item per claim, in claim order so the ledger appends instead of inserting."""
+    order = np.argsort(claims.column("claim_pk").to_numpy(), kind="stable")
+    return pa.table(
+        {
+            "claim_pk": claims.column("claim_pk").take(order),
+            "transfer_id": pa.array(
+                transfer_ids[claims.column("transfer").to_numpy()[order]], type=pa.int64()
+            ),
+            "batch_id": pa.repeat(pa.scalar(batch_id), claims.num_rows),
+            "amount_oere": claims.column("amount_oere").take(order),
+        }
+    )
+
+
+def _contents_from_ledger(connection: Connection, batch_id: str) -> _Contents:
+    """A prepared batch's contents as the ledger holds them, in the plan's order."""
+    transfers = repository.batch_transfers(connection=connection, batch_id=batch_id)
+    claims = in_payment_order(repository.batch_claims(connection=connection, batch_id=batch_id))
+    return _Contents(transfers, claims.select(["claim_id", "amount_oere"]))
 
 
 def release_batch(
@@ -216,32 +182,20 @@ def release_batch(
     folders: DataFolders,
     run_id: str,
     completed_after_crash: bool = False,
+    contents: _Contents | None = None,
 ) -> BatchResult:
-    """Write, validate and release a prepared batch (again, if a crash interrupted it)."""
+    """Write, validate and release a prepared batch (again, if a crash interrupted it).
+
+    `contents` is the plan `prepare_batch` just recorded; without it (a batch a crash
+    left prepared) the contents are read from the ledger, in the same order, so the
+    files come out the same either way.
+    """
     with engine.connect() as connection:
         batch = connection.execute(
             select(PaymentBatch.__table__).where(PaymentBatch.id == batch_id)
         ).one()
-        transfers = repository.read_frame(
-            connection=connection,
-            sql="SELECT end_to_end_id, payee_kind, payee_id, amount_oere, claims, remittance "
-            f"FROM payment_transfers WHERE batch_id = '{batch_id}' ORDER BY end_to_end_id",
-            columns=[
-                "end_to_end_id",
-                "payee_kind",
-                "payee_id",
-                "amount_oere",
-                "claims",
-                "remittance",
-            ],
-        )
-        claims = repository.read_frame(
-            connection=connection,
-            sql="SELECT c.claim_id, c.run_id, i.amount_oere "
-            "FROM payment_items i JOIN claims c ON c.id = i.claim_pk "
-            f"WHERE i.batch_id = '{batch_id}' ORDER BY c.payee_id, c.claim_id",
-            columns=["claim_id", "run_id", "amount_oere"],
-        )
+        if contents is None:
+            contents = _contents_from_ledger(connection, batch_id)
     bank = settings.bank
     header = BatchHeader(
         msg_id=batch_id,
@@ -253,17 +207,17 @@ def release_batch(
     )
     payment_file = folders.outputs / "payments" / f"{batch_id}.pain.001.xml"
     payment_file.parent.mkdir(parents=True, exist_ok=True)
-    summary = write_pain001(payment_file, header, transfers)
+    summary = write_pain001(payment_file, header, contents.transfers.to_pandas())
     validate_pain001(payment_file, expected=summary)
     posting_file = folders.outputs / "postings" / f"{batch_id}.postings.csv"
-    write_posting_file(
+    total_oere = write_posting_file(
         posting_file,
         batch_id=batch_id,
         run_id=batch.run_id,
         posting_date=batch.execution_date,
         benefit_account=account(robot.accounts_section),
         bank_account=account("bank"),
-        claims=claims,
+        claims=contents.claims,
         title=robot.remittance_title,
     )
     kill_point("after_payment_file")
@@ -291,9 +245,9 @@ def release_batch(
     return BatchResult(
         batch_id=batch_id,
         run_id=run_id,
-        transfers=len(transfers),
-        claims=len(claims),
-        total_oere=int(claims["amount_oere"].sum()),
+        transfers=contents.transfers.num_rows,
+        claims=contents.claims.num_rows,
+        total_oere=total_oere,
         execution_date=batch.execution_date,
         payment_file=payment_file,
         posting_file=posting_file,
@@ -335,8 +289,9 @@ def pay_outstanding(
         )
         for b in stuck
     ]
-    batch_id = prepare_batch(engine=engine, robot=robot, run_id=run_id, night=night)
-    if batch_id is not None:
+    prepared = prepare_batch(engine=engine, robot=robot, run_id=run_id, night=night)
+    if prepared is not None:
+        batch_id, contents = prepared
         results.append(
             release_batch(
                 engine=engine,
@@ -345,6 +300,7 @@ def pay_outstanding(
                 settings=settings,
                 folders=folders,
                 run_id=run_id,
+                contents=contents,
             )
         )
     return results

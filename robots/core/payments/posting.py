@@ -15,12 +15,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from robots.core.errors import ConfigError
-from robots.core.money import format_oere_plain
+from robots.core.money import OERE_PER_KRONE, format_oere_plain
 from robots.core.settings import config_dir
 
 POSTING_COLUMNS = [
@@ -73,55 +73,93 @@ def write_posting_file(
     posting_date: date,
     benefit_account: Account,
     bank_account: Account,
-    claims: pd.DataFrame,
+    claims: pa.Table,
     title: str,
 ) -> int:
-    """Write the batch's postings (claims: claim_id, amount_oere); return the total in øre."""
-    amounts = claims["amount_oere"].to_numpy(dtype=np.int64)
-    total = int(amounts.sum())
-    debit = pd.DataFrame(
-        {
-            "batch_id": batch_id,
-            "run_id": run_id,
-            "posting_date": posting_date.isoformat(),
-            "line": np.arange(1, len(claims) + 1),
-            "function": benefit_account.function,
-            "function_name": benefit_account.function_name,
-            "art": benefit_account.art,
-            "grouping": benefit_account.grouping,
-            "debit": format_oere_plain(amounts),
-            "credit": "",
-            "claim_id": claims["claim_id"].to_numpy(),
-            "text": title,
-        }
+    """Write the batch's postings (claims: claim_id, amount_oere); return the total in øre.
+
+    Built as Arrow columns and written by Arrow's CSV writer (C): a million posting lines
+    in well under a second, with no Python object per line.
+    """
+    amounts = claims.column("amount_oere")
+    count = claims.num_rows
+    # Python integers: exact whatever the size, where an int64 sum could wrap around.
+    total = sum(amounts.to_numpy().tolist())
+    debit = _lines(
+        count,
+        batch_id=batch_id,
+        run_id=run_id,
+        posting_date=posting_date,
+        line=pa.array(np.arange(1, count + 1), type=pa.int64()),
+        posting_account=benefit_account,
+        debit=_kroner_text(amounts),
+        credit=_repeat("", count),
+        claim_id=claims.column("claim_id"),
+        text=_repeat(title, count),
     )
-    credit = pd.DataFrame(
-        [
-            {
-                "batch_id": batch_id,
-                "run_id": run_id,
-                "posting_date": posting_date.isoformat(),
-                "line": len(claims) + 1,
-                "function": bank_account.function,
-                "function_name": bank_account.function_name,
-                "art": bank_account.art,
-                "grouping": bank_account.grouping,
-                "debit": "",
-                "credit": str(format_oere_plain(np.array([total]))[0]),
-                "claim_id": "",
-                "text": f"{title}: payment batch {batch_id}",
-            }
-        ]
+    credit = _lines(
+        1,
+        batch_id=batch_id,
+        run_id=run_id,
+        posting_date=posting_date,
+        line=pa.array([count + 1], type=pa.int64()),
+        posting_account=bank_account,
+        debit=_repeat("", 1),
+        credit=pa.array([format_oere_plain(np.array([total]))[0]], type=pa.string()),
+        claim_id=_repeat("", 1),
+        text=_repeat(f"{title}: payment batch {batch_id}", 1),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(path.suffix + ".tmp")
-    lines = pd.concat([debit, credit], ignore_index=True)[POSTING_COLUMNS].astype({"line": "int64"})
-    table = pa.Table.from_pandas(
-        lines.astype({c: "string" for c in POSTING_COLUMNS if c != "line"}), preserve_index=False
-    )
-    # Arrow's CSV writer (C): a million posting lines in well under a second.
     pacsv.write_csv(
-        table, partial, write_options=pacsv.WriteOptions(delimiter=";", quoting_style="needed")
+        pa.concat_tables([debit, credit]),
+        partial,
+        write_options=pacsv.WriteOptions(delimiter=";", quoting_style="needed"),
     )
     os.replace(partial, path)
     return total
+
+
+def _repeat(value: str, count: int) -> pa.Array:
+    return pa.repeat(pa.scalar(value, pa.string()), count)
+
+
+def _lines(
+    count: int,
+    *,
+    batch_id: str,
+    run_id: str,
+    posting_date: date,
+    line: pa.Array,
+    posting_account: Account,
+    debit: pa.Array,
+    credit: pa.Array,
+    claim_id: pa.Array | pa.ChunkedArray,
+    text: pa.Array,
+) -> pa.Table:
+    """Posting lines on one account, as a table in POSTING_COLUMNS order."""
+    columns = {
+        "batch_id": _repeat(batch_id, count),
+        "run_id": _repeat(run_id, count),
+        "posting_date": _repeat(posting_date.isoformat(), count),
+        "line": line,
+        "function": _repeat(posting_account.function, count),
+        "function_name": _repeat(posting_account.function_name, count),
+        "art": _repeat(posting_account.art, count),
+        "grouping": _repeat(posting_account.grouping, count),
+        "debit": debit,
+        "credit": credit,
+        "claim_id": pc.cast(claim_id, pa.string()),
+        "text": text,
+    }
+    return pa.table([columns[name] for name in POSTING_COLUMNS], names=POSTING_COLUMNS)
+
+
+def _kroner_text(oere: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Øre as '1234.56' (and '-0.05'), with integer arithmetic only (as format_oere_plain)."""
+    negative = pc.less(oere, 0)
+    magnitude = pc.abs_checked(oere)
+    whole = pc.cast(pc.divide(magnitude, OERE_PER_KRONE), pa.string())
+    cents = pc.utf8_lpad(pc.cast(pc.remainder(magnitude, OERE_PER_KRONE), pa.string()), 2, "0")
+    sign = pc.if_else(negative, "-", "")
+    return pc.binary_join_element_wise(sign, whole, ".", cents, "")
