@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from robots.core.dates import COPENHAGEN
+from robots.core.payments import pain001
 from robots.core.payments.pain001 import (
     NAMESPACE,
     BatchHeader,
@@ -555,3 +556,96 @@ def test_rows_stay_together_with_a_non_default_index(tmp_path: Path) -> None:
         ("HT-E2E-000000", "1.00", CPR),
         ("HT-E2E-000002", "3.00", CPR),
     ]
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+@pytest.fixture(params=[200, 4096, 1 << 20], ids=["tiny", "page", "default"])
+def read_bytes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The validator reads a file in pieces; small pieces put transactions across them."""
+    monkeypatch.setattr(pain001, "_READ_BYTES", request.param)
+    return int(request.param)
+
+
+def _forty(tmp_path: Path) -> Pain001Summary:
+    """A 40-transfer file (amounts 1.00 to 40.00, total 820.00): several read pieces."""
+    return _write(tmp_path, _transfers([100 * (i + 1) for i in range(40)]))
+
+
+def test_streamed_file_reads_every_transaction_once(tmp_path: Path, read_bytes: int) -> None:
+    """However the file is cut into pieces, each transfer is counted exactly once."""
+    summary = _forty(tmp_path)
+    validate_pain001(summary.path, expected=summary)
+    with pytest.raises(PaymentFileError, match="41 were written"):
+        validate_pain001(summary.path, expected=Pain001Summary(41, Decimal("820.00"), summary.path))
+
+
+def test_streamed_file_tampered_in_the_middle_fails(tmp_path: Path, read_bytes: int) -> None:
+    """A changed amount deep in the file is found, whatever piece it falls in."""
+    summary = _forty(tmp_path)
+    _tamper(summary.path, ">25.00</InstdAmt>", ">26.00</InstdAmt>")
+    with pytest.raises(
+        PaymentFileError, match=r"PmtInf 1/CtrlSum is 820.00 but the amounts add up to 821.00"
+    ):
+        validate_pain001(summary.path)
+
+
+def test_streamed_file_counts_a_foreign_currency_once(tmp_path: Path, read_bytes: int) -> None:
+    """The currency check sees each amount once, not once per piece it was read in."""
+    summary = _forty(tmp_path)
+    _tamper(summary.path, 'Ccy="DKK">17.00<', 'Ccy="EUR">17.00<')
+    _tamper(summary.path, 'Ccy="DKK">40.00<', 'Ccy="SEK">40.00<')
+    with pytest.raises(
+        PaymentFileError, match=r"2 amount\(s\) are not in DKK, found \['EUR', 'SEK'\]"
+    ):
+        validate_pain001(summary.path)
+
+
+def test_streamed_file_duplicate_ids_far_apart_fail(tmp_path: Path, read_bytes: int) -> None:
+    """The first and the last transfer sharing an id are caught across pieces."""
+    summary = _forty(tmp_path)
+    _tamper(summary.path, "HT-E2E-000039", "HT-E2E-000000")
+    with pytest.raises(PaymentFileError, match="EndToEndId must be unique; 2 transaction"):
+        validate_pain001(summary.path)
+
+
+def test_streamed_file_truncated_late_fails(tmp_path: Path, read_bytes: int) -> None:
+    """A file cut short after many pieces is not well-formed, not a shorter valid file."""
+    summary = _forty(tmp_path)
+    text = summary.path.read_text(encoding="utf-8")
+    cut = text.rindex("</CdtTrfTxInf>") + len("</CdtTrfTxInf>\n")
+    summary.path.write_text(text[:cut], encoding="utf-8")
+    with pytest.raises(PaymentFileError, match="not well-formed"):
+        validate_pain001(summary.path)
+
+
+def test_comments_inside_values_do_not_change_what_is_read(tmp_path: Path) -> None:
+    """An amount split by a comment or processing instruction is read whole, as the XSD reads it."""
+    summary = _write(tmp_path)
+    _tamper(summary.path, ">500.00</InstdAmt>", "><!-- a -->5<?pi x?>00.00<!-- b --></InstdAmt>")
+    validate_pain001(summary.path, expected=summary)
+
+
+def test_doctype_with_an_entity_in_a_value_is_refused(tmp_path: Path) -> None:
+    """A DTD entity used in an amount is refused as a DOCTYPE, before any parsing."""
+    summary = _write(tmp_path)
+    _tamper(summary.path, "<Document", '<!DOCTYPE Document [<!ENTITY x "5">]>\n<Document')
+    _tamper(summary.path, ">500.00</InstdAmt>", ">&x;00.00</InstdAmt>")
+    with pytest.raises(PaymentFileError, match="DOCTYPE"):
+        validate_pain001(summary.path)
+
+
+def test_schema_errors_found_while_streaming_name_their_line(
+    tmp_path: Path, read_bytes: int
+) -> None:
+    """A schema error deep in a file is reported with its line, for the operator."""
+    summary = _forty(tmp_path)
+    _tamper(summary.path, 'Ccy="DKK">33.00<', 'Ccy="dkk">33.00<')
+    line = next(
+        number
+        for number, text in enumerate(summary.path.read_text(encoding="utf-8").splitlines(), 1)
+        if 'Ccy="dkk"' in text
+    )
+    with pytest.raises(PaymentFileError, match=rf"1 schema error\(s\)\): line {line}: .*dkk"):
+        validate_pain001(summary.path)
