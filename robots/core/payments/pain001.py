@@ -277,7 +277,7 @@ def _describe_rows(mask: np.ndarray, end_to_end_ids: pd.Series) -> str:
     return f"{len(positions)} row(s), e.g. {shown}"
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     """Flush a directory entry to disk after a rename.
 
     Why: `os.replace` is atomic, but without syncing the directory a power cut can
@@ -730,7 +730,7 @@ def _write_atomically(path: Path, parts: Iterable[str]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 # --------------------------------------------------------------------------- public API

@@ -3,21 +3,24 @@
 1. In one transaction: a batch (status prepared), one transfer per payee, and one
    payment item per claim. `payment_items.claim_pk` is the primary key, so no claim can
    ever be in two batches, and only claims decided 'pay' with no item yet are taken.
-2. The pain.001 file and the posting file are written from what the ledger recorded: the
-   plan just committed, or, for a batch a crash left prepared, the ledger rows read back
-   in the same order (so writing them again gives the same bytes and the same MsgId).
-   The pain.001 is re-read from disk and validated against the official XSD and our
-   totals before anything else happens.
+2. The pain.001 file and the posting file hold exactly what the ledger records: the plan
+   that transaction commits or, for a batch a crash left prepared, the ledger rows read
+   back in the same order (so writing them again gives the same bytes and the same
+   MsgId). They are written into a staging folder, the pain.001 is re-read from disk and
+   validated against the official XSD and our totals, and only a valid file of a batch
+   the ledger holds is moved into outputs/ (see `filing`). For a large batch the files
+   are written by a worker process while step 1 runs.
 3. The batch is marked released. A run killed anywhere in between finds the prepared
    batch next time and completes it; it never prepares those claims again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +33,19 @@ from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.killpoints import kill_point
 from robots.core.ledger import repository
 from robots.core.ledger.schema import BatchStatus, PaymentBatch
-from robots.core.payments.pain001 import BatchHeader, Debtor, validate_pain001, write_pain001
-from robots.core.payments.planning import in_payment_order, payable, plan_batch
-from robots.core.payments.posting import account, write_posting_file
+from robots.core.payments.filing import (
+    WORKER_FROM_CLAIMS,
+    FileWriter,
+    PendingFiles,
+    Postings,
+    StagedFiles,
+    discard,
+    publish,
+    staging_folder,
+)
+from robots.core.payments.pain001 import BatchHeader, Debtor
+from robots.core.payments.planning import BatchPlan, in_payment_order, payable, plan_batch
+from robots.core.payments.posting import account
 from robots.core.pipeline.inbox import DataFolders
 from robots.core.robot import Robot
 from robots.core.settings import Settings
@@ -56,8 +69,8 @@ class BatchResult:
 
 
 @dataclass(frozen=True)
-class _Contents:
-    """A prepared batch as its files need it.
+class _Batch:
+    """A prepared batch as its files need it: the ledger row and what it pays.
 
     Attributes:
         transfers: end_to_end_id, payee_kind, payee_id, amount_oere, claims, remittance,
@@ -65,35 +78,108 @@ class _Contents:
         claims: claim_id and amount_oere, in payment order (payee, then claim id).
     """
 
+    batch_id: str
+    run_id: str
+    created_at: datetime
+    execution_date: date
+    total_oere: int
     transfers: pa.Table
     claims: pa.Table
 
 
-def prepare_batch(
-    *, engine: Engine, robot: Robot, run_id: str, night: date
-) -> tuple[str, _Contents] | None:
-    """Put every claim decided 'pay' and not yet paid into a new prepared batch.
-
-    The outstanding claims are read once; the plan made from them is both what the
-    ledger records and what the files are written from, so nothing is read back.
-    """
+def pay_outstanding(
+    *,
+    engine: Engine,
+    robot: Robot,
+    run_id: str,
+    night: date,
+    settings: Settings,
+    folders: DataFolders,
+) -> list[BatchResult]:
+    """Finish any batch a crash left prepared, then pay everything decided and unpaid."""
+    staging = staging_folder(folders.outputs, robot.name)
+    discard(staging)  # whatever an interrupted run left half-written
     with engine.connect() as connection:
-        claims = payable(repository.payable_claims(connection=connection, robot=robot.name))
-    if claims.num_rows == 0:
-        return None
+        stuck = (
+            connection.execute(
+                select(PaymentBatch.id)
+                .where(
+                    PaymentBatch.robot == robot.name, PaymentBatch.status == BatchStatus.PREPARED
+                )
+                .order_by(PaymentBatch.created_at)
+            )
+            .scalars()
+            .all()
+        )
+    results: list[BatchResult] = []
+    with FileWriter() as writer:
+        for batch_id in stuck:
+            batch = _batch_from_ledger(engine, batch_id)
+            if batch.claims.num_rows >= WORKER_FROM_CLAIMS:
+                writer.use_worker()
+            files = _write_files(writer, batch, robot, settings, staging)
+            results.append(_release(engine, robot, batch, files.wait(), folders, run_id, True))
+        claims = _payable_claims(engine, robot)
+        if claims.num_rows:
+            if claims.num_rows >= WORKER_FROM_CLAIMS:
+                writer.use_worker()
+            batch, plan = _plan(claims, robot, run_id, night)
+            del claims
+            files = _write_files(writer, batch, robot, settings, staging)
+            try:
+                _record(engine, robot, batch, plan)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    files.wait()  # let the writer finish before its folder goes
+                discard(staging / batch.batch_id)
+                raise
+            kill_point("after_batch_prepared")
+            results.append(_release(engine, robot, batch, files.wait(), folders, run_id, False))
+    discard(staging)
+    return results
+
+
+def _payable_claims(engine: Engine, robot: Robot) -> pa.Table:
+    """Outstanding claims, less those of payees whose credits outweigh the bills (set-off)."""
+    with engine.connect() as connection:
+        return payable(repository.payable_claims(connection=connection, robot=robot.name))
+
+
+def _plan(claims: pa.Table, robot: Robot, run_id: str, night: date) -> tuple[_Batch, BatchPlan]:
+    """A new batch for the outstanding claims: its id, dates and contents."""
     batch_id = f"{robot.code}{night:%Y%m%d}-{secrets.token_hex(4)}"
     plan = plan_batch(claims, batch_id=batch_id, title=robot.remittance_title)
-    del claims
+    # Whole seconds in UTC: what the ledger gives back, so a rewrite has the same CreDtTm.
+    created_at = dates.now().replace(microsecond=0).astimezone(UTC)
+    batch = _Batch(
+        batch_id=batch_id,
+        run_id=run_id,
+        created_at=created_at,
+        execution_date=dates.next_banking_day(night),
+        total_oere=plan.total_oere,
+        transfers=plan.transfers,
+        claims=plan.claims.select(["claim_id", "amount_oere"]),
+    )
+    return batch, plan
+
+
+def _record(engine: Engine, robot: Robot, batch: _Batch, plan: BatchPlan) -> None:
+    """Step 1: the batch, its transfers and one payment item per claim, in one transaction.
+
+    Items are linked to transfers by position in the plan, through the ids the ledger
+    gave the transfers; the totals read back must equal the plan's before it commits.
+    """
+    batch_id = batch.batch_id
     transfers, claim_count = plan.transfers.num_rows, plan.claims.num_rows
     with engine.begin() as connection:
         connection.execute(
             PaymentBatch.__table__.insert().values(
                 id=batch_id,
                 robot=robot.name,
-                run_id=run_id,
+                run_id=batch.run_id,
                 status=BatchStatus.PREPARED,
-                created_at=dates.now(),
-                execution_date=dates.next_banking_day(night),
+                created_at=batch.created_at,
+                execution_date=batch.execution_date,
                 transfers=transfers,
                 total_oere=plan.total_oere,
             )
@@ -123,18 +209,16 @@ def prepare_batch(
             action="batch_prepared",
             entity="payment_batch",
             entity_id=batch_id,
-            run_id=run_id,
+            run_id=batch.run_id,
             detail=f"{claim_count} claims, {transfers} transfers",
         )
-    kill_point("after_batch_prepared")
-    return batch_id, _Contents(plan.transfers, plan.claims.select(["claim_id", "amount_oere"]))
 
 
 def _transfer_ids(connection: Connection, batch_id: str, planned: pa.Table) -> np.ndarray:
     """The ledger ids of a batch's transfers, in the plan's (end-to-end) order.
 
-    Why the check: items are linked to transfers by position, so the ids read back must
-    line up with the plan row for row before a single item is written.
+    The ledger numbers transfers in the order they were written; the end-to-end ids read
+    back must match the plan's, row for row, before a single item refers to them.
     """
     stored = repository.batch_transfer_ids(connection=connection, batch_id=batch_id)
     if (
@@ -166,65 +250,75 @@ def _payment_items(claims: pa.Table, transfer_ids: np.ndarray, batch_id: str) ->
     )
 
 
-def _contents_from_ledger(connection: Connection, batch_id: str) -> _Contents:
-    """A prepared batch's contents as the ledger holds them, in the plan's order."""
-    transfers = repository.batch_transfers(connection=connection, batch_id=batch_id)
-    claims = in_payment_order(repository.batch_claims(connection=connection, batch_id=batch_id))
-    return _Contents(transfers, claims.select(["claim_id", "amount_oere"]))
-
-
-def release_batch(
-    *,
-    engine: Engine,
-    robot: Robot,
-    batch_id: str,
-    settings: Settings,
-    folders: DataFolders,
-    run_id: str,
-    completed_after_crash: bool = False,
-    contents: _Contents | None = None,
-) -> BatchResult:
-    """Write, validate and release a prepared batch (again, if a crash interrupted it).
-
-    `contents` is the plan `prepare_batch` just recorded; without it (a batch a crash
-    left prepared) the contents are read from the ledger, in the same order, so the
-    files come out the same either way.
-    """
+def _batch_from_ledger(engine: Engine, batch_id: str) -> _Batch:
+    """A prepared batch as the ledger holds it, in the order its plan had."""
     with engine.connect() as connection:
-        batch = connection.execute(
+        row = connection.execute(
             select(PaymentBatch.__table__).where(PaymentBatch.id == batch_id)
         ).one()
-        if contents is None:
-            contents = _contents_from_ledger(connection, batch_id)
+        transfers = repository.batch_transfers(connection=connection, batch_id=batch_id)
+        claims = repository.batch_claims(connection=connection, batch_id=batch_id)
+    return _Batch(
+        batch_id=batch_id,
+        run_id=row.run_id,
+        created_at=row.created_at,
+        execution_date=row.execution_date,
+        total_oere=int(row.total_oere),
+        transfers=transfers,
+        claims=in_payment_order(claims).select(["claim_id", "amount_oere"]),
+    )
+
+
+def _write_files(
+    writer: FileWriter, batch: _Batch, robot: Robot, settings: Settings, staging: Path
+) -> PendingFiles:
+    """Start writing a batch's pain.001 and posting file into its staging folder."""
     bank = settings.bank
     header = BatchHeader(
-        msg_id=batch_id,
+        msg_id=batch.batch_id,
         created_at=batch.created_at,
         execution_date=batch.execution_date,
         debtor=Debtor(
             name=bank.debtor_name, iban=bank.debtor_iban, bic=bank.debtor_bic, cvr=bank.debtor_cvr
         ),
     )
-    payment_file = folders.outputs / "payments" / f"{batch_id}.pain.001.xml"
-    payment_file.parent.mkdir(parents=True, exist_ok=True)
-    summary = write_pain001(payment_file, header, contents.transfers.to_pandas())
-    validate_pain001(payment_file, expected=summary)
-    posting_file = folders.outputs / "postings" / f"{batch_id}.postings.csv"
-    total_oere = write_posting_file(
-        posting_file,
-        batch_id=batch_id,
+    postings = Postings(
         run_id=batch.run_id,
         posting_date=batch.execution_date,
         benefit_account=account(robot.accounts_section),
         bank_account=account("bank"),
-        claims=contents.claims,
         title=robot.remittance_title,
     )
+    return writer.submit(
+        folder=staging / batch.batch_id,
+        header=header,
+        transfers=batch.transfers,
+        claims=batch.claims,
+        postings=postings,
+    )
+
+
+def _release(
+    engine: Engine,
+    robot: Robot,
+    batch: _Batch,
+    staged: StagedFiles,
+    folders: DataFolders,
+    run_id: str,
+    completed_after_crash: bool,
+) -> BatchResult:
+    """Steps 2 and 3: publish the checked files, then mark the batch released."""
+    payment_file = folders.outputs / "payments" / staged.payment_file.name
+    posting_file = folders.outputs / "postings" / staged.posting_file.name
+    publish(staged.payment_file, payment_file)
+    publish(staged.posting_file, posting_file)
+    discard(staged.payment_file.parent)
     kill_point("after_payment_file")
+    summary = staged.summary
     with engine.begin() as connection:
         connection.execute(
             update(PaymentBatch)
-            .where(PaymentBatch.id == batch_id)
+            .where(PaymentBatch.id == batch.batch_id)
             .values(
                 status=BatchStatus.RELEASED,
                 released_at=dates.now(),
@@ -237,70 +331,19 @@ def release_batch(
             robot=robot.name,
             action="batch_released",
             entity="payment_batch",
-            entity_id=batch_id,
+            entity_id=batch.batch_id,
             run_id=run_id,
             detail=f"{summary.number_of_transactions} transfers, {summary.control_sum} DKK",
         )
     kill_point("after_batch_released")
     return BatchResult(
-        batch_id=batch_id,
+        batch_id=batch.batch_id,
         run_id=run_id,
-        transfers=contents.transfers.num_rows,
-        claims=contents.claims.num_rows,
-        total_oere=total_oere,
+        transfers=batch.transfers.num_rows,
+        claims=batch.claims.num_rows,
+        total_oere=batch.total_oere,
         execution_date=batch.execution_date,
         payment_file=payment_file,
         posting_file=posting_file,
         completed_after_crash=completed_after_crash,
     )
-
-
-def pay_outstanding(
-    *,
-    engine: Engine,
-    robot: Robot,
-    run_id: str,
-    night: date,
-    settings: Settings,
-    folders: DataFolders,
-) -> list[BatchResult]:
-    """Finish any batch a crash left prepared, then pay everything decided and unpaid."""
-    with engine.connect() as connection:
-        stuck = (
-            connection.execute(
-                select(PaymentBatch.id)
-                .where(
-                    PaymentBatch.robot == robot.name, PaymentBatch.status == BatchStatus.PREPARED
-                )
-                .order_by(PaymentBatch.created_at)
-            )
-            .scalars()
-            .all()
-        )
-    results = [
-        release_batch(
-            engine=engine,
-            robot=robot,
-            batch_id=b,
-            settings=settings,
-            folders=folders,
-            run_id=run_id,
-            completed_after_crash=True,
-        )
-        for b in stuck
-    ]
-    prepared = prepare_batch(engine=engine, robot=robot, run_id=run_id, night=night)
-    if prepared is not None:
-        batch_id, contents = prepared
-        results.append(
-            release_batch(
-                engine=engine,
-                robot=robot,
-                batch_id=batch_id,
-                settings=settings,
-                folders=folders,
-                run_id=run_id,
-                contents=contents,
-            )
-        )
-    return results

@@ -1,0 +1,282 @@
+"""A batch's two files: written and checked apart, then published by a rename.
+
+The pain.001 and the posting file are written into a staging folder
+(outputs/.staging/<robot>/<batch>/), the pain.001 is re-read from disk and validated
+there, and only then does the caller move both into outputs/payments and
+outputs/postings, once the batch is in the ledger. A sender therefore never sees a file
+for a batch the ledger does not hold, nor one that failed its checks.
+
+Large batches are written in a worker process, for two reasons measured at a million
+claims: the work then runs on the second core while the ledger records the batch (the
+two take about as long), and lxml gets a fresh heap; in the night's own process, after
+a million-row SQLite write, its many small allocations ran about twice as slow because
+glibc kept consolidating the fragmented heap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+
+import pyarrow as pa
+
+from robots.core.errors import ApplicationError, ReasonCode
+from robots.core.payments.pain001 import (
+    BatchHeader,
+    Pain001Summary,
+    PaymentFileError,
+    _schema,
+    fsync_directory,
+    validate_pain001,
+    write_pain001,
+)
+from robots.core.payments.posting import Account, write_posting_file
+
+WORKER_FROM_CLAIMS = 50_000
+"""Batches with at least this many claims are written in a worker process; below it,
+starting one costs more than it saves."""
+
+
+@dataclass(frozen=True)
+class Postings:
+    """What the posting file needs besides the claims."""
+
+    run_id: str
+    posting_date: date
+    benefit_account: Account
+    bank_account: Account
+    title: str
+
+
+@dataclass(frozen=True)
+class StagedFiles:
+    """A batch's files, written and checked, waiting in the staging folder."""
+
+    payment_file: Path
+    posting_file: Path
+    summary: Pain001Summary
+
+
+def staging_folder(outputs: Path, robot_name: str) -> Path:
+    """Where a robot's files wait until their batch is released."""
+    return outputs / ".staging" / robot_name
+
+
+def write_batch_files(
+    *,
+    folder: Path,
+    header: BatchHeader,
+    transfers: pa.Table,
+    claims: pa.Table,
+    postings: Postings,
+) -> StagedFiles:
+    """Write the pain.001 and the posting file into `folder`; validate the pain.001.
+
+    Args:
+        folder: A staging folder of this attempt alone (created here).
+        header: The batch header (MsgId is the batch id).
+        transfers: end_to_end_id, payee_kind, payee_id, amount_oere, remittance.
+        claims: claim_id and amount_oere in payment order.
+        postings: Accounts, dates and texts of the posting file.
+
+    Returns:
+        The staged files and the pain.001 summary.
+
+    Raises:
+        PaymentFileError: If the pain.001 fails the XSD or the business checks.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    batch_id = header.msg_id
+    payment_file = folder / f"{batch_id}.pain.001.xml"
+    summary = write_pain001(payment_file, header, transfers.to_pandas())
+    validate_pain001(payment_file, expected=summary)
+    posting_file = folder / f"{batch_id}.postings.csv"
+    write_posting_file(
+        posting_file,
+        batch_id=batch_id,
+        run_id=postings.run_id,
+        posting_date=postings.posting_date,
+        benefit_account=postings.benefit_account,
+        bank_account=postings.bank_account,
+        claims=claims,
+        title=postings.title,
+    )
+    return StagedFiles(payment_file=payment_file, posting_file=posting_file, summary=summary)
+
+
+def publish(staged: Path, final: Path) -> None:
+    """Move a staged file to where it is picked up, atomically and durably."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, final)
+    fsync_directory(final.parent)
+
+
+def discard(folder: Path) -> None:
+    """Remove a staging folder and whatever an interrupted attempt left in it."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class PendingFiles:
+    """A batch's files being written; `wait` returns them or raises the writer's error."""
+
+    def __init__(
+        self,
+        *,
+        done: StagedFiles | None = None,
+        error: Exception | None = None,
+        worker: subprocess.Popen[bytes] | None = None,
+    ) -> None:
+        """Either finished here (`done` or `error`) or running in `worker`."""
+        self._done, self._error, self._worker = done, error, worker
+
+    def wait(self) -> StagedFiles:
+        """The staged files, once written and checked.
+
+        Raises:
+            PaymentFileError: If the pain.001 failed its checks.
+            ApplicationError: If the worker failed otherwise or stopped.
+        """
+        if self._worker is not None:
+            self._done, self._error = _outcome(self._worker)
+            self._worker = None
+        if self._error is not None:
+            raise self._error
+        assert self._done is not None
+        return self._done
+
+
+def _outcome(worker: subprocess.Popen[bytes]) -> tuple[StagedFiles | None, Exception | None]:
+    assert worker.stdout is not None
+    reply = worker.stdout.read()
+    code = worker.wait()
+    if code != 0 or not reply:
+        return None, ApplicationError(
+            ReasonCode.PAYMENT_FILE,
+            f"the worker process writing the payment file stopped (exit code {code}); "
+            "nothing was released, run again",
+        )
+    kind, value = pickle.loads(reply)
+    if kind == "done":
+        return value, None
+    if kind == "refused":
+        return None, PaymentFileError(value)
+    return None, ApplicationError(
+        ReasonCode.PAYMENT_FILE, f"writing the payment file failed: {value}; nothing was released"
+    )
+
+
+class FileWriter:
+    """Runs `write_batch_files` here, or in a worker process for large batches.
+
+    The worker is started as soon as a large batch is known, so its start-up (a fresh
+    interpreter importing pandas, pyarrow and lxml and compiling the XSD) overlaps the
+    planning and the ledger work. It is a plain child interpreter running this module,
+    fed a job file; multiprocessing would re-import the caller's __main__ in it.
+    """
+
+    def __init__(self) -> None:
+        """No worker until `use_worker` is called."""
+        self._worker: subprocess.Popen[bytes] | None = None
+        self._jobs: list[PendingFiles] = []
+
+    def use_worker(self) -> None:
+        """Start the worker process now (idempotent until its job is submitted)."""
+        if self._worker is None:
+            root = str(Path(__file__).resolve().parents[3])
+            path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+            self._worker = subprocess.Popen(
+                [sys.executable, "-m", __name__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env={**os.environ, "PYTHONPATH": path},
+            )
+
+    def submit(
+        self,
+        *,
+        folder: Path,
+        header: BatchHeader,
+        transfers: pa.Table,
+        claims: pa.Table,
+        postings: Postings,
+    ) -> PendingFiles:
+        """Write a batch's files in the worker if one is started, else here and now."""
+        arguments = {
+            "folder": folder,
+            "header": header,
+            "transfers": transfers,
+            "claims": claims,
+            "postings": postings,
+        }
+        worker, self._worker = self._worker, None
+        if worker is None:
+            try:
+                return PendingFiles(done=write_batch_files(**arguments))  # type: ignore[arg-type]
+            except PaymentFileError as exc:
+                return PendingFiles(error=exc)
+        folder.mkdir(parents=True, exist_ok=True)
+        job = folder / "job.pickle"
+        with open(job, "wb") as handle:
+            pickle.dump(arguments, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        assert worker.stdin is not None
+        worker.stdin.write(os.fsencode(job) + b"\n")
+        worker.stdin.close()
+        pending = PendingFiles(worker=worker)
+        self._jobs.append(pending)
+        return pending
+
+    def close(self) -> None:
+        """Wait for every job (so no worker outlives its caller), stop an idle worker."""
+        for job in self._jobs:
+            with contextlib.suppress(Exception):
+                job.wait()
+        self._jobs.clear()
+        if self._worker is not None:
+            assert self._worker.stdin is not None
+            self._worker.stdin.close()
+            self._worker.wait()
+            self._worker = None
+
+    def __enter__(self) -> FileWriter:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _serve() -> None:
+    """The worker: warm up, then run the one job named on stdin and pickle the outcome."""
+    _schema()
+    line = sys.stdin.buffer.readline().strip()
+    if not line:
+        return  # the caller needed no files after all
+    with open(os.fsdecode(line), "rb") as handle:
+        arguments = pickle.load(handle)
+    try:
+        outcome: tuple[str, object] = ("done", write_batch_files(**arguments))
+    except PaymentFileError as exc:
+        outcome = ("refused", str(exc))
+    except Exception as exc:
+        outcome = ("failed", f"{type(exc).__name__}: {exc}")
+    sys.stdout.buffer.write(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    # By its package name, so what it pickles back names classes the caller can find.
+    from robots.core.payments.filing import _serve as serve
+
+    serve()

@@ -1,0 +1,273 @@
+"""Paying a batch: what the ledger records and what the files say must be the same, however
+the files are written (here or in the worker process) and however often (after a crash).
+
+Why these tests matter: the night writes a batch's files from the plan it commits and,
+after a crash, from the ledger alone. Both must give the same bytes, or the bank and the
+accounts would see two versions of one payment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from sqlalchemy import Engine, text
+
+from robots.core.ledger import repository
+from robots.core.ledger.database import open_ledger
+from robots.core.ledger.schema import Claim
+from robots.core.payments import paying
+from robots.core.payments.filing import staging_folder
+from robots.core.payments.pain001 import PaymentFileError, validate_pain001
+from robots.core.payments.planning import REMITTANCE_IDS_SHOWN, plan_batch
+from robots.core.pipeline.inbox import DataFolders
+from robots.core.settings import Settings
+from robots.helbredstillaeg.robot import ROBOT
+
+NIGHT = date(2026, 11, 23)
+CPRS = ["0101001234", "0202002345", "0303003456"]  # test CPR numbers (not real people)
+CVR = "11715311"
+
+
+class _Killed(Exception):
+    """Stands in for SIGKILL at a kill point, inside one test process."""
+
+
+@pytest.fixture
+def ledger(ledger_url: str) -> Iterator[Engine]:
+    engine = open_ledger(ledger_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, robot, night, mode, status, started_at) VALUES "
+                "('R1', :robot, '2026-11-23', 'demo', 'running', '2026-11-23 22:00:00+00')"
+            ),
+            {"robot": ROBOT.name},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO source_files (sha256, dataset, file_name, stored_path, run_id, "
+                "status, rows_read, rows_rejected) VALUES "
+                "('h', 'health_claims', 'f', 'p', 'R1', 'processed', 1, 0)"
+            )
+        )
+    yield engine
+    engine.dispose()
+
+
+def _add_claims(engine: Engine, claims: list[tuple[str, str, str, int]]) -> None:
+    """Claims decided 'pay': (claim_id, payee_kind, payee_id, amount_oere)."""
+    rows = [
+        {
+            "idempotency_key": f"{ROBOT.name}:{claim_id}",
+            "robot": ROBOT.name,
+            "claim_id": claim_id,
+            "run_id": "R1",
+            "source_file_id": 1,
+            "source_line": line,
+            "cpr": None,
+            "payee_kind": kind,
+            "payee_id": payee,
+            "category": "medicin",
+            "counterparty": None,
+            "service_date": date(2026, 11, 1),
+            "basis_oere": amount,
+            "amount_oere": amount,
+            "rate_year": 2026,
+            "rate_provisional": False,
+            "rule_basis": "x",
+            "fingerprint": claim_id,
+            "decision": "pay",
+            "rule_ids": "",
+        }
+        for line, (claim_id, kind, payee, amount) in enumerate(claims, start=2)
+    ]
+    with engine.begin() as connection:
+        connection.execute(Claim.__table__.insert(), rows)
+
+
+def _many_claims() -> list[tuple[str, str, str, int]]:
+    """Three persons and a company; one person with more claims than the remittance shows."""
+    claims = [(f"C{i:03d}", "cpr", CPRS[0], 100 + i) for i in range(REMITTANCE_IDS_SHOWN + 3)]
+    claims += [("D1", "cpr", CPRS[1], 2869), ("D2", "cvr", CVR, 2805), ("D3", "cpr", CPRS[2], 1)]
+    return claims
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", mode="demo", logs_dir=tmp_path / "logs")
+
+
+def _pay(engine: Engine, settings: Settings) -> list[paying.BatchResult]:
+    return paying.pay_outstanding(
+        engine=engine,
+        robot=ROBOT,
+        run_id="R1",
+        night=NIGHT,
+        settings=settings,
+        folders=DataFolders(settings.data_dir),
+    )
+
+
+@pytest.fixture(params=["here", "worker"])
+def writer_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Files written in this process, or (as for large batches) in the worker process."""
+    if request.param == "worker":
+        monkeypatch.setattr(paying, "WORKER_FROM_CLAIMS", 1)
+    return str(request.param)
+
+
+def test_a_batch_pays_each_claim_once_and_its_files_agree(
+    ledger: Engine, tmp_path: Path, writer_mode: str
+) -> None:
+    claims = _many_claims()
+    _add_claims(ledger, claims)
+    settings = _settings(tmp_path)
+    [batch] = _pay(ledger, settings)
+    assert (batch.claims, batch.transfers) == (len(claims), 4)
+    assert batch.total_oere == sum(c[3] for c in claims)
+    validate_pain001(batch.payment_file)
+    posting_lines = batch.posting_file.read_text(encoding="utf-8").splitlines()
+    assert len(posting_lines) == 1 + len(claims) + 1  # header, one per claim, bank line
+    with ledger.connect() as connection:
+        assert repository.batch_item_totals(connection=connection, batch_id=batch.batch_id) == (
+            len(claims),
+            batch.total_oere,
+        )
+    assert _pay(ledger, settings) == [], "nothing is left to pay"
+    assert not staging_folder(settings.data_dir / "outputs", ROBOT.name).exists()
+
+
+def test_files_rewritten_from_the_ledger_after_a_crash_are_byte_identical(
+    ledger: Engine, tmp_path: Path, writer_mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed right after the batch was recorded: the next run writes the same bytes."""
+    _add_claims(ledger, _many_claims())
+    settings = _settings(tmp_path)
+
+    def kill_after_prepare(name: str) -> None:
+        if name == "after_batch_prepared":
+            raise _Killed(name)
+
+    monkeypatch.setattr(paying, "kill_point", kill_after_prepare)
+    with pytest.raises(_Killed):
+        _pay(ledger, settings)
+    [staged] = staging_folder(settings.data_dir / "outputs", ROBOT.name).iterdir()
+    first_payment = (staged / f"{staged.name}.pain.001.xml").read_bytes()
+    first_postings = (staged / f"{staged.name}.postings.csv").read_bytes()
+    assert not list((settings.data_dir / "outputs" / "payments").glob("*.xml"))
+
+    monkeypatch.setattr(paying, "kill_point", lambda name: None)
+    [batch] = _pay(ledger, settings)
+    assert batch.completed_after_crash and batch.batch_id == staged.name
+    assert batch.payment_file.read_bytes() == first_payment
+    assert batch.posting_file.read_bytes() == first_postings
+
+
+def test_a_refused_file_is_not_published_and_the_batch_stays_prepared(
+    ledger: Engine, tmp_path: Path, writer_mode: str
+) -> None:
+    """A payee id the bank cannot take stops the batch before release, without the id."""
+    _add_claims(ledger, [("C1", "cpr", CPRS[0], 100), ("C2", "cpr", "12345", 200)])
+    settings = _settings(tmp_path)
+    with pytest.raises(PaymentFileError, match="payee_id must be 10 digits") as info:
+        _pay(ledger, settings)
+    assert "12345" not in str(info.value)
+    with ledger.connect() as connection:
+        status = connection.execute(text("SELECT status FROM payment_batches")).scalar_one()
+    assert status == "prepared"
+    assert not list((settings.data_dir / "outputs" / "payments").glob("*"))
+    assert not list((settings.data_dir / "outputs" / "postings").glob("*"))
+
+
+def test_claim_ids_with_any_text_are_read_back_exactly(ledger: Engine) -> None:
+    """Quotes, separators, line breaks and 'NULL' survive the ledger's bulk text export."""
+    odd = ["it's", 'say "hi"', "a,b;c", "two\nlines", "NULL", "", "æøå €", "x'y\"z\r\n"]
+    _add_claims(ledger, [(claim_id, "cpr", CPRS[0], 1) for claim_id in odd])
+    with ledger.connect() as connection:
+        claims = repository.payable_claims(connection=connection, robot=ROBOT.name)
+    assert sorted(claims.column("claim_id").to_pylist()) == sorted(odd)
+    assert claims.column("payee_id").to_pylist() == [CPRS[0]] * len(odd)
+
+
+def test_bulk_insert_keeps_any_text(ledger: Engine) -> None:
+    """What insert_arrow writes (COPY on PostgreSQL) reads back unchanged."""
+    remittances = ['a "quoted" text', "semi;colon, comma", "line\nbreak", "", "\\N", "NULL"]
+    transfers = pa.table(
+        {
+            "batch_id": ["B1"] * len(remittances),
+            "end_to_end_id": [f"B1-{i:06d}" for i in range(1, len(remittances) + 1)],
+            "payee_kind": ["cpr"] * len(remittances),
+            "payee_id": [f"01010012{i:02d}" for i in range(len(remittances))],
+            "amount_oere": pa.array(np.arange(1, len(remittances) + 1), type=pa.int64()),
+            "claims": pa.array([1] * len(remittances), type=pa.int64()),
+            "remittance": remittances,
+        }
+    )
+    with ledger.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO payment_batches (id, robot, run_id, status, created_at, "
+                "execution_date, transfers, total_oere) VALUES ('B1', :robot, 'R1', 'prepared', "
+                "'2026-11-23 22:00:00+00', '2026-11-24', 6, 21)"
+            ),
+            {"robot": ROBOT.name},
+        )
+        repository.insert_arrow(connection=connection, table="payment_transfers", data=transfers)
+    with ledger.connect() as connection:
+        stored = repository.batch_transfers(connection=connection, batch_id="B1")
+    assert (
+        stored.sort_by("end_to_end_id").to_pylist()
+        == transfers.drop_columns(["batch_id"]).to_pylist()
+    )
+
+
+def test_plan_matches_a_plain_python_grouping() -> None:
+    """The Arrow plan against a loop over payees written the obvious way."""
+    rng = np.random.default_rng(7)
+    count = 500
+    payees = [("cpr", f"{n:010d}") for n in rng.integers(0, 60, count)]
+    payees = [("cvr", p[1][:8]) if i % 7 == 0 else p for i, p in enumerate(payees)]
+    claims = pa.table(
+        {
+            "claim_pk": pa.array(rng.permutation(count) + 1, type=pa.int64()),
+            "claim_id": [f"K{n:05d}" for n in rng.permutation(count)],
+            "payee_kind": [p[0] for p in payees],
+            "payee_id": [p[1] for p in payees],
+            "amount_oere": pa.array(rng.integers(1, 10**6, count), type=pa.int64()),
+        }
+    )
+    plan = plan_batch(claims, batch_id="B9", title="Tillaeg")
+
+    expected: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for row in claims.to_pylist():
+        key = (row["payee_kind"], row["payee_id"])
+        expected.setdefault(key, []).append((row["claim_id"], row["amount_oere"]))
+    rows = []
+    for number, key in enumerate(sorted(expected), start=1):
+        ids = sorted(c for c, _ in expected[key])
+        shown = " ".join(ids[:REMITTANCE_IDS_SHOWN])
+        more = (
+            f" +{len(ids) - REMITTANCE_IDS_SHOWN} flere" if len(ids) > REMITTANCE_IDS_SHOWN else ""
+        )
+        rows.append(
+            {
+                "end_to_end_id": f"B9-{number:06d}",
+                "payee_kind": key[0],
+                "payee_id": key[1],
+                "amount_oere": sum(a for _, a in expected[key]),
+                "claims": len(ids),
+                "remittance": f"Tillaeg {len(ids)} krav: {shown}{more}",
+            }
+        )
+    assert plan.transfers.to_pylist() == rows
+    assert plan.total_oere == sum(claims.column("amount_oere").to_pylist())
+    transfer_of = {
+        row["claim_id"]: (row["payee_kind"], row["payee_id"]) for row in claims.to_pylist()
+    }
+    for claim in plan.claims.to_pylist():
+        planned = rows[claim["transfer"]]
+        assert (planned["payee_kind"], planned["payee_id"]) == transfer_of[claim["claim_id"]]
