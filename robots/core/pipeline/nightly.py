@@ -108,8 +108,12 @@ def run_lock(folders: DataFolders) -> Iterator[None]:
 
 
 def new_run_id(robot: Robot, night: date) -> str:
-    """`HT-20261123T221503-ab12`: sortable, and never shaped like a CPR number."""
-    return f"{robot.code}-{night:%Y%m%d}T{dates.now():%H%M%S}-{secrets.token_hex(2)}"
+    """`HT-20261123T221503-rab12`: sortable, and never shaped like a CPR number.
+
+    The letter before the random part matters: at 22:10:27 an all-digit token made
+    `221027-4541`, which every CPR mask and leak check rightly reads as a CPR number.
+    """
+    return f"{robot.code}-{night:%Y%m%d}T{dates.now():%H%M%S}-r{secrets.token_hex(2)}"
 
 
 class _Clock:

@@ -101,3 +101,19 @@ def test_no_cpr_in_the_doctors_invoice_robots_output(tmp_path: Path) -> None:
     for name, text in texts.items():
         assert _leaks(text) == [], f"CPR in clear in {name}: {_leaks(text)[:3]}"
     assert "paid straight through" in done.stdout
+
+
+def test_a_run_id_is_never_shaped_like_a_cpr_number(monkeypatch) -> None:
+    """CI once started a run at 22:10:27 and drew the token 4541: `221027-4541`."""
+    from datetime import UTC, date, datetime
+
+    from robots.core import dates
+    from robots.core.pipeline import nightly
+    from robots.registry import ROBOTS
+
+    monkeypatch.setattr(dates, "now", lambda: datetime(2026, 11, 23, 22, 10, 27, tzinfo=UTC))
+    monkeypatch.setattr(nightly.secrets, "token_hex", lambda n: "4541"[: 2 * n])
+    for robot in ROBOTS.values():
+        run_id = nightly.new_run_id(robot, date(2026, 11, 23))
+        assert run_id.startswith(f"{robot.code}-20261123T221027-")
+        assert _leaks(run_id) == [], run_id
