@@ -138,11 +138,14 @@ def _copy_out_postgres(
         cursor.close()
 
 
+_INSERT_SLICE_ROWS = 100_000
+
+
 def insert_arrow(*, connection: Connection, table: str, data: pa.Table) -> None:
     """Insert every row of `data` (column names = table columns) in one bulk operation.
 
     Why: PostgreSQL takes Arrow's CSV through `COPY FROM STDIN` (one round trip instead of
-    one per row); SQLite, in-process, gets one `executemany` of plain tuples.
+    one per row); SQLite, in-process, gets `executemany` of plain tuples, a slice at a time.
     """
     if data.num_rows == 0:
         return
@@ -161,11 +164,12 @@ def insert_arrow(*, connection: Connection, table: str, data: pa.Table) -> None:
         finally:
             cursor.close()
         return
-    rows = list(zip(*(column.to_pylist() for column in data.columns), strict=True))
-    connection.exec_driver_sql(
-        f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(connection, data.num_columns)})",
-        rows,
-    )
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(connection, data.num_columns)})"
+    # In slices: a million rows as Python tuples at once would hold ~300 MB.
+    for start in range(0, data.num_rows, _INSERT_SLICE_ROWS):
+        part = data.slice(start, _INSERT_SLICE_ROWS)
+        rows = list(zip(*(column.to_pylist() for column in part.columns), strict=True))
+        connection.exec_driver_sql(sql, rows)
 
 
 _TRANSFER_COLUMNS = {

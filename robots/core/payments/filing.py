@@ -33,8 +33,8 @@ from robots.core.payments.pain001 import (
     BatchHeader,
     Pain001Summary,
     PaymentFileError,
-    _schema,
     fsync_directory,
+    official_schema,
     validate_pain001,
     write_pain001,
 )
@@ -259,7 +259,7 @@ class FileWriter:
 
 def _serve() -> None:
     """The worker: warm up, then run the one job named on stdin and pickle the outcome."""
-    _schema()
+    official_schema()
     line = sys.stdin.buffer.readline().strip()
     if not line:
         return  # the caller needed no files after all

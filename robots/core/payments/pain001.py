@@ -98,7 +98,7 @@ _TX_PATH = "p:CdtTrfTxInf"
 _GRPHDR = "/p:Document/p:CstmrCdtTrfInitn/p:GrpHdr"
 _PMTINF_TAG = f"{{{NAMESPACE}}}PmtInf"
 _READ_BYTES = 1 << 20  # bytes fed to the streaming parser at a time
-_DOCTYPE = b"<!DOCTYPE"
+_PROLOG_BYTES = 1 << 16  # bytes read at a time while looking for a DOCTYPE
 
 
 def _xpath(expression: str) -> etree.XPath:
@@ -784,7 +784,7 @@ def write_pain001(path: Path, header: BatchHeader, transfers: pd.DataFrame) -> P
 
 
 @functools.lru_cache(maxsize=1)
-def _schema() -> etree.XMLSchema:
+def official_schema() -> etree.XMLSchema:
     """Load the pain.001.001.09 XSD once per process.
 
     Why: compiling the schema takes far longer than validating a small file. Note that
@@ -840,7 +840,7 @@ def _check_schema(doc: etree._ElementTree, path: Path) -> None:
     Raises:
         PaymentFileError: Listing the first schema errors with line numbers.
     """
-    schema = _schema()
+    schema = official_schema()
     if schema.validate(doc):
         return
     errors = list(schema.error_log)
@@ -982,7 +982,7 @@ def _scan(path: Path) -> tuple[etree._Element, _FileScan]:
     the whole-tree path instead, which names the lines to fix (it is bad anyway).
 
     A DOCTYPE is refused before parsing: payment files never have one, and libxml2's
-    streaming validator must never see entity declarations.
+    streaming validator must never see entity declarations (see `_refuse_a_doctype`).
 
     Args:
         path: The file.
@@ -998,19 +998,16 @@ def _scan(path: Path) -> tuple[etree._Element, _FileScan]:
     parser = etree.XMLPullParser(
         events=("start",),
         tag=_PMTINF_TAG,
-        schema=_schema(),
+        schema=official_schema(),
         no_network=True,
         remove_comments=True,
         remove_pis=True,
     )
     scan = _FileScan()
     try:
+        _refuse_a_doctype(path)
         with open(path, "rb") as handle:
-            tail = b""
             while chunk := handle.read(_READ_BYTES):
-                if _DOCTYPE in tail + chunk[: len(_DOCTYPE)] or _DOCTYPE in chunk:
-                    _refuse_doctype(path)
-                tail = chunk[-len(_DOCTYPE) :]
                 parser.feed(chunk)
                 scan.pmt_infs.extend(_PmtInfScan(e) for _, e in parser.read_events())
                 for pmt_inf in scan.pmt_infs:
@@ -1034,11 +1031,26 @@ def _scan(path: Path) -> tuple[etree._Element, _FileScan]:
     return root, scan
 
 
-def _refuse_doctype(path: Path) -> None:
-    raise PaymentFileError(
-        f"{path}: has a DOCTYPE declaration, which payment files never contain; "
-        "do not send it, write it again with write_pain001"
+def _refuse_a_doctype(path: Path) -> None:
+    """Refuse a file with a DOCTYPE, reading only up to its root element.
+
+    Why: libxml2's validator, plugged into the parser, crashed the process on an entity
+    from an internal DTD. The prolog is read by a plain parser (in any encoding the file
+    declares, which a byte search would miss) and the streaming pass never sees a DTD.
+    """
+    probe = etree.XMLPullParser(
+        events=("start",), resolve_entities=False, no_network=True, load_dtd=False
     )
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_PROLOG_BYTES):
+            probe.feed(chunk)
+            for _, root in probe.read_events():
+                if root.getroottree().docinfo.doctype:
+                    raise PaymentFileError(
+                        f"{path}: has a DOCTYPE declaration, which payment files never "
+                        "contain; do not send it, write it again with write_pain001"
+                    )
+                return
 
 
 def _take_finished(pmt_inf: _PmtInfScan, scan: _FileScan) -> None:
