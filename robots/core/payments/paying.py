@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.exc import IntegrityError
 
 from robots.core import dates
 from robots.core.errors import ApplicationError, ReasonCode
@@ -215,11 +216,18 @@ def _record(engine: Engine, robot: Robot, batch: _Batch, plan: BatchPlan) -> Non
             data=plan.transfers.add_column(0, "batch_id", batch_column),
         )
         transfer_ids = _transfer_ids(connection, batch_id, plan.transfers)
-        repository.insert_arrow(
-            connection=connection,
-            table="payment_items",
-            data=_payment_items(plan.claims, transfer_ids, batch_id),
-        )
+        try:
+            repository.insert_arrow(
+                connection=connection,
+                table="payment_items",
+                data=_payment_items(plan.claims, transfer_ids, batch_id),
+            )
+        except IntegrityError as exc:
+            raise ApplicationError(
+                ReasonCode.PAYMENT_FILE,
+                f"batch {batch_id}: the ledger refused its payment items (was a claim paid "
+                "by another run meanwhile?); nothing was paid, run again",
+            ) from exc
         count, total = repository.batch_item_totals(connection=connection, batch_id=batch_id)
         if (count, total) != (claim_count, plan.total_oere):
             raise ApplicationError(
