@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, select, text, update
+from sqlalchemy import exc as exc_module
 
 from robots.core.ledger.schema import (
     AuditEvent,
@@ -157,10 +158,14 @@ def insert_arrow(*, connection: Connection, table: str, data: pa.Table) -> None:
             buffer,
             write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"),
         )
+        statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)"
         cursor = connection.connection.cursor()
         try:
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+            with cursor.copy(statement) as copy:
                 copy.write(buffer.getbuffer())
+        except connection.dialect.loaded_dbapi.IntegrityError as exc:
+            # As SQLAlchemy reports it for any other statement, so callers catch one type.
+            raise exc_module.IntegrityError(statement, None, exc) from exc
         finally:
             cursor.close()
         return
