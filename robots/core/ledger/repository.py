@@ -280,7 +280,10 @@ def read_arrow(
         ),
     )
     if expected is not None and table.num_rows != int(expected):
-        raise RuntimeError(f"read {table.num_rows} rows from the ledger, expected {expected}")
+        raise RuntimeError(
+            f"read {table.num_rows} rows from the ledger where it holds {expected}; "
+            "nothing was changed, run again"
+        )
     return table
 
 

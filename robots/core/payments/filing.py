@@ -33,8 +33,8 @@ from robots.core.payments.pain001 import (
     BatchHeader,
     Pain001Summary,
     PaymentFileError,
-    _schema,
     fsync_directory,
+    official_schema,
     validate_pain001,
     write_pain001,
 )
@@ -258,8 +258,15 @@ class FileWriter:
 
 
 def _serve() -> None:
-    """The worker: warm up, then run the one job named on stdin and pickle the outcome."""
-    _schema()
+    """The worker: warm up, then run the one job named on stdin and pickle the outcome.
+
+    Anything else written to stdout (by any library) goes to stderr instead, so the
+    caller reads nothing but the pickled outcome.
+    """
+    reply = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    official_schema()
     line = sys.stdin.buffer.readline().strip()
     if not line:
         return  # the caller needed no files after all
@@ -271,8 +278,8 @@ def _serve() -> None:
         outcome = ("refused", str(exc))
     except Exception as exc:
         outcome = ("failed", f"{type(exc).__name__}: {exc}")
-    sys.stdout.buffer.write(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.buffer.flush()
+    reply.write(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+    reply.close()
 
 
 if __name__ == "__main__":

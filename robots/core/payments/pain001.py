@@ -41,6 +41,7 @@ from xml.sax.saxutils import escape as _escape_text
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from lxml import etree
 
 from robots.core.dates import is_banking_day
@@ -98,7 +99,7 @@ _TX_PATH = "p:CdtTrfTxInf"
 _GRPHDR = "/p:Document/p:CstmrCdtTrfInitn/p:GrpHdr"
 _PMTINF_TAG = f"{{{NAMESPACE}}}PmtInf"
 _READ_BYTES = 1 << 20  # bytes fed to the streaming parser at a time
-_DOCTYPE = b"<!DOCTYPE"
+_PROLOG_BYTES = 1 << 16  # bytes read at a time while looking for a DOCTYPE
 
 
 def _xpath(expression: str) -> etree.XPath:
@@ -603,11 +604,13 @@ def _render_remittance(remittance: pd.Series) -> pd.Series:
     return rendered
 
 
-def _render_transactions(checked: _Checked, start: int, stop: int) -> str:
-    """Render the CdtTrfTxInf elements of rows [start, stop) as one string.
+def _render_transactions(checked: _Checked, start: int, stop: int) -> memoryview:
+    """Render the CdtTrfTxInf elements of rows [start, stop) as UTF-8 bytes.
 
-    Why: building the XML text with column-wise string concatenation is ~50x faster
-    than creating lxml elements row by row, and the output is re-validated anyway.
+    Why: building the XML text column-wise is ~50x faster than creating lxml elements
+    row by row, and the output is re-validated anyway. The pieces are joined in one
+    Arrow pass, and the joined rows already lie back to back in the result's data
+    buffer, which is written as it is instead of being copied into one Python string.
 
     Args:
         checked: The validated columns.
@@ -615,35 +618,43 @@ def _render_transactions(checked: _Checked, start: int, stop: int) -> str:
         stop: Last row (exclusive).
 
     Returns:
-        The XML text of the transactions, one per line.
+        The XML of the transactions, one per line.
     """
     e2e = _xml_escape_series(checked.end_to_end_id.iloc[start:stop])
     kind = checked.payee_kind.iloc[start:stop]
     payee_id = checked.payee_id.iloc[start:stop]  # digits only: nothing to escape
     amount = _oere_series_to_kroner_text(checked.amount_oere[start:stop])
-    amount.index = e2e.index
-    id_open = kind.map({"cpr": "<PrvtId><Othr><Id>", "cvr": "<OrgId><Othr><Id>"}).astype("str")
-    id_close = kind.map(
-        {
-            "cpr": f"</Id><SchmeNm><Cd>{SCHEME_CPR}</Cd></SchmeNm></Othr></PrvtId>",
-            "cvr": f"</Id><SchmeNm><Cd>{SCHEME_CVR}</Cd></SchmeNm></Othr></OrgId>",
-        }
-    ).astype("str")
-    remittance = _render_remittance(checked.remittance.iloc[start:stop])
-    rows = (
-        "      <CdtTrfTxInf><PmtId><EndToEndId>"
-        + e2e
-        + f'</EndToEndId></PmtId><Amt><InstdAmt Ccy="{CURRENCY}">'
-        + amount
-        + "</InstdAmt></Amt><Cdtr><Id>"
-        + id_open
-        + payee_id
-        + id_close
-        + "</Id></Cdtr>"
-        + remittance
-        + "</CdtTrfTxInf>\n"
+    is_cpr = pa.array((kind == "cpr").to_numpy(dtype=bool))
+    pieces: list[pa.Array | str] = [
+        "      <CdtTrfTxInf><PmtId><EndToEndId>",
+        _arrow_text(e2e),
+        f'</EndToEndId></PmtId><Amt><InstdAmt Ccy="{CURRENCY}">',
+        _arrow_text(amount),
+        "</InstdAmt></Amt><Cdtr><Id>",
+        pc.if_else(is_cpr, "<PrvtId><Othr><Id>", "<OrgId><Othr><Id>"),
+        _arrow_text(payee_id),
+        pc.if_else(
+            is_cpr,
+            f"</Id><SchmeNm><Cd>{SCHEME_CPR}</Cd></SchmeNm></Othr></PrvtId>",
+            f"</Id><SchmeNm><Cd>{SCHEME_CVR}</Cd></SchmeNm></Othr></OrgId>",
+        ),
+        "</Id></Cdtr>",
+        _arrow_text(_render_remittance(checked.remittance.iloc[start:stop])),
+        "</CdtTrfTxInf>\n",
+    ]
+    text = pa.large_string()
+    rows = pc.binary_join_element_wise(
+        *(pa.scalar(p, text) if isinstance(p, str) else p.cast(text) for p in pieces),
+        pa.scalar("", text),
     )
-    return rows.str.cat()
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
+    first, last = offsets[rows.offset], offsets[rows.offset + len(rows)]
+    return memoryview(rows.buffers()[2])[first:last]
+
+
+def _arrow_text(column: pd.Series) -> pa.Array:
+    """A text column as an Arrow large_string array (zero-copy for Arrow-backed text)."""
+    return pc.cast(pa.array(column, from_pandas=True), pa.large_string())
 
 
 def _party_with_cvr(tag: str, name: str, cvr: str, indent: str) -> str:
@@ -709,21 +720,21 @@ def _render_head(header: BatchHeader, count: int, total_oere: int) -> str:
 _TAIL = "    </PmtInf>\n  </CstmrCdtTrfInitn>\n</Document>\n"
 
 
-def _write_atomically(path: Path, parts: Iterable[str]) -> None:
-    """Write text parts to `path` via a temporary file, fsync, then rename.
+def _write_atomically(path: Path, parts: Iterable[str | memoryview]) -> None:
+    """Write text parts (or UTF-8 bytes) to `path` via a temporary file, fsync, rename.
 
     Why: the sender picks up whatever file is at `path`. Writing in place could leave a
     half-written payment file after a crash; a rename is all-or-nothing.
 
     Args:
         path: Final file path.
-        parts: Text pieces, written in order as UTF-8.
+        parts: Text pieces (written as UTF-8) or bytes, in order.
     """
     tmp = path.with_suffix(path.suffix + ".tmp")
     try:
         with open(tmp, "wb") as handle:
             for part in parts:
-                handle.write(part.encode("utf-8"))
+                handle.write(part.encode("utf-8") if isinstance(part, str) else part)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -763,7 +774,7 @@ def write_pain001(path: Path, header: BatchHeader, transfers: pd.DataFrame) -> P
     checked = _check_transfers(transfers)
     count = len(checked.amount_oere)
 
-    def parts() -> Iterable[str]:
+    def parts() -> Iterable[str | memoryview]:
         yield _render_head(header, count, checked.total_oere)
         for start in range(0, count, _CHUNK_ROWS):
             yield _render_transactions(checked, start, min(start + _CHUNK_ROWS, count))
@@ -784,7 +795,7 @@ def write_pain001(path: Path, header: BatchHeader, transfers: pd.DataFrame) -> P
 
 
 @functools.lru_cache(maxsize=1)
-def _schema() -> etree.XMLSchema:
+def official_schema() -> etree.XMLSchema:
     """Load the pain.001.001.09 XSD once per process.
 
     Why: compiling the schema takes far longer than validating a small file. Note that
@@ -840,7 +851,7 @@ def _check_schema(doc: etree._ElementTree, path: Path) -> None:
     Raises:
         PaymentFileError: Listing the first schema errors with line numbers.
     """
-    schema = _schema()
+    schema = official_schema()
     if schema.validate(doc):
         return
     errors = list(schema.error_log)
@@ -982,7 +993,7 @@ def _scan(path: Path) -> tuple[etree._Element, _FileScan]:
     the whole-tree path instead, which names the lines to fix (it is bad anyway).
 
     A DOCTYPE is refused before parsing: payment files never have one, and libxml2's
-    streaming validator must never see entity declarations.
+    streaming validator must never see entity declarations (see `_refuse_a_doctype`).
 
     Args:
         path: The file.
@@ -998,19 +1009,16 @@ def _scan(path: Path) -> tuple[etree._Element, _FileScan]:
     parser = etree.XMLPullParser(
         events=("start",),
         tag=_PMTINF_TAG,
-        schema=_schema(),
+        schema=official_schema(),
         no_network=True,
         remove_comments=True,
         remove_pis=True,
     )
     scan = _FileScan()
     try:
+        _refuse_a_doctype(path)
         with open(path, "rb") as handle:
-            tail = b""
             while chunk := handle.read(_READ_BYTES):
-                if _DOCTYPE in tail + chunk[: len(_DOCTYPE)] or _DOCTYPE in chunk:
-                    _refuse_doctype(path)
-                tail = chunk[-len(_DOCTYPE) :]
                 parser.feed(chunk)
                 scan.pmt_infs.extend(_PmtInfScan(e) for _, e in parser.read_events())
                 for pmt_inf in scan.pmt_infs:
@@ -1034,11 +1042,26 @@ def _scan(path: Path) -> tuple[etree._Element, _FileScan]:
     return root, scan
 
 
-def _refuse_doctype(path: Path) -> None:
-    raise PaymentFileError(
-        f"{path}: has a DOCTYPE declaration, which payment files never contain; "
-        "do not send it, write it again with write_pain001"
+def _refuse_a_doctype(path: Path) -> None:
+    """Refuse a file with a DOCTYPE, reading only up to its root element.
+
+    Why: libxml2's validator, plugged into the parser, crashed the process on an entity
+    from an internal DTD. The prolog is read by a plain parser (in any encoding the file
+    declares, which a byte search would miss) and the streaming pass never sees a DTD.
+    """
+    probe = etree.XMLPullParser(
+        events=("start",), resolve_entities=False, no_network=True, load_dtd=False
     )
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_PROLOG_BYTES):
+            probe.feed(chunk)
+            for _, root in probe.read_events():
+                if root.getroottree().docinfo.doctype:
+                    raise PaymentFileError(
+                        f"{path}: has a DOCTYPE declaration, which payment files never "
+                        "contain; do not send it, write it again with write_pain001"
+                    )
+                return
 
 
 def _take_finished(pmt_inf: _PmtInfScan, scan: _FileScan) -> None:

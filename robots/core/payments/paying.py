@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -27,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.exc import IntegrityError
 
 from robots.core import dates
 from robots.core.errors import ApplicationError, ReasonCode
@@ -49,8 +49,6 @@ from robots.core.payments.posting import account
 from robots.core.pipeline.inbox import DataFolders
 from robots.core.robot import Robot
 from robots.core.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -111,32 +109,60 @@ def pay_outstanding(
             .scalars()
             .all()
         )
-    results: list[BatchResult] = []
     with FileWriter() as writer:
-        for batch_id in stuck:
-            batch = _batch_from_ledger(engine, batch_id)
-            if batch.claims.num_rows >= WORKER_FROM_CLAIMS:
-                writer.use_worker()
-            files = _write_files(writer, batch, robot, settings, staging)
-            results.append(_release(engine, robot, batch, files.wait(), folders, run_id, True))
-        claims = _payable_claims(engine, robot)
-        if claims.num_rows:
-            if claims.num_rows >= WORKER_FROM_CLAIMS:
-                writer.use_worker()
-            batch, plan = _plan(claims, robot, run_id, night)
-            del claims
-            files = _write_files(writer, batch, robot, settings, staging)
-            try:
-                _record(engine, robot, batch, plan)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    files.wait()  # let the writer finish before its folder goes
-                discard(staging / batch.batch_id)
-                raise
-            kill_point("after_batch_prepared")
-            results.append(_release(engine, robot, batch, files.wait(), folders, run_id, False))
+        results = [
+            _finish_prepared(engine, robot, batch_id, writer, settings, folders, run_id)
+            for batch_id in stuck
+        ]
+        paid = _pay_new(engine, robot, run_id, night, writer, settings, folders)
     discard(staging)
-    return results
+    return results + paid
+
+
+def _finish_prepared(
+    engine: Engine,
+    robot: Robot,
+    batch_id: str,
+    writer: FileWriter,
+    settings: Settings,
+    folders: DataFolders,
+    run_id: str,
+) -> BatchResult:
+    """Steps 2 and 3 for a batch a crash left prepared, from what the ledger holds."""
+    batch = _batch_from_ledger(engine, batch_id)
+    if batch.claims.num_rows >= WORKER_FROM_CLAIMS:
+        writer.use_worker()
+    files = _write_files(writer, batch, robot, settings, folders)
+    return _release(engine, robot, batch, files.wait(), folders, run_id, True)
+
+
+def _pay_new(
+    engine: Engine,
+    robot: Robot,
+    run_id: str,
+    night: date,
+    writer: FileWriter,
+    settings: Settings,
+    folders: DataFolders,
+) -> list[BatchResult]:
+    """Steps 1 to 3 for the claims decided and unpaid, the files written alongside step 1."""
+    claims = _payable_claims(engine, robot)
+    if claims.num_rows == 0:
+        return []
+    if claims.num_rows >= WORKER_FROM_CLAIMS:
+        writer.use_worker()  # its start-up overlaps the planning
+    batch, plan = _plan(claims, robot, run_id, night)
+    del claims
+    files = _write_files(writer, batch, robot, settings, folders)
+    try:
+        _record(engine, robot, batch, plan)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            files.wait()  # let the writer finish before its folder goes
+        discard(staging_folder(folders.outputs, robot.name) / batch.batch_id)
+        raise
+    kill_point("after_batch_prepared")
+    return [_release(engine, robot, batch, files.wait(), folders, run_id, False)]
 
 
 def _payable_claims(engine: Engine, robot: Robot) -> pa.Table:
@@ -191,11 +217,18 @@ def _record(engine: Engine, robot: Robot, batch: _Batch, plan: BatchPlan) -> Non
             data=plan.transfers.add_column(0, "batch_id", batch_column),
         )
         transfer_ids = _transfer_ids(connection, batch_id, plan.transfers)
-        repository.insert_arrow(
-            connection=connection,
-            table="payment_items",
-            data=_payment_items(plan.claims, transfer_ids, batch_id),
-        )
+        try:
+            repository.insert_arrow(
+                connection=connection,
+                table="payment_items",
+                data=_payment_items(plan.claims, transfer_ids, batch_id),
+            )
+        except IntegrityError as exc:
+            raise ApplicationError(
+                ReasonCode.PAYMENT_FILE,
+                f"batch {batch_id}: the ledger refused its payment items (was a claim paid "
+                "by another run meanwhile?); nothing was paid, run again",
+            ) from exc
         count, total = repository.batch_item_totals(connection=connection, batch_id=batch_id)
         if (count, total) != (claim_count, plan.total_oere):
             raise ApplicationError(
@@ -270,7 +303,7 @@ def _batch_from_ledger(engine: Engine, batch_id: str) -> _Batch:
 
 
 def _write_files(
-    writer: FileWriter, batch: _Batch, robot: Robot, settings: Settings, staging: Path
+    writer: FileWriter, batch: _Batch, robot: Robot, settings: Settings, folders: DataFolders
 ) -> PendingFiles:
     """Start writing a batch's pain.001 and posting file into its staging folder."""
     bank = settings.bank
@@ -290,7 +323,7 @@ def _write_files(
         title=robot.remittance_title,
     )
     return writer.submit(
-        folder=staging / batch.batch_id,
+        folder=staging_folder(folders.outputs, robot.name) / batch.batch_id,
         header=header,
         transfers=batch.transfers,
         claims=batch.claims,

@@ -636,6 +636,18 @@ def test_doctype_with_an_entity_in_a_value_is_refused(tmp_path: Path) -> None:
         validate_pain001(summary.path)
 
 
+def test_doctype_in_a_utf16_file_is_refused(tmp_path: Path) -> None:
+    """The DOCTYPE check reads the prolog as XML, so another encoding does not hide it."""
+    summary = _write(tmp_path)
+    _tamper(summary.path, "<Document", '<!DOCTYPE Document [<!ENTITY x "5">]>\n<Document')
+    _tamper(summary.path, ">500.00</InstdAmt>", ">&x;00.00</InstdAmt>")
+    _tamper(summary.path, 'encoding="UTF-8"', 'encoding="UTF-16"')
+    text = summary.path.read_text(encoding="utf-8")
+    summary.path.write_bytes(text.encode("utf-16"))
+    with pytest.raises(PaymentFileError, match="DOCTYPE"):
+        validate_pain001(summary.path)
+
+
 def test_schema_errors_found_while_streaming_name_their_line(
     tmp_path: Path, read_bytes: int
 ) -> None:

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import Engine, text
 
+from robots.core.errors import ApplicationError
 from robots.core.ledger import repository
 from robots.core.ledger.database import open_ledger
 from robots.core.ledger.schema import Claim
@@ -181,6 +182,22 @@ def test_a_refused_file_is_not_published_and_the_batch_stays_prepared(
     assert status == "prepared"
     assert not list((settings.data_dir / "outputs" / "payments").glob("*"))
     assert not list((settings.data_dir / "outputs" / "postings").glob("*"))
+
+
+def test_a_claim_paid_meanwhile_stops_the_whole_batch(ledger: Engine, tmp_path: Path) -> None:
+    """Another run pays a claim between reading and recording: nothing of this batch stays."""
+    _add_claims(ledger, _many_claims())
+    with ledger.connect() as connection:
+        claims = repository.payable_claims(connection=connection, robot=ROBOT.name)
+    batch, plan = paying._plan(claims, ROBOT, "R1", NIGHT)
+    first = _pay(ledger, _settings(tmp_path))  # the other run, paying everything
+    with pytest.raises(ApplicationError, match="refused its payment items"):
+        paying._record(ledger, ROBOT, batch, plan)
+    with ledger.connect() as connection:
+        batches = connection.execute(text("SELECT id FROM payment_batches")).scalars().all()
+        items = connection.execute(text("SELECT COUNT(*) FROM payment_items")).scalar_one()
+    assert batches == [first[0].batch_id]
+    assert items == first[0].claims
 
 
 def test_claim_ids_with_any_text_are_read_back_exactly(ledger: Engine) -> None:
