@@ -164,8 +164,21 @@ class Claim(Base):
 
     __table_args__ = (
         Index("ix_claims_fingerprint", "robot", "fingerprint"),
-        Index("ix_claims_bill_key", "robot", "bill_key"),
-        Index("ix_claims_document_key", "robot", "document_key"),
+        # Only the claims that carry a key are indexed by it (migration 0007).
+        Index(
+            "ix_claims_bill_key",
+            "robot",
+            "bill_key",
+            sqlite_where=text("bill_key IS NOT NULL"),
+            postgresql_where=text("bill_key IS NOT NULL"),
+        ),
+        Index(
+            "ix_claims_document_key",
+            "robot",
+            "document_key",
+            sqlite_where=text("document_key IS NOT NULL"),
+            postgresql_where=text("document_key IS NOT NULL"),
+        ),
         # Paying scans a robot's claims decided 'pay'. Without this index SQLite walks
         # ix_claims_fingerprint for `robot = ?` and reads the table in random order.
         Index(

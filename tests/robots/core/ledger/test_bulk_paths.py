@@ -199,3 +199,38 @@ def test_the_fingerprint_index_survives_a_bulk_night_and_a_failed_one(ledger_url
         )
     engine.dispose()
     assert differences == [] and found == ["C2"]
+
+
+def test_lookups_by_key_use_the_partial_indexes_and_find_keyed_claims(tmp_path) -> None:
+    """Claims without a key are not indexed by it (migration 0007); lookups still use the index."""
+    engine = open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    _start(engine)
+    frame = _claims(["h:C1", "h:C2", "h:C3"]).assign(
+        bill_key=pd.Series(["B1", None, "B1"], dtype="string"),
+        document_key=pd.Series([None, "D2", None], dtype="string"),
+    )
+    with engine.begin() as connection:
+        repository.bulk_insert(connection=connection, table="claims", frame=frame)
+    with engine.connect() as connection:
+        for column, key, first in (("bill_key", "B1", "C1"), ("document_key", "D2", "C2")):
+            found = repository.paid_by_key(
+                connection=connection, robot="helbredstillaeg", column=column, keys=[key, "none"]
+            )
+            assert found.to_dict("records") == [
+                {"key": key, "claim_id": first, "amount_oere": 85 * (2 if key == "B1" else 1)}
+            ]
+            plan = connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT c.id FROM claims c "
+                f"WHERE c.robot = 'helbredstillaeg' AND c.{column} = ?",
+                (key,),
+            ).all()
+            assert any(f"ix_claims_{column}" in str(row) for row in plan), plan
+        definitions = dict(
+            connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE name LIKE 'ix_claims_%_key'"
+            ).all()
+        )
+    engine.dispose()
+    assert definitions.keys() == {"ix_claims_bill_key", "ix_claims_document_key"}
+    for name, sql in definitions.items():
+        assert sql.endswith(f"WHERE {name.removeprefix('ix_claims_')} IS NOT NULL"), sql
