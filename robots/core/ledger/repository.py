@@ -57,10 +57,6 @@ def _arrow_column(column: pd.Series) -> pa.Array:
     return pa.array(column, from_pandas=True)
 
 
-def _arrow_table(frame: pd.DataFrame) -> pa.Table:
-    return pa.table({name: _arrow_column(frame[name]) for name in frame.columns})
-
-
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Hold the cyclic garbage collector while millions of plain values are made.
@@ -99,34 +95,57 @@ def _as_sqlalchemy_error(connection: Connection, statement: str) -> Iterator[Non
         ) from error
 
 
-def _insert_sqlite(connection: Connection, table: str, data: pa.Table) -> None:
+def _insert_sqlite(
+    connection: Connection, table: str, columns: Sequence[str], batches: Iterable[pa.RecordBatch]
+) -> None:
     sql = (
-        f"INSERT INTO {table} ({', '.join(data.column_names)}) "
-        f"VALUES ({_placeholders(connection, data.num_columns)})"
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"VALUES ({_placeholders(connection, len(columns))})"
     )
     cursor = connection.connection.cursor()
     try:
         with _collector_paused(), _as_sqlalchemy_error(connection, sql):
-            for batch in data.to_batches(max_chunksize=_BATCH_ROWS):
+            for batch in batches:
                 # A lazy zip: the driver binds one row tuple at a time and zip reuses it.
                 cursor.executemany(sql, zip(*_python_columns(batch), strict=True))
     finally:
         cursor.close()
 
 
-def _copy_postgres(connection: Connection, table: str, data: pa.Table) -> None:
+def _copy_postgres(
+    connection: Connection, table: str, columns: Sequence[str], batches: Iterable[pa.RecordBatch]
+) -> None:
     """COPY in CSV written by Arrow: strings quoted, NULL as an empty unquoted field."""
-    sql = f"COPY {table} ({', '.join(data.column_names)}) FROM STDIN (FORMAT csv)"
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
     options = pacsv.WriteOptions(include_header=False, batch_size=_BATCH_ROWS)
     cursor = connection.connection.driver_connection.cursor()
     try:
         with _as_sqlalchemy_error(connection, sql), cursor.copy(sql) as copy:
-            for batch in data.to_batches(max_chunksize=_BATCH_ROWS):
+            for batch in batches:
                 buffer = io.BytesIO()
                 pacsv.write_csv(batch, buffer, options)
                 copy.write(buffer.getbuffer())
     finally:
         cursor.close()
+
+
+def _insert_batches(
+    connection: Connection, table: str, columns: Sequence[str], batches: Iterable[pa.RecordBatch]
+) -> None:
+    if _is_postgres(connection):
+        _copy_postgres(connection, table, columns, batches)
+    else:
+        _insert_sqlite(connection, table, columns, batches)
+
+
+def _frame_batches(frame: pd.DataFrame) -> Iterator[pa.RecordBatch]:
+    """The frame as Arrow a slice at a time: a whole million-row copy is never held."""
+    for start in range(0, len(frame), _BATCH_ROWS):
+        part = frame.iloc[start : start + _BATCH_ROWS]
+        # A pyarrow-backed column comes out chunked: the slice as a table, in batches.
+        yield from pa.table(
+            {name: _arrow_column(column) for name, column in part.items()}
+        ).to_batches()
 
 
 def bulk_insert(*, connection: Connection, table: str, frame: pd.DataFrame) -> None:
@@ -136,11 +155,7 @@ def bulk_insert(*, connection: Connection, table: str, frame: pd.DataFrame) -> N
     """
     if frame.empty:
         return
-    data = _arrow_table(frame)
-    if _is_postgres(connection):
-        _copy_postgres(connection, table, data)
-    else:
-        _insert_sqlite(connection, table, data)
+    _insert_batches(connection, table, list(frame.columns), _frame_batches(frame))
 
 
 def _hold_sqlite_write_lock(connection: Connection) -> None:
@@ -308,10 +323,9 @@ def insert_arrow(*, connection: Connection, table: str, data: pa.Table) -> None:
     COPY on PostgreSQL, batched executemany on SQLite (the paths `bulk_insert` uses)."""
     if data.num_rows == 0:
         return
-    if _is_postgres(connection):
-        _copy_postgres(connection, table, data)
-    else:
-        _insert_sqlite(connection, table, data)
+    _insert_batches(
+        connection, table, data.column_names, data.to_batches(max_chunksize=_BATCH_ROWS)
+    )
 
 
 _TRANSFER_COLUMNS = {

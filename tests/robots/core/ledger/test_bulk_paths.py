@@ -234,3 +234,25 @@ def test_lookups_by_key_use_the_partial_indexes_and_find_keyed_claims(tmp_path) 
     assert definitions.keys() == {"ix_claims_bill_key", "ix_claims_document_key"}
     for name, sql in definitions.items():
         assert sql.endswith(f"WHERE {name.removeprefix('ix_claims_')} IS NOT NULL"), sql
+
+
+def test_a_frame_larger_than_a_batch_with_arrow_strings_arrives_whole(ledger_url: str) -> None:
+    """bulk_insert converts a slice at a time; Arrow-backed text comes out chunked."""
+    count = repository._BATCH_ROWS + 3
+    keys = [f"h:C{i:06d}" for i in range(count)]
+    frame = _claims(keys).astype(
+        {"idempotency_key": "string[pyarrow]", "claim_id": "string[pyarrow]"}
+    )
+    engine = open_ledger(ledger_url)
+    _start(engine)
+    with engine.begin() as connection:
+        repository.bulk_insert(connection=connection, table="claims", frame=frame)
+    with engine.connect() as connection:
+        rows, distinct, total, last = connection.execute(
+            text(
+                "SELECT COUNT(*), COUNT(DISTINCT claim_id), SUM(amount_oere), MAX(claim_id) "
+                "FROM claims"
+            )
+        ).one()
+    engine.dispose()
+    assert (rows, distinct, total, last) == (count, count, 85 * count, f"C{count - 1:06d}")
