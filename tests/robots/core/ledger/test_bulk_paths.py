@@ -256,3 +256,29 @@ def test_a_frame_larger_than_a_batch_with_arrow_strings_arrives_whole(ledger_url
         ).one()
     engine.dispose()
     assert (rows, distinct, total, last) == (count, count, 85 * count, f"C{count - 1:06d}")
+
+
+def test_a_value_repeated_in_every_row_arrives_exactly_even_when_it_looks_like_sql(
+    ledger_url: str,
+) -> None:
+    """On SQLite a column with one value is written into the statement, not bound per row."""
+    hostile = "x'); DROP TABLE claims; -- ' \" ø \n"
+    frame = _claims(["h:C1", "h:C2", "h:C3"]).assign(
+        rule_basis=hostile,
+        rate_provisional=True,
+        cpr=pd.Series([None] * 3, dtype="string"),
+        rate_year=2026,
+    )
+    engine = open_ledger(ledger_url)
+    _start(engine)
+    with engine.begin() as connection:
+        repository.bulk_insert(connection=connection, table="claims", frame=frame)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT rule_basis, rate_provisional, cpr, rate_year, basis_oere "
+                "FROM claims ORDER BY claim_id"
+            )
+        ).fetchall()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(hostile, True, None, 2026, 9_007_199_254_740_993)] * 3
