@@ -199,3 +199,27 @@ def test_the_fingerprint_index_survives_a_bulk_night_and_a_failed_one(ledger_url
         )
     engine.dispose()
     assert differences == [] and found == ["C2"]
+
+
+def test_ledger_lookups_answer_each_known_key_once_however_often_it_is_asked(
+    ledger_url: str,
+) -> None:
+    """Keys repeated, missing or unknown: each known claim comes back once (SQLite's lookup
+    table has no primary key, so the keys must be made distinct before they go in)."""
+    engine = open_ledger(ledger_url)
+    _start(engine)
+    with engine.begin() as connection:
+        repository.bulk_insert(
+            connection=connection, table="claims", frame=_claims(["h:C1", "h:C2"])
+        )
+    asked = ["h:C2", None, "h:C2", "h:C9", "h:C1", "h:C1"]
+    with engine.connect() as connection:
+        known = repository.claims_already_known(
+            connection=connection, keys=pd.Series(asked, dtype="string")
+        )
+        paid = repository.bills_already_paid(
+            connection=connection, robot="helbredstillaeg", fingerprints=asked
+        )
+    engine.dispose()
+    assert sorted(known["idempotency_key"]) == ["h:C1", "h:C2"]
+    assert sorted(paid["fingerprint"]) == ["h:C1", "h:C2"]
