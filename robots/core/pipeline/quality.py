@@ -39,9 +39,27 @@ def _context() -> Any:
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    _no_batch_fingerprint()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
+
+
+def _no_batch_fingerprint() -> None:
+    """Load batches without great-expectations' fingerprint of the whole frame.
+
+    Loading a frame smaller than its `HASH_THRESHOLD` hashes every value (pandas'
+    `hash_pandas_object`, through Python objects for Arrow strings: ~0.7 s for 1M claims)
+    only to store the digest as a batch marker, which nothing here reads. Frames above the
+    threshold are loaded unhashed by great-expectations itself; setting it to 0 treats
+    every frame so. A great-expectations without the setting is refused, not silently
+    slower (tests/checks/test_quality_suites.py checks no frame is hashed).
+    """
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    if not hasattr(pandas_execution_engine, "HASH_THRESHOLD"):
+        raise RuntimeError("great-expectations no longer has HASH_THRESHOLD: see quality.py")
+    pandas_execution_engine.HASH_THRESHOLD = 0
 
 
 @lru_cache(maxsize=32)
