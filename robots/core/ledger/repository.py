@@ -403,8 +403,13 @@ def _lookup_via_temp_table(
     query: str,
     columns: Sequence[str],
     params: Mapping[str, Any] | None = None,
+    candidates: str | None = None,
 ) -> pd.DataFrame:
     """Join a set of keys against the ledger through a temporary table (one round trip).
+
+    `candidates` selects a row if the ledger holds anything the query could find; when it
+    holds nothing (a first night, a robot's first claims) no key is sent at all: a million
+    keys cost ~1 s to send for nothing.
 
     The keys go in distinct and sorted, so the ledger's index is probed in key order.
     On SQLite the temporary table has no primary key: the `CROSS JOIN` makes it the
@@ -412,6 +417,10 @@ def _lookup_via_temp_table(
     ~1.6 s a million keys took (measured). PostgreSQL keeps it (cheap there under COPY,
     and it tells the planner the keys are unique).
     """
+    if candidates is not None:
+        statement, bound = _driver_query(connection, candidates, params or {})
+        if connection.exec_driver_sql(statement, bound).first() is None:
+            return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
     connection.exec_driver_sql("DROP TABLE IF EXISTS tmp_lookup")
     key = "PRIMARY KEY" if _is_postgres(connection) else ""
     connection.exec_driver_sql(f"CREATE TEMPORARY TABLE tmp_lookup (k VARCHAR(120) {key})")
@@ -446,6 +455,7 @@ def claims_already_known(*, connection: Connection, keys: Iterable[str]) -> pd.D
             "FROM tmp_lookup t CROSS JOIN claims c WHERE c.idempotency_key = t.k"
         ),
         columns=["idempotency_key", "claim_pk", "fingerprint", "run_id", "decision"],
+        candidates="SELECT 1 FROM claims LIMIT 1",
     )
 
 
@@ -464,6 +474,7 @@ def bills_already_paid(
         ),
         columns=["fingerprint", "claim_id", "run_id"],
         params={"robot": robot},
+        candidates="SELECT 1 FROM claims WHERE robot = :robot AND decision = 'pay' LIMIT 1",
     )
 
 
