@@ -16,7 +16,14 @@ from robots.core.errors import ConfigError
 from robots.core.money import format_oere_plain, to_oere
 from robots.core.pipeline.datasets import HEALTH_CLAIMS
 from robots.core.rates import rate
-from robots.core.robot import EvaluationContext, Robot, arrow_column, concat_findings, findings
+from robots.core.robot import (
+    EvaluationContext,
+    Robot,
+    arrow_column,
+    concat_findings,
+    findings,
+    joined_text,
+)
 from robots.helbredstillaeg.amounts import assets_within_limit, helbredstillaeg_oere
 
 NAME = "helbredstillaeg"
@@ -226,16 +233,8 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
 
 def fingerprint(claims: pd.DataFrame) -> pd.Series:
     """Citizen, expense type, provider, service date and amount: what makes a bill the same."""
-    return (
-        claims["cpr"]
-        + "|"
-        + claims["expense_type"]
-        + "|"
-        + claims["provider_cvr"]
-        + "|"
-        + claims["service_date"].dt.strftime("%Y-%m-%d")
-        + "|"
-        + claims["citizen_share"].astype("string")
+    return joined_text(
+        claims[c] for c in ("cpr", "expense_type", "provider_cvr", "service_date", "citizen_share")
     )
 
 

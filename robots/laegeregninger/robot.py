@@ -14,7 +14,7 @@ import pandas as pd
 from checks import laegeregninger as rules
 from checks.quality.laegeregninger import DOCTOR_INVOICES_SUITE
 from robots.core.pipeline.datasets import DOCTOR_INVOICES
-from robots.core.robot import EvaluationContext, LedgerLookup, Robot
+from robots.core.robot import EvaluationContext, LedgerLookup, Robot, joined_text
 from robots.laegeregninger.fees import price_invoices
 from robots.laegeregninger.matching import match_requests
 
@@ -123,19 +123,8 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
 
 def fingerprint(claims: pd.DataFrame) -> pd.Series:
     """Doctor, citizen, certificate, date, amount and document kind: the same bill."""
-    return (
-        claims["doctor_cvr"]
-        + "|"
-        + claims["cpr"]
-        + "|"
-        + claims["certificate_code"]
-        + "|"
-        + claims["service_date"].dt.strftime("%Y-%m-%d")
-        + "|"
-        + claims["amount"].astype("string")
-        + "|"
-        + claims["document_type"]
-    )
+    columns = ("doctor_cvr", "cpr", "certificate_code", "service_date", "amount", "document_type")
+    return joined_text(claims[c] for c in columns)
 
 
 ROBOT = Robot(

@@ -304,52 +304,16 @@ def _run(
         frame = ingested.frame
         if robot.prepare is not None and len(frame):
             frame = robot.prepare(frame)
+        # From here on the claims live in `frame` alone, and past data quality in the rows
+        # that passed: the ingested frame is not kept for the rest of the night.
+        ingested = replace(ingested, frame=pd.DataFrame())
 
         clock.stage("validate")
-        quality = (
-            validate(
-                frame,
-                robot.claims.name,
-                robot.quality_suite,
-                SuiteContext(night),
-                reference_sets(refs),
-            )
-            if len(frame)
-            else None
-        )
-        claims = quality.frame if quality else frame
-        found = [ingested.errors]
-        if quality is not None:
-            found.append(_quality_errors(quality.findings, frame, robot))
-        errors = pd.concat([e for e in found if len(e)] or [ingested.errors], ignore_index=True)
+        claims, errors = _validated(robot, frame, ingested.errors, night, refs)
+        del frame
         data_errors = _data_error_rows(errors)
-
-        # Claims the ledger already holds: identical re-deliveries are skipped, changed ones held.
-        if len(claims):
-            claims = claims.assign(
-                idempotency_key=robot.name + ":" + claims[robot.claim_id_column],
-                fingerprint=robot.fingerprint(claims),
-            )
-            with engine.connect() as connection:
-                known = repository.claims_already_known(
-                    connection=connection, keys=claims["idempotency_key"]
-                )
-        else:
-            known = pd.DataFrame(
-                columns=["idempotency_key", "claim_pk", "fingerprint", "run_id", "decision"]
-            )
-        seen = (
-            claims.merge(known, on="idempotency_key", how="inner", suffixes=("", "_ledger"))
-            if len(claims)
-            else pd.DataFrame()
-        )
-        same = seen[seen["fingerprint"] == seen["fingerprint_ledger"]] if len(seen) else seen
-        changed = seen[seen["fingerprint"] != seen["fingerprint_ledger"]] if len(seen) else seen
-        new = (
-            claims[~claims["idempotency_key"].isin(known["idempotency_key"])]
-            if len(claims)
-            else claims
-        )
+        new, same, changed = _split_known(engine, robot, claims)
+        del claims
 
         context = EvaluationContext(
             night=night,
@@ -360,6 +324,7 @@ def _run(
         )
         clock.stage("compute")
         computed = robot.compute(new.reset_index(drop=True), context) if len(new) else None
+        del new
         if computed is not None and robot.ledger_lookups:
             with engine.connect() as connection:
                 computed = _with_ledger_lookups(connection, robot, computed)
@@ -374,10 +339,8 @@ def _run(
             decision, fired = _decide(findings, computed.index)
             computed["decision"], computed["rule_ids"] = decision, fired
 
-        # What the ledger, payment and report stages no longer need goes before they
-        # start: at a million claims each of these frames holds hundreds of megabytes.
-        ingested = replace(ingested, frame=ingested.frame.iloc[:0])
-        del frame, claims, seen, new, known, quality, refs, context
+        # The registers are not needed past the checks (hundreds of MB at a million claims).
+        del refs, context
 
         clock.stage("ledger")
         with engine.begin() as connection:
@@ -458,6 +421,51 @@ def _run(
                 summary=None,
             )
         raise
+
+
+def _validated(
+    robot: Robot,
+    frame: pd.DataFrame,
+    read_errors: pd.DataFrame,
+    night: date,
+    refs: dict[str, pd.DataFrame],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The claims that met every data-quality rule, and every error of the night so far."""
+    if not len(frame):
+        return frame, pd.concat([read_errors], ignore_index=True)
+    quality = validate(
+        frame, robot.claims.name, robot.quality_suite, SuiteContext(night), reference_sets(refs)
+    )
+    found = [e for e in (read_errors, _quality_errors(quality.findings, frame, robot)) if len(e)]
+    return quality.frame, pd.concat(found or [read_errors], ignore_index=True)
+
+
+def _split_known(
+    engine: Engine, robot: Robot, claims: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Tonight's claims as new ones, identical re-deliveries and changed ones.
+
+    A claim id the ledger already holds is skipped when its content (fingerprint) is the
+    same and held when it changed. When the ledger knows none of tonight's ids (a night
+    of new claims) the new claims are the claims, not a filtered copy of them.
+    """
+    if not len(claims):
+        return claims, pd.DataFrame(), pd.DataFrame()
+    claims = claims.assign(
+        idempotency_key=robot.name + ":" + claims[robot.claim_id_column],
+        fingerprint=robot.fingerprint(claims),
+    )
+    with engine.connect() as connection:
+        known = repository.claims_already_known(
+            connection=connection, keys=claims["idempotency_key"]
+        )
+    if not len(known):
+        return claims, pd.DataFrame(), pd.DataFrame()
+    seen = claims.merge(known, on="idempotency_key", how="inner", suffixes=("", "_ledger"))
+    same = seen[seen["fingerprint"] == seen["fingerprint_ledger"]]
+    changed = seen[seen["fingerprint"] != seen["fingerprint_ledger"]]
+    new = claims[~claims["idempotency_key"].isin(known["idempotency_key"])]
+    return new, same, changed
 
 
 def _with_ledger_lookups(

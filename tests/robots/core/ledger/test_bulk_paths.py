@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, exc, text
+from sqlalchemy import Connection, Engine, create_engine, exc, text
 
 from robots.core.ledger import repository
 from robots.core.ledger.database import open_ledger
@@ -282,3 +282,68 @@ def test_a_value_repeated_in_every_row_arrives_exactly_even_when_it_looks_like_s
         ).fetchall()
     engine.dispose()
     assert [tuple(r) for r in rows] == [(hostile, True, None, 2026, 9_007_199_254_740_993)] * 3
+
+
+def test_ledger_lookups_answer_each_known_key_once_however_often_it_is_asked(
+    ledger_url: str,
+) -> None:
+    """Keys repeated, missing or unknown: each known claim comes back once (SQLite's lookup
+    table has no primary key, so the keys must be made distinct before they go in)."""
+    engine = open_ledger(ledger_url)
+    _start(engine)
+    with engine.begin() as connection:
+        repository.bulk_insert(
+            connection=connection, table="claims", frame=_claims(["h:C1", "h:C2"])
+        )
+    asked = ["h:C2", None, "h:C2", "h:C9", "h:C1", "h:C1"]
+    with engine.connect() as connection:
+        known = repository.claims_already_known(
+            connection=connection, keys=pd.Series(asked, dtype="string")
+        )
+        paid = repository.bills_already_paid(
+            connection=connection, robot="helbredstillaeg", fingerprints=asked
+        )
+    engine.dispose()
+    assert sorted(known["idempotency_key"]) == ["h:C1", "h:C2"]
+    assert sorted(paid["fingerprint"]) == ["h:C1", "h:C2"]
+
+
+def test_lookups_send_no_keys_when_the_ledger_holds_nothing_to_find(
+    ledger_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first night sends no million keys to an empty ledger; a claim decided other than
+    'pay' is no paid bill, so only the key lookup has anything to look for then."""
+    engine = open_ledger(ledger_url)
+    _start(engine)
+    sent: list[str] = []
+    real_bulk_insert = repository.bulk_insert
+
+    def counting_bulk_insert(*, connection: Connection, table: str, frame: pd.DataFrame) -> None:
+        sent.append(table)
+        real_bulk_insert(connection=connection, table=table, frame=frame)
+
+    monkeypatch.setattr(repository, "bulk_insert", counting_bulk_insert)
+    keys = pd.Series(["h:C1", "h:C2"], dtype="string")
+    with engine.connect() as connection:
+        known = repository.claims_already_known(connection=connection, keys=keys)
+        paid = repository.bills_already_paid(
+            connection=connection, robot="helbredstillaeg", fingerprints=keys
+        )
+    assert sent == [] and known.empty and paid.empty
+    assert list(known.columns) == [
+        "idempotency_key",
+        "claim_pk",
+        "fingerprint",
+        "run_id",
+        "decision",
+    ]
+    held = _claims(["h:C1"]).assign(decision="hold")
+    with engine.begin() as connection:
+        real_bulk_insert(connection=connection, table="claims", frame=held)
+    with engine.connect() as connection:
+        known = repository.claims_already_known(connection=connection, keys=keys)
+        paid = repository.bills_already_paid(
+            connection=connection, robot="helbredstillaeg", fingerprints=keys
+        )
+    engine.dispose()
+    assert sent == ["tmp_lookup"] and list(known["idempotency_key"]) == ["h:C1"] and paid.empty
