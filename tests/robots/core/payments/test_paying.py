@@ -21,7 +21,7 @@ from robots.core.errors import ApplicationError
 from robots.core.ledger import repository
 from robots.core.ledger.database import open_ledger
 from robots.core.ledger.schema import Claim
-from robots.core.payments import paying
+from robots.core.payments import filing, paying
 from robots.core.payments.filing import staging_folder
 from robots.core.payments.pain001 import PaymentFileError, validate_pain001
 from robots.core.payments.planning import REMITTANCE_IDS_SHOWN, plan_batch
@@ -173,6 +173,34 @@ def test_files_rewritten_from_the_ledger_after_a_crash_are_byte_identical(
     assert batch.completed_after_crash and batch.batch_id == staged.name
     assert batch.payment_file.read_bytes() == first_payment
     assert batch.posting_file.read_bytes() == first_postings
+
+
+def test_a_posting_file_that_cannot_be_written_leaves_the_batch_prepared(
+    ledger: Engine, tmp_path: Path, writer_mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a worker, the posting file is written here while the worker validates: its
+    failure still stops the release, and the next run completes the batch (written here,
+    the files come before the batch is recorded, so nothing is)."""
+    _add_claims(ledger, _many_claims())
+    settings = _settings(tmp_path)
+    write_postings = filing.write_postings
+
+    def disk_full(**arguments: object) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(filing, "write_postings", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        _pay(ledger, settings)
+    with ledger.connect() as connection:
+        statuses = connection.execute(text("SELECT status FROM payment_batches")).scalars()
+        assert list(statuses) == (["prepared"] if writer_mode == "worker" else [])
+    assert not list((settings.data_dir / "outputs" / "payments").glob("*"))
+
+    monkeypatch.setattr(filing, "write_postings", write_postings)
+    [batch] = _pay(ledger, settings)
+    assert batch.completed_after_crash == (writer_mode == "worker")
+    assert batch.claims == len(_many_claims())
+    assert len(batch.posting_file.read_text(encoding="utf-8").splitlines()) == batch.claims + 2
 
 
 def test_a_refused_file_is_not_published_and_the_batch_stays_prepared(
