@@ -8,6 +8,7 @@ accounts would see two versions of one payment.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -398,3 +399,22 @@ def test_plan_matches_a_plain_python_grouping() -> None:
     for claim in plan.claims.to_pylist():
         planned = rows[claim["transfer"]]
         assert (planned["payee_kind"], planned["payee_id"]) == transfer_of[claim["claim_id"]]
+
+
+def test_the_posting_file_is_on_disk_before_it_gets_its_name(
+    ledger: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once its batch is released, nothing writes a posting file again: it is fsynced
+    under its temporary name, before the rename that makes it the batch's file."""
+    synced: list[str] = []
+    fsync = os.fsync
+
+    def noting(descriptor: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", noting)
+    _add_claims(ledger, _many_claims())
+    [batch] = _pay(ledger, _settings(tmp_path))
+    assert any(name.endswith(".postings.csv.tmp") for name in synced)
+    assert batch.posting_file.exists()
