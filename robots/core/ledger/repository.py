@@ -16,6 +16,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -199,17 +200,34 @@ def reserve_claim_pks(*, connection: Connection, count: int) -> np.ndarray:
     """`count` new claim primary keys, in ascending order, taken before the insert.
 
     Knowing the keys up front links findings to their claims without reading a million
-    keys back. PostgreSQL takes them from the column's sequence (safe with concurrent
-    writers); SQLite continues after the largest key, as it would itself, and holds its
-    single write lock until the caller's transaction ends.
+    keys back (see `_reserve_ids`).
+    """
+    return _reserve_ids(connection, "claims", count)
+
+
+def reserve_transfer_ids(*, connection: Connection, count: int) -> np.ndarray:
+    """`count` new payment transfer ids, in ascending order, taken before the insert.
+
+    Knowing the ids up front links payment items to their transfers without reading a
+    batch's transfers back (see `_reserve_ids`).
+    """
+    return _reserve_ids(connection, "payment_transfers", count)
+
+
+def _reserve_ids(connection: Connection, table: str, count: int) -> np.ndarray:
+    """`count` new values of `table`'s integer primary key `id`, ascending.
+
+    PostgreSQL takes them from the column's sequence (safe with concurrent writers);
+    SQLite continues after the largest id, as it would itself, and holds its single write
+    lock until the caller's transaction ends. `table` is one of ours, never input.
     """
     if count == 0:
         return np.empty(0, dtype=np.int64)
     if _is_postgres(connection):
         # One row back, not a million: the range when the sequence gave one (no other
-        # writer drew keys meanwhile), the keys themselves only when it did not.
+        # writer drew ids meanwhile), the ids themselves only when it did not.
         low, high, scattered = connection.exec_driver_sql(
-            "WITH r AS (SELECT nextval(pg_get_serial_sequence('claims', 'id')) AS v "
+            f"WITH r AS (SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS v "
             "FROM generate_series(1, %(count)s)) "
             "SELECT MIN(v), MAX(v), CASE WHEN MAX(v) - MIN(v) + 1 = COUNT(*) THEN NULL "
             "ELSE array_agg(v ORDER BY v) END FROM r",
@@ -219,7 +237,7 @@ def reserve_claim_pks(*, connection: Connection, count: int) -> np.ndarray:
             return np.asarray(scattered, dtype=np.int64)
         return np.arange(int(low), int(high) + 1, dtype=np.int64)
     _hold_sqlite_write_lock(connection)
-    largest = connection.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM claims").scalar_one()
+    largest = connection.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar_one()
     return np.arange(int(largest) + 1, int(largest) + 1 + count, dtype=np.int64)
 
 
@@ -294,7 +312,9 @@ def read_arrow(
     Why: fetching a million rows as Python tuples costs seconds; the database writes them
     as one text instead (PostgreSQL `COPY ... TO STDOUT`, SQLite `group_concat` of
     `quote()`d values) and Arrow's CSV reader (C) parses it. Every text value is quoted,
-    so any content, newlines and separators included, comes back exactly. `columns` maps
+    so any content, newlines and separators included, comes back exactly; integer columns
+    go unquoted on SQLite (quote() of 1.5 million numbers cost 0.2 s, and anything but a
+    whole number there fails Arrow's int parse instead of passing). `columns` maps
     each output name to its SQL expression and Arrow type; `source` is the FROM/WHERE
     part with `:name` parameters. Expressions must not be NULL (SQLite drops such rows).
     """
@@ -304,7 +324,10 @@ def read_arrow(
         data, quote = _copy_out_postgres(connection, columns, source, params), '"'
         expected = None
     else:
-        row = " || ',' || ".join(f"quote({expr})" for expr, _ in columns.values())
+        row = " || ',' || ".join(
+            expr if pa.types.is_integer(arrow_type) else f"quote({expr})"
+            for expr, arrow_type in columns.values()
+        )
         expected, text_rows = connection.execute(
             text(f"SELECT COUNT(*), group_concat({row}, char(10)) {source}"), dict(params)
         ).one()
@@ -382,17 +405,6 @@ def payable_claims(*, connection: Connection, robot: str) -> pa.Table:
     )
 
 
-def batch_transfer_ids(*, connection: Connection, batch_id: str) -> pa.Table:
-    """id and end_to_end_id of a batch's transfers, in the order they were written."""
-    rows = read_arrow(
-        connection=connection,
-        columns={"id": ("t.id", pa.int64()), "end_to_end_id": ("t.end_to_end_id", pa.string())},
-        source="FROM payment_transfers t WHERE t.batch_id = :batch",
-        params={"batch": batch_id},
-    )
-    return rows.sort_by("id")
-
-
 def batch_transfers(*, connection: Connection, batch_id: str) -> pa.Table:
     """A batch's transfers as prepared, in the order they were written (end-to-end order)."""
     rows = read_arrow(
@@ -420,16 +432,60 @@ def batch_claims(*, connection: Connection, batch_id: str) -> pa.Table:
     )
 
 
-def batch_item_totals(*, connection: Connection, batch_id: str) -> tuple[int, int]:
-    """How many payment items a batch holds and their total in øre."""
-    count, total = connection.execute(
+@dataclass(frozen=True)
+class RowsSummary:
+    """How many rows, their total in øre, and the smallest and largest id they hold
+    (a transfer's own id, an item's transfer id); None for no rows."""
+
+    rows: int
+    total_oere: int
+    lowest_id: int | None
+    highest_id: int | None
+
+
+def _summary(connection: Connection, sql: str, batch_id: str) -> RowsSummary:
+    rows, total, lowest, highest = connection.execute(text(sql), {"batch": batch_id}).one()
+    return RowsSummary(
+        rows=int(rows),
+        total_oere=int(total),
+        lowest_id=None if lowest is None else int(lowest),
+        highest_id=None if highest is None else int(highest),
+    )
+
+
+def batch_transfer_summary(*, connection: Connection, batch_id: str) -> RowsSummary:
+    """A batch's transfers: how many, their total, their lowest and highest id."""
+    return _summary(
+        connection,
+        "SELECT COUNT(*), COALESCE(SUM(amount_oere), 0), MIN(id), MAX(id) "
+        "FROM payment_transfers WHERE batch_id = :batch",
+        batch_id,
+    )
+
+
+def batch_item_summary(*, connection: Connection, batch_id: str) -> RowsSummary:
+    """A batch's payment items: how many, their total, the lowest and highest transfer id."""
+    return _summary(
+        connection,
+        "SELECT COUNT(*), COALESCE(SUM(amount_oere), 0), MIN(transfer_id), MAX(transfer_id) "
+        "FROM payment_items WHERE batch_id = :batch",
+        batch_id,
+    )
+
+
+def batch_items_in_own_transfers(*, connection: Connection, batch_id: str) -> int:
+    """How many of a batch's payment items point at a transfer of that same batch.
+
+    One lookup per item: for when a batch's transfer ids are not one unbroken range.
+    """
+    count = connection.execute(
         text(
-            "SELECT COUNT(*), COALESCE(SUM(amount_oere), 0) FROM payment_items "
-            "WHERE batch_id = :batch"
+            "SELECT COUNT(*) FROM payment_items i JOIN payment_transfers t "
+            "ON t.id = i.transfer_id WHERE i.batch_id = :batch AND t.batch_id = :batch"
         ),
         {"batch": batch_id},
-    ).one()
-    return int(count), int(total)
+    ).scalar_one()
+    return int(count)
 
 
 # Lookups name the small key table first with CROSS JOIN: SQLite then loops over tonight's

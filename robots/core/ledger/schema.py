@@ -234,7 +234,8 @@ class PaymentTransfer(Base):
     __tablename__ = "payment_transfers"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    batch_id: Mapped[str] = mapped_column(ForeignKey("payment_batches.id"), index=True)
+    # Found by batch through uq_payment_transfers_payee, whose first column this is.
+    batch_id: Mapped[str] = mapped_column(ForeignKey("payment_batches.id"))
     end_to_end_id: Mapped[str] = mapped_column(String(35), unique=True)
     payee_kind: Mapped[str] = mapped_column(String(3))
     payee_id: Mapped[str] = mapped_column(String(10))
@@ -255,10 +256,12 @@ class PaymentItem(Base):
     __tablename__ = "payment_items"
 
     claim_pk: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
-    # Not indexed: nothing looks items up by transfer (a batch's items are found by
-    # batch_id), and keeping a random-order index cost 2 s of the 5 s it takes to write a
-    # million items.
-    transfer_id: Mapped[int] = mapped_column(ForeignKey("payment_transfers.id"))
+    # Neither indexed nor a foreign key (migrations 0006, 0008): nothing looks items up by
+    # transfer (a batch's items are found by batch_id), and items are written in claim
+    # order, so each index entry or key check is a random lookup: together 4 s of writing
+    # a million items. paying._record reserves the batch's transfer ids and checks, before
+    # it commits, that every item points at a transfer of its own batch.
+    transfer_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     batch_id: Mapped[str] = mapped_column(ForeignKey("payment_batches.id"), index=True)
     amount_oere: Mapped[int] = mapped_column(BigInteger)
 

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -32,6 +31,7 @@ from robots.core import dates
 from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.killpoints import kill_point
 from robots.core.ledger import repository
+from robots.core.ledger.repository import RowsSummary
 from robots.core.ledger.schema import BatchStatus, PaymentBatch
 from robots.core.payments.filing import (
     WORKER_FROM_CLAIMS,
@@ -192,8 +192,10 @@ def _plan(claims: pa.Table, robot: Robot, run_id: str, night: date) -> tuple[_Ba
 def _record(engine: Engine, robot: Robot, batch: _Batch, plan: BatchPlan) -> None:
     """Step 1: the batch, its transfers and one payment item per claim, in one transaction.
 
-    Items are linked to transfers by position in the plan, through the ids the ledger
-    gave the transfers; the totals read back must equal the plan's before it commits.
+    The transfer ids are reserved first, so each item is linked to its transfer by its
+    position in the plan, without reading the transfers back. Before it commits, what the
+    ledger holds must equal the plan (counts and totals) and every item must point at a
+    transfer of this batch: the database no longer checks transfer_id per row (migration 0008).
     """
     batch_id = batch.batch_id
     transfers, claim_count = plan.transfers.num_rows, plan.claims.num_rows
@@ -210,13 +212,14 @@ def _record(engine: Engine, robot: Robot, batch: _Batch, plan: BatchPlan) -> Non
                 total_oere=plan.total_oere,
             )
         )
-        batch_column = pa.repeat(pa.scalar(batch_id), transfers)
+        transfer_ids = repository.reserve_transfer_ids(connection=connection, count=transfers)
         repository.insert_arrow(
             connection=connection,
             table="payment_transfers",
-            data=plan.transfers.add_column(0, "batch_id", batch_column),
+            data=plan.transfers.add_column(
+                0, "id", pa.array(transfer_ids, type=pa.int64())
+            ).add_column(1, "batch_id", pa.repeat(pa.scalar(batch_id), transfers)),
         )
-        transfer_ids = _transfer_ids(connection, batch_id, plan.transfers)
         try:
             repository.insert_arrow(
                 connection=connection,
@@ -229,13 +232,7 @@ def _record(engine: Engine, robot: Robot, batch: _Batch, plan: BatchPlan) -> Non
                 f"batch {batch_id}: the ledger refused its payment items (was a claim paid "
                 "by another run meanwhile?); nothing was paid, run again",
             ) from exc
-        count, total = repository.batch_item_totals(connection=connection, batch_id=batch_id)
-        if (count, total) != (claim_count, plan.total_oere):
-            raise ApplicationError(
-                ReasonCode.PAYMENT_FILE,
-                f"batch {batch_id}: {count} payment items for {claim_count} claims; "
-                "nothing was paid, run again",
-            )
+        _check_recorded(connection, batch_id, plan, transfer_ids)
         repository.robot_event(
             connection=connection,
             robot=robot.name,
@@ -247,25 +244,43 @@ def _record(engine: Engine, robot: Robot, batch: _Batch, plan: BatchPlan) -> Non
         )
 
 
-def _transfer_ids(connection: Connection, batch_id: str, planned: pa.Table) -> np.ndarray:
-    """The ledger ids of a batch's transfers, in the plan's (end-to-end) order.
+def _check_recorded(
+    connection: Connection, batch_id: str, plan: BatchPlan, transfer_ids: np.ndarray
+) -> None:
+    """The batch as the ledger now holds it equals the plan, before anything commits.
 
-    The ledger numbers transfers in the order they were written; the end-to-end ids read
-    back must match the plan's, row for row, before a single item refers to them.
+    Transfers: as many as planned, the planned total, on exactly the reserved ids. Items:
+    one per claim, the planned total, pointing from the lowest to the highest reserved id.
+    When the reserved ids are one unbroken range (always on SQLite, on PostgreSQL unless
+    another writer drew ids meanwhile), the batch's transfers fill that range, so an item
+    inside it points at a transfer of this batch; otherwise each item is looked up.
     """
-    stored = repository.batch_transfer_ids(connection=connection, batch_id=batch_id)
-    if (
-        stored.num_rows != planned.num_rows
-        or not pc.all(
-            pc.equal(stored.column("end_to_end_id"), planned.column("end_to_end_id"))
-        ).as_py()
+    claim_count, total = plan.claims.num_rows, plan.total_oere
+    low, high = (int(transfer_ids[0]), int(transfer_ids[-1])) if len(transfer_ids) else (0, -1)
+    ids = (low, high) if len(transfer_ids) else (None, None)
+    stored = repository.batch_transfer_summary(connection=connection, batch_id=batch_id)
+    items = repository.batch_item_summary(connection=connection, batch_id=batch_id)
+    problem = None
+    if stored != RowsSummary(plan.transfers.num_rows, total, *ids):
+        problem = (
+            f"transfers {stored} where the plan has {plan.transfers.num_rows} of "
+            f"{total} øre on ids {low}..{high}"
+        )
+    elif items != RowsSummary(claim_count, total, *ids):
+        problem = (
+            f"payment items {items} where the plan has {claim_count} of {total} øre "
+            f"on transfers {low}..{high}"
+        )
+    elif high - low + 1 != len(transfer_ids) and (
+        repository.batch_items_in_own_transfers(connection=connection, batch_id=batch_id)
+        != claim_count
     ):
+        problem = "payment items that point at no transfer of the batch"
+    if problem is not None:
         raise ApplicationError(
             ReasonCode.PAYMENT_FILE,
-            f"batch {batch_id}: the transfers read back differ from those written; "
-            "nothing was paid, run again",
+            f"batch {batch_id}: the ledger holds {problem}; nothing was paid, run again",
         )
-    return stored.column("id").to_numpy()
 
 
 def _payment_items(claims: pa.Table, transfer_ids: np.ndarray, batch_id: str) -> pa.Table:

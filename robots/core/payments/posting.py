@@ -116,8 +116,19 @@ def write_posting_file(
         partial,
         write_options=pacsv.WriteOptions(delimiter=";", quoting_style="needed"),
     )
+    _fsync(partial)  # on disk before the rename: once released, nothing writes it again
     os.replace(partial, path)
     return total
+
+
+def _fsync(path: Path) -> None:
+    """Flush a written file's contents to disk (publishing renames it, a crash must not
+    leave the name pointing at an empty file)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _repeat(value: str, count: int) -> pa.Array:

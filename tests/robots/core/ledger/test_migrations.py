@@ -4,11 +4,12 @@ and the ledger's exactly-once constraints are really enforced by the database.""
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import exc, text
+from sqlalchemy import Connection, Engine, exc, text
 
-from robots.core.ledger.database import open_ledger
+from robots.core.ledger.database import alembic_config, make_engine, open_ledger
 from robots.core.ledger.schema import Base
 
 
@@ -26,7 +27,7 @@ def test_migrating_twice_changes_nothing(ledger_url: str) -> None:
     with engine.connect() as connection:
         assert (
             connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-            == "0007"
+            == "0008"
         )
     engine.dispose()
 
@@ -137,4 +138,82 @@ def test_the_database_refuses_two_transfers_to_one_payee_in_a_batch(ledger_url: 
                 "amount_oere, claims) VALUES ('B1', 'B1-2', 'cpr', '0101501233', 85, 1)"
             )
         )
+    engine.dispose()
+
+
+def _migrate_to(engine: Engine, revision: str, *, down: bool = False) -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def _item(connection: Connection, claim_pk: int, transfer_id: int) -> None:
+    connection.execute(
+        text(
+            "INSERT INTO payment_items (claim_pk, transfer_id, batch_id, amount_oere) "
+            "VALUES (:c, :t, 'B1', 85)"
+        ),
+        {"c": claim_pk, "t": transfer_id},
+    )
+
+
+def test_0008_keeps_paid_items_and_the_once_only_keys(ledger_url: str) -> None:
+    """0008 drops the per-row transfer check (SQLite by copying the table): the items a
+    ledger holds survive it both ways, and a claim can still be paid only once."""
+    engine = make_engine(ledger_url)
+    _migrate_to(engine, "0007")
+    insert_claim = text(
+        f"INSERT INTO claims ({', '.join(_claim('k'))}) "
+        f"VALUES ({', '.join(f':{c}' for c in _claim('k'))})"
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, robot, night, mode, status, started_at) VALUES ('R1', "
+                "'helbredstillaeg', '2026-11-23', 'demo', 'running', '2026-11-23 22:00:00+00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO source_files (sha256, dataset, file_name, stored_path, run_id, "
+                "status, rows_read, rows_rejected) VALUES "
+                "('h', 'health_claims', 'f', 'p', 'R1', 'processed', 1, 0)"
+            )
+        )
+        for key in ("helbredstillaeg:C1", "helbredstillaeg:C2"):
+            connection.execute(insert_claim, _claim(key))
+        connection.execute(
+            text(
+                "INSERT INTO payment_batches (id, robot, run_id, status, created_at, "
+                "execution_date, transfers, total_oere) VALUES ('B1', 'helbredstillaeg', 'R1', "
+                "'prepared', '2026-11-23 22:00:00+00', '2026-11-24', 1, 85)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO payment_transfers (batch_id, end_to_end_id, payee_kind, payee_id, "
+                "amount_oere, claims) VALUES ('B1', 'B1-1', 'cpr', '0101501233', 85, 1)"
+            )
+        )
+        first, second = connection.execute(text("SELECT id FROM claims ORDER BY id")).scalars()
+        transfer = connection.execute(text("SELECT id FROM payment_transfers")).scalar_one()
+        _item(connection, first, transfer)
+    paid = "SELECT claim_pk, transfer_id, batch_id, amount_oere FROM payment_items"
+    with engine.connect() as connection:
+        before = connection.execute(text(paid)).all()
+
+    _migrate_to(engine, "head")
+    with engine.connect() as connection:
+        assert connection.execute(text(paid)).all() == before
+    with pytest.raises(exc.IntegrityError), engine.begin() as connection:
+        _item(connection, first, transfer)  # the same claim again
+    with pytest.raises(exc.IntegrityError), engine.begin() as connection:
+        _item(connection, second + 1000, transfer)  # a claim that does not exist
+
+    _migrate_to(engine, "0007", down=True)
+    with engine.connect() as connection:
+        assert connection.execute(text(paid)).all() == before
+    with pytest.raises(exc.IntegrityError), engine.begin() as connection:
+        _item(connection, second, transfer + 1000)  # the per-row check is back
     engine.dispose()

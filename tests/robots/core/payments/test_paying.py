@@ -8,20 +8,21 @@ accounts would see two versions of one payment.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from robots.core.errors import ApplicationError
 from robots.core.ledger import repository
 from robots.core.ledger.database import open_ledger
 from robots.core.ledger.schema import Claim
-from robots.core.payments import paying
+from robots.core.payments import filing, paying
 from robots.core.payments.filing import staging_folder
 from robots.core.payments.pain001 import PaymentFileError, validate_pain001
 from robots.core.payments.planning import REMITTANCE_IDS_SHOWN, plan_batch
@@ -134,10 +135,17 @@ def test_a_batch_pays_each_claim_once_and_its_files_agree(
     posting_lines = batch.posting_file.read_text(encoding="utf-8").splitlines()
     assert len(posting_lines) == 1 + len(claims) + 1  # header, one per claim, bank line
     with ledger.connect() as connection:
-        assert repository.batch_item_totals(connection=connection, batch_id=batch.batch_id) == (
-            len(claims),
-            batch.total_oere,
-        )
+        items = repository.batch_item_summary(connection=connection, batch_id=batch.batch_id)
+        # Each item points at the transfer of its own claim's payee in its own batch.
+        linked = connection.execute(
+            text(
+                "SELECT COUNT(*) FROM payment_items i JOIN claims c ON c.id = i.claim_pk "
+                "JOIN payment_transfers t ON t.id = i.transfer_id AND t.batch_id = i.batch_id "
+                "AND t.payee_kind = c.payee_kind AND t.payee_id = c.payee_id"
+            )
+        ).scalar_one()
+    assert (items.rows, items.total_oere) == (len(claims), batch.total_oere)
+    assert linked == len(claims)
     assert _pay(ledger, settings) == [], "nothing is left to pay"
     assert not staging_folder(settings.data_dir / "outputs", ROBOT.name).exists()
 
@@ -166,6 +174,34 @@ def test_files_rewritten_from_the_ledger_after_a_crash_are_byte_identical(
     assert batch.completed_after_crash and batch.batch_id == staged.name
     assert batch.payment_file.read_bytes() == first_payment
     assert batch.posting_file.read_bytes() == first_postings
+
+
+def test_a_posting_file_that_cannot_be_written_leaves_the_batch_prepared(
+    ledger: Engine, tmp_path: Path, writer_mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a worker, the posting file is written here while the worker validates: its
+    failure still stops the release, and the next run completes the batch (written here,
+    the files come before the batch is recorded, so nothing is)."""
+    _add_claims(ledger, _many_claims())
+    settings = _settings(tmp_path)
+    write_postings = filing.write_postings
+
+    def disk_full(**arguments: object) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(filing, "write_postings", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        _pay(ledger, settings)
+    with ledger.connect() as connection:
+        statuses = connection.execute(text("SELECT status FROM payment_batches")).scalars()
+        assert list(statuses) == (["prepared"] if writer_mode == "worker" else [])
+    assert not list((settings.data_dir / "outputs" / "payments").glob("*"))
+
+    monkeypatch.setattr(filing, "write_postings", write_postings)
+    [batch] = _pay(ledger, settings)
+    assert batch.completed_after_crash == (writer_mode == "worker")
+    assert batch.claims == len(_many_claims())
+    assert len(batch.posting_file.read_text(encoding="utf-8").splitlines()) == batch.claims + 2
 
 
 def test_a_refused_file_is_not_published_and_the_batch_stays_prepared(
@@ -198,6 +234,81 @@ def test_a_claim_paid_meanwhile_stops_the_whole_batch(ledger: Engine, tmp_path: 
         items = connection.execute(text("SELECT COUNT(*) FROM payment_items")).scalar_one()
     assert batches == [first[0].batch_id]
     assert items == first[0].claims
+
+
+def _ids_with_a_gap(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Transfer ids reserved with a hole after the first, as PostgreSQL's sequence gives
+    when another writer draws ids meanwhile; returns the hole once ids are reserved."""
+    reserve, hole = repository.reserve_transfer_ids, []
+
+    def with_a_gap(*, connection: Connection, count: int) -> np.ndarray:
+        ids = reserve(connection=connection, count=count + 1)
+        hole.append(int(ids[1]))
+        return np.delete(ids, 1)
+
+    monkeypatch.setattr(repository, "reserve_transfer_ids", with_a_gap)
+    return hole
+
+
+def _first_item_pointing_at(monkeypatch: pytest.MonkeyPatch, transfer_id: Callable[[], int]):
+    """Payment items as planned, except the first, which points at `transfer_id()`."""
+    items = paying._payment_items
+
+    def tampered(claims: pa.Table, transfer_ids: np.ndarray, batch_id: str) -> pa.Table:
+        table = items(claims, transfer_ids, batch_id)
+        wrong = [transfer_id(), *table.column("transfer_id").to_pylist()[1:]]
+        column = table.column_names.index("transfer_id")
+        return table.set_column(column, "transfer_id", pa.array(wrong, type=pa.int64()))
+
+    monkeypatch.setattr(paying, "_payment_items", tampered)
+
+
+def _nothing_recorded(ledger: Engine) -> bool:
+    with ledger.connect() as connection:
+        return all(
+            connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one() == 0
+            for table in ("payment_batches", "payment_transfers", "payment_items")
+        )
+
+
+def test_transfer_ids_with_a_gap_still_link_every_item(
+    ledger: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids that are no unbroken range (PostgreSQL, another writer) are checked item by item."""
+    hole = _ids_with_a_gap(monkeypatch)
+    _add_claims(ledger, _many_claims())
+    [batch] = _pay(ledger, _settings(tmp_path))
+    with ledger.connect() as connection:
+        ids = connection.execute(text("SELECT id FROM payment_transfers ORDER BY id")).scalars()
+        assert hole[0] not in list(ids)
+        assert repository.batch_items_in_own_transfers(
+            connection=connection, batch_id=batch.batch_id
+        ) == len(_many_claims())
+
+
+@pytest.mark.parametrize("where", ["past the last transfer", "into a gap between transfers"])
+def test_an_item_pointing_at_no_transfer_of_its_batch_stops_the_batch(
+    ledger: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The database does not check transfer_id per row (migration 0008); paying checks it before commit."""
+    if where == "past the last transfer":
+        highest: list[int] = []
+        reserve = repository.reserve_transfer_ids
+
+        def noted(*, connection: Connection, count: int) -> np.ndarray:
+            ids = reserve(connection=connection, count=count)
+            highest.append(int(ids[-1]))
+            return ids
+
+        monkeypatch.setattr(repository, "reserve_transfer_ids", noted)
+        _first_item_pointing_at(monkeypatch, lambda: highest[0] + 1)
+    else:
+        hole = _ids_with_a_gap(monkeypatch)
+        _first_item_pointing_at(monkeypatch, lambda: hole[0])
+    _add_claims(ledger, _many_claims())
+    with pytest.raises(ApplicationError, match="nothing was paid"):
+        _pay(ledger, _settings(tmp_path))
+    assert _nothing_recorded(ledger)
 
 
 def test_claim_ids_with_any_text_are_read_back_exactly(ledger: Engine) -> None:
@@ -288,3 +399,22 @@ def test_plan_matches_a_plain_python_grouping() -> None:
     for claim in plan.claims.to_pylist():
         planned = rows[claim["transfer"]]
         assert (planned["payee_kind"], planned["payee_id"]) == transfer_of[claim["claim_id"]]
+
+
+def test_the_posting_file_is_on_disk_before_it_gets_its_name(
+    ledger: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once its batch is released, nothing writes a posting file again: it is fsynced
+    under its temporary name, before the rename that makes it the batch's file."""
+    synced: list[str] = []
+    fsync = os.fsync
+
+    def noting(descriptor: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", noting)
+    _add_claims(ledger, _many_claims())
+    [batch] = _pay(ledger, _settings(tmp_path))
+    assert any(name.endswith(".postings.csv.tmp") for name in synced)
+    assert batch.posting_file.exists()
