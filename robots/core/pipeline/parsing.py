@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from robots.core import digits
 from robots.core.pipeline.datasets import ColumnType, Dataset
 from robots.core.pipeline.reading import LINE, RawFrame
 
@@ -144,29 +145,9 @@ def _whole_numbers(values: pd.Series, blank: pd.Series) -> tuple[pd.Series, pd.S
     return parsed, ~blank & ~okay, "is not a whole number"
 
 
-_DATE_WIDTH = 10
 _ISO_FIELDS = ((0, 4), (5, 7), (8, 10), (4, 7))
 _DK_FIELDS = ((6, 10), (3, 5), (0, 2), (2, 5))
-"""Where year, month and day stand in the ten characters, and where the two dashes do."""
-
-
-def _ten_characters(text: pa.Array) -> np.ndarray:
-    """Each value's bytes as a row of a (values, 10) matrix; zeros unless it is 10 bytes.
-
-    A date in either form is ten ASCII characters, so one fixed-width copy of the column
-    serves both forms and numpy reads the digits by position. A value of other characters
-    (letters, other scripts' digits, a multi-byte UTF-8 character) holds bytes that are
-    not ASCII digits where digits must be, so it fails the shape check as it fails the regex.
-    """
-    fits = pc.fill_null(pc.equal(pc.binary_length(text), _DATE_WIDTH), False)
-    padded = pc.if_else(fits, text, pa.scalar("\0" * _DATE_WIDTH))
-    fixed = padded.cast(pa.binary()).cast(pa.binary(_DATE_WIDTH))
-    cells = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)
-    start = fixed.offset * _DATE_WIDTH
-    return cells[start : start + len(fixed) * _DATE_WIDTH].reshape(len(fixed), _DATE_WIDTH)
-
-
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+"""Where year, month and day stand in a date's ten characters, and where its dashes do."""
 
 
 def _calendar_dates(cells: np.ndarray, fields: tuple[tuple[int, int], ...]) -> np.ndarray:
@@ -174,35 +155,26 @@ def _calendar_dates(cells: np.ndarray, fields: tuple[tuple[int, int], ...]) -> n
 
     Same as `^[0-9]{4}-[0-9]{2}-[0-9]{2}$` (or the Danish order) and a day that exists in
     that month of the proleptic Gregorian calendar (years 0000-9999, 29-02 in leap years
-    only): what Arrow's strptime gave with its rolled-over days (30-02 as 02-03) refused.
+    only): what Arrow's strptime gave, with its rolled-over days (30-02 as 02-03) refused.
     """
-    (year_at, month_at, day_at, (dash, second_dash)) = fields
-    digits = cells - np.uint8(ord("0"))  # wraps below '0': every non-digit byte is > 9
-    places = [i for i in range(_DATE_WIDTH) if i not in (dash, second_dash)]
+    (year_at, month_at, day_at, dashes) = fields
     shaped = (
-        (digits[:, places].max(axis=1, initial=0) <= 9)
-        & (cells[:, dash] == ord("-"))
-        & (cells[:, second_dash] == ord("-"))
+        digits.ascii_digits(cells, (i for i in range(10) if i not in dashes))
+        & (cells[:, dashes[0]] == ord("-"))
+        & (cells[:, dashes[1]] == ord("-"))
     )
-
-    def number(at: tuple[int, int]) -> np.ndarray:
-        value = np.zeros(len(cells), dtype=np.int32)
-        for i in range(*at):
-            value = value * np.int32(10) + digits[:, i]
-        return value
-
-    year, month, day = number(year_at), number(month_at), number(day_at)
-    real = shaped & (month >= 1) & (month <= 12) & (day >= 1)
-    month = np.where(real, month, 1)
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    real &= day <= _MONTH_DAYS[month] + (leap & (month == 2))
-    months = ((year.astype(np.int64) - 1970) * 12 + month - 1).astype("datetime64[M]")
-    dates = months.astype("datetime64[D]") + np.where(real, day - 1, 0).astype("timedelta64[D]")
-    return np.where(real, dates, np.datetime64("NaT")).astype("datetime64[s]")
+    real, days = digits.calendar_days(
+        digits.number(cells, *year_at),
+        digits.number(cells, *month_at),
+        digits.number(cells, *day_at),
+        shaped,
+    )
+    return np.where(real, days, np.datetime64("NaT")).astype("datetime64[s]")
 
 
 def _dates(values: pd.Series, blank: pd.Series) -> tuple[pd.Series, pd.Series, str]:
-    cells = _ten_characters(_arrow_text(values))
+    """Both forms are ten ASCII characters: one fixed-width copy of the column serves both."""
+    cells = digits.fixed_width(_arrow_text(values), 10)
     stamps = _calendar_dates(cells, _ISO_FIELDS)
     # Only a value with a dash third can be DD-MM-YYYY: the rest need not be read again.
     danish = np.isnat(stamps) & (cells[:, _DK_FIELDS[3][0]] == ord("-"))
