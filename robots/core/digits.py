@@ -14,7 +14,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+_FIRST_OF_MONTH = (
+    (np.arange(10_000 * 12 + 1) - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
+).astype(np.int64)
+"""Day number (from 1970-01-01) of the first of every month from 0000-01 to 10000-01:
+numpy's proleptic Gregorian calendar, looked up instead of converted per value."""
 
 
 def fixed_width(text: pa.Array | pa.ChunkedArray, width: int) -> np.ndarray:
@@ -58,13 +62,10 @@ def calendar_days(
     year: np.ndarray, month: np.ndarray, day: np.ndarray, usable: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Which of the `usable` (year, month, day) name a day of the proleptic Gregorian
-    calendar (29 February in leap years only), and those days as datetime64[D]
-    (1970-01-01 where they name none)."""
-    real = usable & (month >= 1) & (month <= 12) & (day >= 1)
-    year = np.where(real, year, 1970).astype(np.int64)
-    month = np.where(real, month, 1)
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    real &= day <= _MONTH_DAYS[month] + (leap & (month == 2))
-    months = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
-    days = months.astype("datetime64[D]") + np.where(real, day - 1, 0).astype("timedelta64[D]")
-    return real, days
+    calendar in the years 0000-9999 (29 February in leap years only), and those days as
+    datetime64[D] (1970-01-01 where they name none)."""
+    real = usable & (year >= 0) & (year <= 9999) & (month >= 1) & (month <= 12) & (day >= 1)
+    at = np.where(real, year.astype(np.int64) * 12 + month - 1, 1970 * 12)
+    first = _FIRST_OF_MONTH[at]
+    real &= day <= _FIRST_OF_MONTH[at + 1] - first
+    return real, (first + np.where(real, day - 1, 0)).astype("datetime64[D]")
