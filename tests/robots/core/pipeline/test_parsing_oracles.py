@@ -137,3 +137,16 @@ def test_cvr_text_loses_a_leading_dk_and_every_whitespace(texts: list[str]) -> N
 
     got = [None if pd.isna(v) else v for v in parsed.frame["provider_cvr"]]
     assert got == [cleaned(t) for t in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="abcæ€-.;019" + WHITESPACE + "\n\r", max_size=8), min_size=1, max_size=30
+    )
+)
+def test_text_is_stripped_of_whitespace_at_both_ends(texts: list[str]) -> None:
+    parsed = parse(claims(expense_type=texts), HEALTH_CLAIMS)
+
+    got = [None if pd.isna(v) else v for v in parsed.frame["expense_type"]]
+    assert got == [t.strip() or None for t in texts]
