@@ -22,8 +22,6 @@ from robots.core.pipeline.reading import LINE, RawFrame
 ERROR_COLUMNS = ["line", "column", "value", "reason"]
 
 # ASCII digits only: a date, amount or number in the contract is written with 0-9.
-_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_DK_DATE = r"^[0-9]{2}-[0-9]{2}-[0-9]{4}$"
 _POINT_AMOUNT = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
 _DANISH_AMOUNT = r"^-?([0-9]{1,3}(\.[0-9]{3}){1,4}|[0-9]{1,15})(,[0-9]{1,2})?$"
 _WHOLE_NUMBER = r"^[+-]?[0-9]{1,18}$"
