@@ -39,12 +39,15 @@ def save_snapshot(folders: DataFolders, dataset: str, frame: pd.DataFrame) -> No
     os.replace(partial, path)
 
 
-def load_snapshot(folders: DataFolders, dataset: str) -> pd.DataFrame:
-    """The latest snapshot of a register; raises MissingReferenceError if there is none."""
+def load_snapshot(
+    folders: DataFolders, dataset: str, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """The latest snapshot of a register (only `columns`, if named); raises
+    MissingReferenceError if there is none."""
     path = snapshot_path(folders, dataset)
     if not path.exists():
         raise MissingReferenceError(dataset, folders)
-    frame = pd.read_parquet(path)
+    frame = pd.read_parquet(path, columns=columns)
     for column in frame.columns:
         if pd.api.types.is_datetime64_any_dtype(frame[column]):
             frame[column] = frame[column].astype("datetime64[s]")
