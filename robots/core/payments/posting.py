@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from robots.core.errors import ConfigError
-from robots.core.money import OERE_PER_KRONE, format_oere_plain
+from robots.core.money import format_oere_arrow, format_oere_plain
 from robots.core.settings import config_dir
 
 POSTING_COLUMNS = [
@@ -92,7 +92,7 @@ def write_posting_file(
         posting_date=posting_date,
         line=pa.array(np.arange(1, count + 1), type=pa.int64()),
         posting_account=benefit_account,
-        debit=_kroner_text(amounts),
+        debit=format_oere_arrow(amounts),
         credit=_repeat("", count),
         claim_id=claims.column("claim_id"),
         text=_repeat(title, count),
@@ -164,13 +164,3 @@ def _lines(
         "text": text,
     }
     return pa.table([columns[name] for name in POSTING_COLUMNS], names=POSTING_COLUMNS)
-
-
-def _kroner_text(oere: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Øre as '1234.56' (and '-0.05'), with integer arithmetic only (as format_oere_plain)."""
-    negative = pc.less(oere, 0)
-    magnitude = pc.abs_checked(oere)
-    whole = pc.cast(pc.divide(magnitude, OERE_PER_KRONE), pa.string())
-    cents = pc.utf8_lpad(pc.cast(pc.remainder(magnitude, OERE_PER_KRONE), pa.string()), 2, "0")
-    sign = pc.if_else(negative, "-", "")
-    return pc.binary_join_element_wise(sign, whole, ".", cents, "")

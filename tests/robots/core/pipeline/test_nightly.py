@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date
 from decimal import Decimal
@@ -61,6 +62,24 @@ def test_a_night_pays_clean_claims_and_explains_the_rest(ledger_url: str, settin
         and ANNA not in report
         and ANNA[:6] + "-" + ANNA[6:] not in report
     )
+    # The outcome file other systems pick up: one row per claim row, exact amounts.
+    with result.outcome_path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["claim_id", "outcome", "amount", "rule_ids", "file", "line", "run_id"]
+    by_claim = {row["claim_id"]: row for row in rows}
+    assert len(rows) == len(result.outcomes) == 5
+    assert by_claim["C1"] == {
+        "claim_id": "C1",
+        "outcome": "paid",
+        "amount": "28.69",
+        "rule_ids": "",
+        "file": "claims.csv",
+        "line": "2",
+        "run_id": result.run_id,
+    }
+    assert by_claim["C2"]["outcome"] == "rejected" and by_claim["C2"]["rule_ids"] == "HT-DEAD"
+    broken = next(row for row in rows if row["rule_ids"] == "READ-MALFORMED")
+    assert (broken["claim_id"], broken["amount"], broken["line"]) == ("", "", "5")
 
 
 def test_running_the_same_night_again_pays_nothing_more(ledger_url: str, settings_for) -> None:
