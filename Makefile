@@ -18,11 +18,14 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP)
 
 ## make demo: generate two nights of demo data, run the robots, then run tonight again (pays 0 more)
+# The night is fixed once (Copenhagen's date), so "the same night again" stays the same
+# night even when the demo runs across midnight.
 demo: $(STAMP)
-	$(BIN)/robots demo --data-dir $(DEMO_DIR)
+	$(eval NIGHT := $(shell TZ=Europe/Copenhagen date +%F))
+	$(BIN)/robots demo --data-dir $(DEMO_DIR) --date $(NIGHT)
 	@echo
-	@echo "=== The same night again: nothing new may be paid ==="
-	$(BIN)/robots run all --data-dir $(DEMO_DIR) --mode demo
+	@echo "=== The same night again ($(NIGHT)): nothing new may be paid ==="
+	$(BIN)/robots run all --data-dir $(DEMO_DIR) --mode demo --date $(NIGHT)
 
 ## make test: the whole test suite (PostgreSQL tests need TEST_DATABASE_URL; .ci/run sets it)
 test: $(STAMP)
