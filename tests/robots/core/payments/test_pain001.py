@@ -703,3 +703,20 @@ def test_equivalent_amount_beside_an_envelope_amount_fails(tmp_path: Path, read_
     validate_pain001_schema(summary.path)
     with pytest.raises(PaymentFileError, match=r"1 transaction\(s\) have no InstdAmt"):
         validate_pain001(summary.path, expected=summary)
+
+
+@pytest.mark.parametrize("amount", ["500", " 500.0 ", "0500.00", "500.000"])
+def test_amounts_written_otherwise_are_read_exactly(tmp_path: Path, amount: str) -> None:
+    """xs:decimal forms write_pain001 never writes are read as the same øre, or refused.
+
+    Why: most files take a fast path for "kroner.2 decimals"; everything else must still
+    be read by the general rules (fewer decimals, spaces, leading zeros), and more than 2
+    decimals refused.
+    """
+    summary = _write(tmp_path)
+    _tamper(summary.path, ">500.00</InstdAmt>", f">{amount}</InstdAmt>")
+    if amount == "500.000":
+        with pytest.raises(PaymentFileError, match="more than 2 decimals"):
+            validate_pain001(summary.path, expected=summary)
+    else:
+        validate_pain001(summary.path, expected=summary)
