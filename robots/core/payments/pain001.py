@@ -131,16 +131,8 @@ _X_LAST_TX = _xpath(f"{_TX_PATH}[last()]")
 _X_COUNT_TX = _xpath(f"count({_TX_PATH})")
 _X_AMOUNTS = _xpath(f"{_TX_PATH}/p:Amt/p:InstdAmt/text()")
 _X_E2E_IDS = _xpath(f"{_TX_PATH}/p:PmtId/p:EndToEndId/text()")
-# The same values by one descendant walk from one context node (the PmtInf or its last
-# transaction): two to three times cheaper than the child steps above, which libxml2
-# evaluates per transaction. Exact only where no SplmtryData envelope (xs:any, lax: it
-# may hold look-alike InstdAmt or EndToEndId elements) is below; see `_take_finished`.
-_X_AMOUNTS_BELOW = _xpath(".//p:InstdAmt/text()")
-_X_E2E_IDS_BELOW = _xpath(".//p:EndToEndId/text()")
 # One context node and "//": linear, and it finds a Ccy at any depth.
 _X_OTHER_CURRENCIES = _xpath(f".//@Ccy[. != '{CURRENCY}']")
-# The same, and any SplmtryData envelope, in one walk: both are almost always absent.
-_X_OTHER_CURRENCIES_AND_ENVELOPES = _xpath(f".//@Ccy[. != '{CURRENCY}'] | .//p:Envlp")
 _X_GRPHDR = _xpath(_GRPHDR)
 
 
@@ -1093,14 +1085,6 @@ def _take_finished(pmt_inf: _PmtInfScan, scan: _FileScan) -> None:
     EndToEndIds (exactly one per transaction) no longer match the count and
     `validate_pain001` refuses the file.
 
-    Why two ways to read amounts and ids: the XSD allows InstdAmt (in CdtTrfTxInf/Amt)
-    and EndToEndId (in CdtTrfTxInf/PmtId) nowhere else, so without a SplmtryData
-    envelope (its xs:any admits any element) the descendant walk finds exactly what the
-    child steps find, in document order. The unfinished transaction is the PmtInf's last
-    child, so what it holds (complete or half-read) is the tail of that list and is cut
-    off by its own count. With an envelope anywhere in the PmtInf the child steps are
-    used, as they do not look inside it. A file that breaks the XSD is refused anyway.
-
     Why the currency arithmetic: the codes are counted over the whole PmtInf in one
     linear pass, then again over what stays (its header and the unfinished transaction),
     and the difference is what was dropped; what stays is counted once at the end.
@@ -1109,25 +1093,15 @@ def _take_finished(pmt_inf: _PmtInfScan, scan: _FileScan) -> None:
     first_tx = _X_FIRST_TX(element)
     if not first_tx:
         return
-    last_tx = _X_LAST_TX(element)[0]
     first = element.index(first_tx[0])
-    last = element.index(last_tx)
+    last = element.index(_X_LAST_TX(element)[0])
     finished = last - first
     if finished == 0:
         return
     pmt_inf.transactions += finished
-    found = _X_OTHER_CURRENCIES_AND_ENVELOPES(element)
-    codes = [code for code in found if isinstance(code, str)]
-    if len(codes) < len(found):  # the rest are envelopes
-        amounts = _X_DONE_AMOUNTS(element)
-        e2e_ids = _X_DONE_E2E_IDS(element)
-    else:
-        amounts = _X_AMOUNTS_BELOW(element)
-        del amounts[len(amounts) - len(_X_AMOUNTS_BELOW(last_tx)) :]
-        e2e_ids = _X_E2E_IDS_BELOW(element)
-        del e2e_ids[len(e2e_ids) - len(_X_E2E_IDS_BELOW(last_tx)) :]
-    pmt_inf.amount_texts.append(pa.array(amounts, type=pa.string()))
-    scan.end_to_end_ids.append(pa.array(e2e_ids, type=pa.string()))
+    pmt_inf.amount_texts.append(pa.array(_X_DONE_AMOUNTS(element), type=pa.string()))
+    scan.end_to_end_ids.append(pa.array(_X_DONE_E2E_IDS(element), type=pa.string()))
+    codes = _X_OTHER_CURRENCIES(element)
     del element[first:last]
     scan.other_currencies += len(codes) - len(_X_OTHER_CURRENCIES(element))
     scan.other_currency_codes.update(codes)

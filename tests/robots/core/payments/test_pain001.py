@@ -674,9 +674,9 @@ def test_supplementary_data_look_alikes_are_not_read_as_transfers(
 ) -> None:
     """InstdAmt and EndToEndId inside a SplmtryData envelope (xs:any) are not transfers.
 
-    Why: the validator reads amounts and ids by a descendant walk where that is exact;
-    the envelope may hold any element, so there it must read only CdtTrfTxInf/Amt and
-    CdtTrfTxInf/PmtId, as the XSD places them.
+    Why: the envelope may hold any element, so a reader that searched the whole
+    transaction for amounts and ids (a tempting shortcut) would count these; only
+    CdtTrfTxInf/Amt and CdtTrfTxInf/PmtId, where the XSD places them, are transfers.
     """
     summary = _forty(tmp_path)
     _tamper(summary.path, "</CdtTrfTxInf>", _LOOK_ALIKE_ENVELOPE + "</CdtTrfTxInf>", -1)
