@@ -661,3 +661,62 @@ def test_schema_errors_found_while_streaming_name_their_line(
     )
     with pytest.raises(PaymentFileError, match=rf"1 schema error\(s\)\): line {line}: .*dkk"):
         validate_pain001(summary.path)
+
+
+_LOOK_ALIKE_ENVELOPE = (
+    '<SplmtryData><Envlp><Extra><InstdAmt Ccy="DKK">999.00</InstdAmt>'
+    "<PmtId><EndToEndId>LOOK-ALIKE</EndToEndId></PmtId></Extra></Envlp></SplmtryData>"
+)
+
+
+def test_supplementary_data_look_alikes_are_not_read_as_transfers(
+    tmp_path: Path, read_bytes: int
+) -> None:
+    """InstdAmt and EndToEndId inside a SplmtryData envelope (xs:any) are not transfers.
+
+    Why: the envelope may hold any element, so a reader that searched the whole
+    transaction for amounts and ids (a tempting shortcut) would count these; only
+    CdtTrfTxInf/Amt and CdtTrfTxInf/PmtId, where the XSD places them, are transfers.
+    """
+    summary = _forty(tmp_path)
+    _tamper(summary.path, "</CdtTrfTxInf>", _LOOK_ALIKE_ENVELOPE + "</CdtTrfTxInf>", -1)
+    validate_pain001_schema(summary.path)
+    validate_pain001(summary.path, expected=summary)
+
+
+def test_equivalent_amount_beside_an_envelope_amount_fails(tmp_path: Path, read_bytes: int) -> None:
+    """A transfer paid by EqvtAmt is refused even when its envelope holds an InstdAmt.
+
+    Why: counted from the envelope, the look-alike would stand in for the missing
+    InstdAmt and the count and sum would still agree, while the bank pays EqvtAmt.
+    """
+    summary = _forty(tmp_path)
+    _tamper(
+        summary.path,
+        '<InstdAmt Ccy="DKK">17.00</InstdAmt>',
+        '<EqvtAmt><Amt Ccy="DKK">17.00</Amt><CcyOfTrf>DKK</CcyOfTrf></EqvtAmt>',
+    )
+    text = summary.path.read_text(encoding="utf-8")
+    at = text.index("</CdtTrfTxInf>", text.index("<EqvtAmt>"))
+    envelope = _LOOK_ALIKE_ENVELOPE.replace("999.00", "17.00").replace("LOOK-ALIKE", "E-17")
+    summary.path.write_text(text[:at] + envelope + text[at:], encoding="utf-8")
+    validate_pain001_schema(summary.path)
+    with pytest.raises(PaymentFileError, match=r"1 transaction\(s\) have no InstdAmt"):
+        validate_pain001(summary.path, expected=summary)
+
+
+@pytest.mark.parametrize("amount", ["500", " 500.0 ", "0500.00", "500.000"])
+def test_amounts_written_otherwise_are_read_exactly(tmp_path: Path, amount: str) -> None:
+    """xs:decimal forms write_pain001 never writes are read as the same øre, or refused.
+
+    Why: most files take a fast path for "kroner.2 decimals"; everything else must still
+    be read by the general rules (fewer decimals, spaces, leading zeros), and more than 2
+    decimals refused.
+    """
+    summary = _write(tmp_path)
+    _tamper(summary.path, ">500.00</InstdAmt>", f">{amount}</InstdAmt>")
+    if amount == "500.000":
+        with pytest.raises(PaymentFileError, match="more than 2 decimals"):
+            validate_pain001(summary.path, expected=summary)
+    else:
+        validate_pain001(summary.path, expected=summary)
