@@ -290,7 +290,7 @@ def test_transfer_ids_with_a_gap_still_link_every_item(
 def test_an_item_pointing_at_no_transfer_of_its_batch_stops_the_batch(
     ledger: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    """The database does not check transfer_id per row (migration 0008); paying checks it before commit."""
+    """The database does not check transfer_id per row (0008); paying checks it before commit."""
     if where == "past the last transfer":
         highest: list[int] = []
         reserve = repository.reserve_transfer_ids
