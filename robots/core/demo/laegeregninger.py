@@ -20,31 +20,13 @@ import pandas as pd
 
 from robots.core.demo.population import Population, new_cprs, new_cvrs
 from robots.core.demo.xlsx import workbook_bytes
+from robots.core.pipeline.datasets import CERTIFICATE_REQUESTS, DOCTOR_INVOICES
 from robots.laegeregninger.fees import fee_card
 
-DATASET = "doctor_invoices"
-REQUESTS = "certificate_requests"
-INVOICE_HEADER = (
-    "invoice_id",
-    "doctor_cvr",
-    "request_id",
-    "cpr",
-    "certificate_code",
-    "service_date",
-    "invoice_date",
-    "amount",
-    "invoice_line",
-    "document_type",
-    "credited_invoice_id",
-)
-REQUEST_HEADER = (
-    "request_id",
-    "cpr",
-    "certificate_code",
-    "doctor_cvr",
-    "requested_date",
-    "case_area",
-)
+DATASET = DOCTOR_INVOICES.name
+REQUESTS = CERTIFICATE_REQUESTS.name
+INVOICE_HEADER = tuple(DOCTOR_INVOICES.column_names)
+REQUEST_HEADER = tuple(CERTIFICATE_REQUESTS.column_names)
 CLEAN_CODES = ("LÆ125", "LÆ135", "LÆ145", "LÆ225", "LÆ265", "LÆ285")
 CODE_WEIGHTS = np.array([0.20, 0.15, 0.10, 0.10, 0.20, 0.25])
 CASE_AREAS = ("sygedagpenge", "jobcenter", "pension")

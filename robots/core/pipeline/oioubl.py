@@ -43,19 +43,6 @@ NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
 }
-FIELDS = (
-    "invoice_id",
-    "doctor_cvr",
-    "request_id",
-    "cpr",
-    "certificate_code",
-    "service_date",
-    "invoice_date",
-    "amount",
-    "invoice_line",
-    "document_type",
-    "credited_invoice_id",
-)
 CPR_PROPERTY_NAMES = ("cpr", "cpr-nummer", "cprnummer", "personnummer")
 
 _DTD_MARKERS = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
