@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from datetime import date, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,41 +20,103 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.exceptions import TyperException
 
 from robots.core import dates
 from robots.core.cpr import mask_text
 from robots.core.settings import Settings, get_settings
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help=__doc__,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 STAGE_MARK = "::stage "
 
+
+class RunMode(StrEnum):
+    """What --mode accepts: the click choice names them in its one-line error."""
+
+    PRODUCTION = "production"
+    DEMO = "demo"
+
+
+def _night(value: str | None) -> date | None:
+    """--date as a night, or a one-line refusal naming what is wrong with it."""
+    if value is None:
+        return None
+    try:
+        return dates.parse_night(value)
+    except dates.NightError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="data folder (default: config/settings.toml)")
 ]
-Mode = Annotated[str | None, typer.Option("--mode", help="production or demo")]
+Mode = Annotated[RunMode | None, typer.Option("--mode", help="production or demo")]
 Night = Annotated[
-    str | None, typer.Option("--date", help="the night to run, YYYY-MM-DD (default: today)")
+    date | None,
+    typer.Option(
+        "--date",
+        parser=_night,
+        metavar="YYYY-MM-DD",
+        help="the night to run (default: today, in Copenhagen)",
+    ),
 ]
 
 
-def _settings(data_dir: Path | None, mode: str | None) -> Settings:
-    return get_settings(data_dir=data_dir.resolve() if data_dir else None, mode=mode)
+class CommandLineError(TyperException):
+    """A command that cannot be carried out as given: one line, exit code 2."""
+
+    exit_code = 2
+
+
+def _existing_folder(data_dir: Path | None, settings_dir: Path) -> Path:
+    """The data folder, which must exist: a typo must not start a new, empty ledger."""
+    folder = data_dir.resolve() if data_dir else settings_dir
+    if not folder.is_dir():
+        given = "--data-dir" if data_dir else "the data folder (config/settings.toml)"
+        raise CommandLineError(
+            f"{given} {folder} does not exist; give the folder that holds inbox/ and the "
+            "ledger (robots demo makes one)"
+        )
+    return folder
+
+
+def _settings(data_dir: Path | None, mode: RunMode | None, *, must_exist: bool = True) -> Settings:
+    folder = data_dir.resolve() if data_dir else None
+    if must_exist:
+        folder = _existing_folder(data_dir, get_settings().data_dir)
+    return get_settings(data_dir=folder, mode=mode.value if mode else None)
 
 
 def run_robot(name: str, *, settings: Settings, night: date) -> int:
-    """Run one robot's nightly task in a child process; return its exit code."""
+    """Run one robot's nightly task in a child process; print its own report; return its
+    exit code.
+
+    The run id is made here and handed to the task, so this command reports the run it
+    started, not whichever run of the robot happens to be newest, and the log folder is
+    named by it (two runs started in one second no longer share a folder).
+    """
+    from robots.core.pipeline.nightly import new_run_id
+    from robots.core.runlog import RUN_ID_VARIABLE
     from robots.registry import ROBOTS, tasks_file
 
     robot = ROBOTS[name]
-    log_dir = settings.logs_dir / robot.name / f"{night:%Y%m%d}T{dates.now():%H%M%S}"
+    run_id = new_run_id(robot, night)
+    log_dir = settings.logs_dir / robot.name / run_id
     env = {
         **os.environ,
         "ROBOTS_DATA_DIR": str(settings.data_dir),
         "ROBOTS_MODE": settings.mode,
         "ROBOTS_NIGHT": night.isoformat(),
         "ROBOTS_LOG_DIR": str(log_dir),
+        RUN_ID_VARIABLE: run_id,
         "ROBOTS_STAGE_MARKS": "1",
         "PYTHONUNBUFFERED": "1",
     }
@@ -99,7 +162,7 @@ def run_robot(name: str, *, settings: Settings, night: date) -> int:
         code = child.wait()
         if code == 0:
             progress.update(bar, completed=len(STAGES), description=f"{robot.title} {night}: done")
-    _print_latest_report(settings, robot.name)
+    _print_report(settings, run_id)
     return code
 
 
@@ -108,19 +171,17 @@ def _worth_showing(line: str) -> bool:
     return bool(line.strip()) and not any(n in line for n in noise)
 
 
-def _print_latest_report(settings: Settings, robot: str) -> None:
-    from sqlalchemy import select
-
+def _print_report(settings: Settings, run_id: str) -> None:
+    """The report of the run this command started (never another run's)."""
     from robots.core.ledger.database import open_ledger
-    from robots.core.ledger.schema import Run
+    from robots.core.ledger.repository import run_by_id
 
     engine = open_ledger(settings.ledger_url)
     with engine.connect() as connection:
-        run = connection.execute(
-            select(Run.__table__).where(Run.robot == robot).order_by(Run.started_at.desc()).limit(1)
-        ).first()
+        run = run_by_id(connection=connection, run_id=run_id)
     engine.dispose()
     if run is None:
+        console.print(f"Run {run_id} did not start: see the lines above")
         return
     if run.report_path and Path(run.report_path).exists():
         console.print(
@@ -142,14 +203,14 @@ def run(
     """Run a robot (or all) over everything waiting in the inbox."""
     from robots.registry import ROBOTS
 
-    settings = _settings(data_dir, mode)
     names = list(ROBOTS) if robot == "all" else [robot]
     unknown = [n for n in names if n not in ROBOTS]
     if unknown:
-        raise typer.BadParameter(
-            f"unknown robot {unknown[0]}; choose from {', '.join(ROBOTS)} or all"
+        raise CommandLineError(
+            f"there is no robot '{unknown[0]}'; choose {', '.join(ROBOTS)} or all"
         )
-    when = date.fromisoformat(night) if night else dates.today()
+    settings = _settings(data_dir, mode)
+    when = night or dates.today()
     codes = [run_robot(n, settings=settings, night=when) for n in names]
     raise typer.Exit(max(codes))
 
@@ -175,8 +236,9 @@ def demo(
     target = data_dir.resolve()
     if fresh and target.exists():
         shutil.rmtree(target)
-    settings = _settings(target, "demo")
-    today = date.fromisoformat(night) if night else dates.today()
+    target.mkdir(parents=True, exist_ok=True)
+    settings = _settings(target, RunMode.DEMO)
+    today = night or dates.today()
     first = DemoSpec(
         night=today - timedelta(days=1),
         seed=seed,
@@ -227,6 +289,10 @@ def status(
     from robots.core.money import format_kroner
 
     settings = _settings(data_dir, None)
+    if settings.database_url is None and not (settings.data_dir / "ledger.sqlite").exists():
+        raise CommandLineError(
+            f"no ledger in {settings.data_dir}: no robot has run there yet (give --data-dir)"
+        )
     engine = open_ledger(settings.ledger_url)
     with engine.connect() as connection:
         runs = connection.execute(
@@ -234,8 +300,10 @@ def status(
         ).all()
     engine.dispose()
     table = Table(title=f"Recent runs ({settings.ledger_url.split('@')[-1]})")
+    # Run ids name the folders under outputs/runs and logs/: never cut them.
+    width = max((len(r.id) for r in runs), default=3)
+    table.add_column("run", no_wrap=True, min_width=width)
     for column in (
-        "run",
         "robot",
         "night",
         "mode",
@@ -302,5 +370,26 @@ def bench(
     raise typer.Exit(code)
 
 
+def main(args: list[str] | None = None) -> None:
+    """The `robots` command: a mistake on the command line is one line and exit code 2,
+    never a traceback (and nothing is created)."""
+    try:
+        code = app(args=args, prog_name="robots", standalone_mode=False)
+    except TyperException as exc:
+        if getattr(exc, "ctx", None) is not None and type(exc).__name__ == "NoArgsIsHelpError":
+            print(exc.format_message(), file=sys.stderr)
+        else:
+            message = exc.format_message().replace("Value error, ", "")
+            print(f"robots: {mask_text(message)}", file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None
+    except (typer.Abort, KeyboardInterrupt):
+        print("robots: stopped", file=sys.stderr)
+        raise SystemExit(130) from None
+    except Exception as exc:  # the one line a person sees; the details are in the log
+        print(f"robots: {type(exc).__name__}: {mask_text(str(exc))}", file=sys.stderr)
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    main()

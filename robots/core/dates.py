@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import zoneinfo
 from datetime import date, datetime, timedelta
 
@@ -209,3 +210,33 @@ def add_banking_days(d: date, n: int) -> date:
     for _ in range(abs(n)):
         result = step(result)
     return result
+
+
+class NightError(ValueError):
+    """A night given by a person or a scheduler that cannot be run; says why in one line."""
+
+
+_NIGHT_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_night(text: str) -> date:
+    """The night a run is for, from `YYYY-MM-DD`, refusing what cannot be meant.
+
+    Why: a night decides which rates apply and which bank day pays, so a typo must stop
+    the run before anything is created. `06-12-2026` is refused rather than guessed (files
+    may use that form, a command line gets one form), and a night that has not come yet
+    is refused: its claims cannot have arrived.
+    """
+    value = text.strip()
+    if not _NIGHT_FORMAT.fullmatch(value):
+        raise NightError(f"'{text}' is not a night: write it as YYYY-MM-DD, e.g. {today()}")
+    try:
+        night = date.fromisoformat(value)
+    except ValueError:
+        raise NightError(f"'{text}' is not a day of the calendar") from None
+    if night > today():
+        raise NightError(
+            f"{night} has not come yet (today is {today()} in Copenhagen): a night is run "
+            "on or after its date"
+        )
+    return night

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import ExitStack
-from datetime import date
 from pathlib import Path
 
 from robocorp import log
@@ -24,6 +23,8 @@ from robots.core.settings import get_settings
 
 NIGHT_VARIABLE = "ROBOTS_NIGHT"
 LOG_DIR_VARIABLE = "ROBOTS_LOG_DIR"
+RUN_ID_VARIABLE = "ROBOTS_RUN_ID"
+"""Set by `robots run`, so the command can report the very run it started."""
 
 
 _SUPPRESSED = ExitStack()
@@ -46,7 +47,7 @@ def run_robot_task(robot: Robot) -> None:
     """The body of each robot's @task: one night, with a masked summary in log.html."""
     _protect_log()
     night_text = os.environ.get(NIGHT_VARIABLE)
-    night = date.fromisoformat(night_text) if night_text else dates.today()
+    night = dates.parse_night(night_text) if night_text else dates.today()
     settings = get_settings()
     log.info(f"{robot.title}: night {night}, mode {settings.mode}, data {settings.data_dir}")
 
@@ -65,6 +66,7 @@ def run_robot_task(robot: Robot) -> None:
         night=night,
         progress=stage,
         log_dir=Path(log_dir) if log_dir else None,
+        run_id=os.environ.get(RUN_ID_VARIABLE) or None,
     )
     counts = result.outcomes["outcome"].value_counts().to_dict() if len(result.outcomes) else {}
     log.info(

@@ -616,6 +616,11 @@ def start_run(
     )
 
 
+def run_by_id(*, connection: Connection, run_id: str) -> Any:
+    """One run's row (id, robot, night, status, report_path, ...), or None."""
+    return connection.execute(select(Run.__table__).where(Run.id == run_id)).first()
+
+
 def finish_run(
     *,
     connection: Connection,

@@ -240,8 +240,10 @@ def run_night(
     night: date,
     progress: Progress | None = None,
     log_dir: Path | None = None,
+    run_id: str | None = None,
 ) -> NightRun:
-    """Run `robot` over everything waiting in the inbox, as the night `night`."""
+    """Run `robot` over everything waiting in the inbox, as the night `night` (under
+    `run_id` when the caller named the run, as `robots run` does)."""
     folders = DataFolders(settings.data_dir)
     folders.create()
     use_returning_arrow_allocator()
@@ -256,6 +258,7 @@ def run_night(
                 night=night,
                 progress=progress,
                 log_dir=log_dir,
+                run_id=run_id or new_run_id(robot, night),
             )
         finally:
             engine.dispose()
@@ -270,8 +273,8 @@ def _run(
     night: date,
     progress: Progress | None,
     log_dir: Path | None,
+    run_id: str,
 ) -> NightRun:
-    run_id = new_run_id(robot, night)
     clock = _Clock(progress)
     with engine.begin() as connection:
         repository.start_run(
