@@ -34,6 +34,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 STAGE_MARK = "::stage "
 
@@ -376,17 +377,22 @@ def main(args: list[str] | None = None) -> None:
     try:
         code = app(args=args, prog_name="robots", standalone_mode=False)
     except TyperException as exc:
-        if getattr(exc, "ctx", None) is not None and type(exc).__name__ == "NoArgsIsHelpError":
-            print(exc.format_message(), file=sys.stderr)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `robots` alone: the help
+            errors.print(exc.format_message(), markup=False)
         else:
             message = exc.format_message().replace("Value error, ", "")
-            print(f"robots: {mask_text(message)}", file=sys.stderr)
+            errors.print(f"robots: {mask_text(message)}", markup=False)
         raise SystemExit(exc.exit_code) from None
     except (typer.Abort, KeyboardInterrupt):
-        print("robots: stopped", file=sys.stderr)
+        errors.print("robots: stopped", markup=False)
         raise SystemExit(130) from None
-    except Exception as exc:  # the one line a person sees; the details are in the log
-        print(f"robots: {type(exc).__name__}: {mask_text(str(exc))}", file=sys.stderr)
+    except Exception as exc:
+        if os.environ.get("ROBOTS_DEBUG") == "1":
+            raise
+        errors.print(
+            f"robots: {type(exc).__name__}: {mask_text(str(exc))} (ROBOTS_DEBUG=1 shows where)",
+            markup=False,
+        )
         raise SystemExit(1) from None
     raise SystemExit(code if isinstance(code, int) else 0)
 
