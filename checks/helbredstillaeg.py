@@ -28,8 +28,10 @@ from robots.core.settings import config_dir
 ROBOT = "helbredstillaeg"
 
 
-def _rule(rule_id: str, looks_for: str, severity: Severity, kind: Kind) -> str:
-    register(Rule(rule_id, ROBOT, looks_for, severity, kind))
+def _rule(
+    rule_id: str, looks_for: str, severity: Severity, kind: Kind, *, provisional: bool = False
+) -> str:
+    register(Rule(rule_id, ROBOT, looks_for, severity, kind, marks_provisional=provisional))
     return rule_id
 
 
@@ -144,12 +146,14 @@ PROVISIONAL = _rule(
     "until it is confirmed; demo pays and says so.",
     H,
     SE,
+    provisional=True,
 )
 PROVISIONAL_DEMO = _rule(
     "HT-PROVISIONAL-RATE-DEMO",
     "Demo mode only: a provisional rate was used and the claim paid; the report says so.",
     I,
     SE,
+    provisional=True,
 )
 NO_RATE = _rule(
     "HT-NO-RATE",
@@ -276,13 +280,15 @@ def check_pension(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
         fire(
             has_pension & ~j["assets_ok"],
             ASSETS,
-            lambda r: "liquid assets "
-            + _text(r["pen_assets"])
-            + " oere above the "
-            + _text(r["rate_year"])
-            + " limit "
-            + _text(r["asset_limit_oere"])
-            + " oere",
+            lambda r: (
+                "liquid assets "
+                + _text(r["pen_assets"])
+                + " oere above the "
+                + _text(r["rate_year"])
+                + " limit "
+                + _text(r["asset_limit_oere"])
+                + " oere"
+            ),
         ),
     ]
 
@@ -324,20 +330,21 @@ def check_claim(
         fire(
             usual.notna() & (j["citizen_share"] > usual),
             HIGH_AMOUNT,
-            lambda r: "citizen share "
-            + _text(r["citizen_share"])
-            + " oere above the usual "
-            + _text(_usual_share(r["expense_type"], config))
-            + " oere for "
-            + r["expense_type"],
+            lambda r: (
+                "citizen share "
+                + _text(r["citizen_share"])
+                + " oere above the usual "
+                + _text(_usual_share(r["expense_type"], config))
+                + " oere for "
+                + r["expense_type"]
+            ),
         ),
         fire(
             _received_too_late(j, config),
             STALE,
-            lambda r: "received "
-            + _iso(r["received_date"])
-            + " for service "
-            + _iso(r["service_date"]),
+            lambda r: (
+                "received " + _iso(r["received_date"]) + " for service " + _iso(r["service_date"])
+            ),
         ),
         fire(
             ~known_provider,
@@ -347,12 +354,14 @@ def check_claim(
         fire(
             closed,
             PROVIDER_CLOSED,
-            lambda r: "provider "
-            + r["provider_cvr"]
-            + " "
-            + _text(r["comp_status"])
-            + " since "
-            + _iso(r["comp_status_date"]),
+            lambda r: (
+                "provider "
+                + r["provider_cvr"]
+                + " "
+                + _text(r["comp_status"])
+                + " since "
+                + _iso(r["comp_status_date"])
+            ),
         ),
     ]
     if has_approval_column:
@@ -360,11 +369,13 @@ def check_claim(
             fire(
                 udvidet & ~approved_before,
                 UDVIDET_APPROVAL,
-                lambda r: r["expense_type"]
-                + " approved "
-                + _iso(r["approval_date"])
-                + "; bought "
-                + _iso(r["service_date"]),
+                lambda r: (
+                    r["expense_type"]
+                    + " approved "
+                    + _iso(r["approval_date"])
+                    + "; bought "
+                    + _iso(r["service_date"])
+                ),
             )
         )
     else:
@@ -405,8 +416,10 @@ def check_night(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
         fire(
             per_citizen > most,
             VELOCITY,
-            lambda r: _text(per_citizen[r.index])
-            + f" claims for one citizen tonight; usual at most {most}",
+            lambda r: (
+                _text(per_citizen[r.index])
+                + f" claims for one citizen tonight; usual at most {most}"
+            ),
         ),
     ]
 

@@ -22,8 +22,10 @@ from robots.core.settings import config_dir
 ROBOT = "laegeregninger"
 
 
-def _rule(rule_id: str, looks_for: str, severity: Severity, kind: Kind) -> str:
-    register(Rule(rule_id, ROBOT, looks_for, severity, kind))
+def _rule(
+    rule_id: str, looks_for: str, severity: Severity, kind: Kind, *, provisional: bool = False
+) -> str:
+    register(Rule(rule_id, ROBOT, looks_for, severity, kind, marks_provisional=provisional))
     return rule_id
 
 
@@ -138,12 +140,14 @@ PROVISIONAL = _rule(
     "until finance confirms the year's fee card; demo pays and says so.",
     H,
     SE,
+    provisional=True,
 )
 PROVISIONAL_DEMO = _rule(
     "LR-PROVISIONAL-FEE-DEMO",
     "Demo mode only: the fee was provisional and the invoice paid; the report says so.",
     INFO,
     SE,
+    provisional=True,
 )
 CREDIT_NO_INVOICE = _rule(
     "LR-CREDIT-NO-INVOICE",

@@ -40,6 +40,7 @@ FILE_ALREADY_PROCESSED = register(
         "A file whose content (SHA-256) was processed before: archived again, never re-read.",
         Severity.INFO,
         Kind.DATA_ERROR,
+        what_happens="nothing in the file is read or paid again; the copy is archived",
     )
 )
 CLAIM_ALREADY_PROCESSED = register(
@@ -50,5 +51,6 @@ CLAIM_ALREADY_PROCESSED = register(
         "never paid again.",
         Severity.INFO,
         Kind.SUSPECTED_ERROR,
+        what_happens="skipped: the claim was decided before and is never paid again",
     )
 )

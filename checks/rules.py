@@ -54,10 +54,16 @@ class Rule:
     looks_for: str
     severity: Severity
     kind: Kind
+    what_happens: str | None = None
+    """What happens to the claim, where the severity's usual words would mislead (an
+    `info` rule on a file read once pays nothing)."""
+    marks_provisional: bool = False
+    """Fires when a claim's amount rests on a provisional (carried forward) rate or fee:
+    the report says so, whatever the rule's name."""
 
     @property
     def action(self) -> str:
-        return ACTIONS[self.severity]
+        return self.what_happens or ACTIONS[self.severity]
 
 
 _CATALOGUE: dict[str, Rule] = {}

@@ -12,6 +12,7 @@ ANNA = "0101501233"
 BO = "0202452345"
 CARL = "0303403457"
 PROVIDER = "29189846"
+CLINIC = "12345674"
 
 
 REGISTERS = {
@@ -31,11 +32,30 @@ REGISTERS = {
     ),
     "companies/companies.csv": (
         "utf-8",
-        f"cvr,name,status,status_date,sector\n{PROVIDER},Apotek,active,,private\n",
+        f"cvr,name,status,status_date,sector\n{PROVIDER},Apotek,active,,private\n"
+        f"{CLINIC},Lægehuset,active,,private\n",
+    ),
+    "certificate_requests/requests.csv": (
+        "utf-8",
+        "request_id,cpr,certificate_code,doctor_cvr,requested_date,case_area\n"
+        f"R1,{ANNA},LÆ265,{CLINIC},2026-10-20,jobcenter\n"
+        f"R2,{CARL},LÆ125,{CLINIC},2026-10-20,sygedagpenge\n",
     ),
 }
 
-CLAIMS_HEADER = "claim_id,cpr,expense_type,provider_cvr,service_date,citizen_share,received_date,approval_date\n"
+INVOICES_HEADER = (
+    "invoice_id,doctor_cvr,request_id,cpr,certificate_code,service_date,invoice_date,amount\n"
+)
+NIGHT_INVOICES = INVOICES_HEADER + (
+    f"F100,{CLINIC},R1,{ANNA},LÆ265,2026-10-25,2026-10-26,1544.00\n"
+    f"F101,{CLINIC},R2,{CARL},LÆ125,2026-10-25,2026-10-26,397.00\n"
+)
+"""Two invoices at the fee card's (provisional) fees: demo pays both, production holds."""
+
+CLAIMS_HEADER = (
+    "claim_id,cpr,expense_type,provider_cvr,service_date,citizen_share,received_date,"
+    "approval_date\n"
+)
 
 NIGHT_CLAIMS = CLAIMS_HEADER + (
     f"C1,{ANNA[:6]}-{ANNA[6:]},medicin,{PROVIDER},2026-10-01,45.00,2026-10-02,\n"
@@ -62,6 +82,14 @@ def write_inbox(
     path = inbox / "health_claims" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(claims, encoding="utf-8")
+
+
+def write_invoices(data_dir: Path, invoices: str = NIGHT_INVOICES, name: str = "f.csv") -> Path:
+    """Write a doctors' invoices file into data_dir/inbox/doctor_invoices/."""
+    path = data_dir / "inbox" / "doctor_invoices" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(invoices, encoding="utf-8")
+    return path
 
 
 def run_robots_command(

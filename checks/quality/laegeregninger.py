@@ -85,7 +85,7 @@ DOCTOR_INVOICES_SUITE: list[QualityRule] = [
     ),
     QualityRule(
         _rule(
-            "DQ-INV-INVOICED-AFTER-SERVICE",
+            "DQ-INV-INVOICED-BEFORE-SERVICE",
             "doctor_invoices: an invoice dated before the certificate it bills.",
         ),
         "invoice_date",

@@ -167,7 +167,7 @@ HEALTH_CLAIMS_SUITE: list[QualityRule] = [
     ),
     QualityRule(
         _rule(
-            "DQ-HC-RECEIVED-AFTER-SERVICE",
+            "DQ-HC-RECEIVED-BEFORE-SERVICE",
             "health_claims: a bill received before the service it is for was given.",
         ),
         "received_date",

@@ -208,24 +208,31 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
             fire(
                 j["rate_provisional"],
                 rules.PROVISIONAL_DEMO if demo else rules.PROVISIONAL,
-                lambda r: ("DEMO pays on a provisional rate: " if demo else "")
-                + r["provisional_text"],
+                lambda r: (
+                    ("DEMO pays on a provisional rate: " if demo else "") + r["provisional_text"]
+                ),
             ),
             fire(
                 (j["amount_oere"] == 0) & (j["pen_percent"].fillna(0) > 0) & ~j["no_rate"],
                 rules.AMOUNT_ZERO,
-                lambda r: "85 % x "
-                + r["pen_percent"].astype("string")
-                + " % of "
-                + pd.Series(format_oere_plain(r["basis_oere"].to_numpy(np.int64)), index=r.index)
-                + " kr. rounds to 0.00 kr.",
+                lambda r: (
+                    "85 % x "
+                    + r["pen_percent"].astype("string")
+                    + " % of "
+                    + pd.Series(
+                        format_oere_plain(r["basis_oere"].to_numpy(np.int64)), index=r.index
+                    )
+                    + " kr. rounds to 0.00 kr."
+                ),
             ),
             fire(
                 j["no_rate"],
                 rules.NO_RATE,
-                lambda r: "no config/rates file for "
-                + r["rate_year"].astype("string")
-                + " or any earlier year",
+                lambda r: (
+                    "no config/rates file for "
+                    + r["rate_year"].astype("string")
+                    + " or any earlier year"
+                ),
             ),
         ]
     )

@@ -118,7 +118,7 @@ def test_service_on_the_night_itself_and_received_the_same_day_pass(tmp_path: Pa
             "citizen_share '-1.250,00 kr.'",
         ),
         (
-            "DQ-HC-RECEIVED-AFTER-SERVICE",
+            "DQ-HC-RECEIVED-BEFORE-SERVICE",
             "received_date",
             f"C2;{KNOWN_CPR};medicin;12345674;2026-11-03;45,00;2026-11-02",
             "received_date",
@@ -173,7 +173,7 @@ def test_received_before_service_message_names_the_date(tmp_path: Path) -> None:
     result = run(
         tmp_path, "health_claims", f"C1;{KNOWN_CPR};medicin;12345674;2026-11-03;45,00;2026-11-02"
     )
-    [message] = messages(result, "DQ-HC-RECEIVED-AFTER-SERVICE")
+    [message] = messages(result, "DQ-HC-RECEIVED-BEFORE-SERVICE")
     assert "2026-11-02" in message
     assert message.endswith("is before the service date")
 

@@ -68,7 +68,7 @@ CLAIM_LEVEL_KINDS: tuple[str, ...] = (
     "DQ-HC-EXPENSE-TYPE",
     "DQ-HC-SHARE-POSITIVE",
     "DQ-HC-CLAIM-ID-UNIQUE",
-    "DQ-HC-RECEIVED-AFTER-SERVICE",
+    "DQ-HC-RECEIVED-BEFORE-SERVICE",
     "DQ-HC-SERVICE-NOT-FUTURE",
     "HT-HIGH-AMOUNT",
     "HT-UDVIDET-APPROVAL",
@@ -425,7 +425,7 @@ def _plant_claim_level(
         block["share"] = np.where(rng.random(k) < 0.5, 0, -rng.integers(100, 50_000, k))
     elif kind == "DQ-HC-CLAIM-ID-UNIQUE":
         block["id_pair"] = np.tile(np.arange(k // 2, dtype=np.int64), 2)
-    elif kind == "DQ-HC-RECEIVED-AFTER-SERVICE":
+    elif kind == "DQ-HC-RECEIVED-BEFORE-SERVICE":
         block["received"] = block["service"].to_numpy() - rng.integers(1, 6, k)
     elif kind == "DQ-HC-SERVICE-NOT-FUTURE":
         # Received the same day as the (future) service, so received >= service still holds.
@@ -730,7 +730,7 @@ def describe(
             "claim_id also used on another row with different content"
         ),
         "DQ-HC-CPR-KNOWN": lambda f: "cpr is a valid CPR number but not in the citizens extract",
-        "DQ-HC-RECEIVED-AFTER-SERVICE": lambda f: cat(
+        "DQ-HC-RECEIVED-BEFORE-SERVICE": lambda f: cat(
             "received_date ", dates(f["received"]), " is before service_date ", dates(f["service"])
         ),
         "DQ-HC-SERVICE-NOT-FUTURE": lambda f: cat(

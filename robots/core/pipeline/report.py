@@ -37,28 +37,30 @@ OUTCOME_TEXT = {
 }
 
 
+PAYING_OUTCOMES = frozenset({"paid", "approved"})
+"""Outcomes whose amount goes out: the only ones with kroner in the 'paid' column."""
+
+
+def _sum_oere(values: pd.Series) -> int:
+    return int(pd.to_numeric(values, errors="coerce").fillna(0).astype("int64").sum())
+
+
 def outcome_table(outcomes: pd.DataFrame) -> list[dict[str, Any]]:
-    """Per outcome: claims, the citizen share claimed, the supplement computed."""
+    """Per outcome: claims, the amount claimed, what is paid (paid and approved only) and
+    what the control group holds back (held only), so no held or rejected claim reads as
+    money going out."""
     rows = []
     for outcome in OUTCOME_ORDER:
         part = outcomes[outcomes["outcome"] == outcome] if len(outcomes) else outcomes
-        basis = (
-            pd.to_numeric(part["basis_oere"], errors="coerce").fillna(0).astype("int64").sum()
-            if len(part)
-            else 0
-        )
-        amount = (
-            pd.to_numeric(part["amount_oere"], errors="coerce").fillna(0).astype("int64").sum()
-            if len(part)
-            else 0
-        )
+        computed = _sum_oere(part["amount_oere"]) if len(part) else 0
         rows.append(
             {
                 "outcome": outcome,
                 "text": OUTCOME_TEXT[outcome],
                 "claims": len(part),
-                "claimed_oere": int(basis),
-                "amount_oere": int(amount),
+                "claimed_oere": _sum_oere(part["basis_oere"]) if len(part) else 0,
+                "paid_oere": computed if outcome in PAYING_OUTCOMES else None,
+                "held_oere": computed if outcome == "held" else None,
             }
         )
     return rows
@@ -69,7 +71,9 @@ def report_data(result: NightRun, log_dir: Path | None) -> dict[str, Any]:
     from robots.core.pipeline.nightly import automation_rate
 
     rules = {r.id: r for r in catalogue.catalogue()}
-    provisional = sorted(r for r in result.exceptions_by_rule.index if "-PROVISIONAL-RATE" in r)
+    provisional = sorted(
+        r for r in result.exceptions_by_rule.index if r in rules and rules[r].marks_provisional
+    )
     files = [
         {
             "dataset": f.dataset,
@@ -111,7 +115,7 @@ def report_data(result: NightRun, log_dir: Path | None) -> dict[str, Any]:
             }
             for b in result.batches
         ],
-        # Each robot names its provisional-rate rules <CODE>-PROVISIONAL-RATE[-DEMO].
+        # Rules marked in the catalogue as firing on a provisional rate or fee.
         "provisional_rates_used": bool(provisional),
         "provisional_rules": provisional,
         "timings_seconds": {k: round(v, 3) for k, v in result.timings.items()},
@@ -125,22 +129,31 @@ def render_text(data: dict[str, Any]) -> str:
     lines = [
         f"Run {data['run_id']}  robot {data['robot']}  night {data['night']}  mode {data['mode']}",
         "",
-        f"{'outcome':<38}{'claims':>8}{'claimed kr.':>16}{'to pay kr.':>18}",
+        f"{'outcome':<38}{'claims':>8}{'claimed kr.':>16}{'paid kr.':>18}",
     ]
     for row in data["outcomes"]:
-        lines.append(
-            f"{row['text']:<38}{row['claims']:>8}{format_kroner(row['claimed_oere']):>16}"
-            f"{format_kroner(row['amount_oere']):>18}"
+        claimed = format_kroner(row["claimed_oere"]) if row["claimed_oere"] else "-"
+        paid = "-" if row["paid_oere"] is None else format_kroner(row["paid_oere"])
+        held = (
+            f"   ({format_kroner(row['held_oere'])} kr. computed, not paid: awaits a decision)"
+            if row["held_oere"]
+            else ""
         )
+        lines.append(f"{row['text']:<38}{row['claims']:>8}{claimed:>16}{paid:>18}{held}")
     rate = data["automation_rate"]
     lines += [
         "",
         "Automation rate (paid with no human touch / new claim rows tonight): "
         + ("n/a (no new claims)" if rate is None else f"{rate:.1%}"),
     ]
-    if data["mode"] == "demo" and data["provisional_rates_used"]:
+    if data["provisional_rates_used"]:
         lines.append(
-            "DEMO: some claims were paid on provisional rates (see "
+            (
+                "DEMO: some claims were paid on provisional rates or fees (see "
+                if data["mode"] == "demo"
+                else "Some claims rest on provisional rates or fees and wait until they are "
+                "confirmed in config/rates (see "
+            )
             + ", ".join(data["provisional_rules"])
             + ")."
         )

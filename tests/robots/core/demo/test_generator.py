@@ -51,7 +51,7 @@ REGULAR = {
     "DQ-HC-SHARE-POSITIVE",
     "DQ-HC-CLAIM-ID-UNIQUE",
     "DQ-HC-CPR-KNOWN",
-    "DQ-HC-RECEIVED-AFTER-SERVICE",
+    "DQ-HC-RECEIVED-BEFORE-SERVICE",
     "DQ-HC-SERVICE-NOT-FUTURE",
     "HT-DEAD",
     "HT-EMIGRATED",
@@ -283,7 +283,7 @@ def expected_faults(
         if len({x.content for x in by_id[c.claim_id]}) > 1:
             f.add("DQ-HC-CLAIM-ID-UNIQUE")
         if c.received < c.service:
-            f.add("DQ-HC-RECEIVED-AFTER-SERVICE")
+            f.add("DQ-HC-RECEIVED-BEFORE-SERVICE")
         if c.service > night:
             f.add("DQ-HC-SERVICE-NOT-FUTURE")
         citizen = registers.citizens.get(c.cpr)

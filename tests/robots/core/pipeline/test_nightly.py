@@ -202,7 +202,7 @@ def test_demo_mode_pays_on_provisional_rates_and_the_report_says_which_rule(
     result = run_night(ROBOT, settings=settings, night=NIGHT)
     assert result.outcomes.set_index("claim_id").loc["P1", "outcome"] == "paid"
     report = result.report_path.read_text(encoding="utf-8")
-    assert "paid on provisional rates (see HT-PROVISIONAL-RATE-DEMO)" in report
+    assert "paid on provisional rates or fees (see HT-PROVISIONAL-RATE-DEMO)" in report
     data = json.loads((result.report_path.parent / "report.json").read_text(encoding="utf-8"))
     assert data["provisional_rates_used"] is True
     assert data["provisional_rules"] == ["HT-PROVISIONAL-RATE-DEMO"]
