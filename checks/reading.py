@@ -54,3 +54,14 @@ CLAIM_ALREADY_PROCESSED = register(
         what_happens="skipped: the claim was decided before and is never paid again",
     )
 )
+CLAIM_COPY_TONIGHT = register(
+    Rule(
+        "CLAIM-COPY-TONIGHT",
+        "shared",
+        "The same claim (same id, same content) more than once tonight, in one file or "
+        "several (a re-export, an e-invoice also sent as CSV): read once.",
+        Severity.INFO,
+        Kind.DATA_ERROR,
+        what_happens="the first row is decided and paid once; the copies are noted, not paid",
+    )
+)

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, text
 
 from checks import rules as catalogue
 from checks.quality.suites import SuiteContext
-from checks.reading import CLAIM_ALREADY_PROCESSED
+from checks.reading import CLAIM_ALREADY_PROCESSED, CLAIM_COPY_TONIGHT
 from robots.core import dates
 from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.killpoints import kill_point
@@ -35,6 +35,7 @@ from robots.core.ledger.schema import RunStatus
 from robots.core.memory import return_free_heap, use_returning_arrow_allocator
 from robots.core.payments.paying import BatchResult, pay_outstanding
 from robots.core.pipeline import references as snapshots
+from robots.core.pipeline.copies import split_copies
 from robots.core.pipeline.exceptions import insert_exceptions
 from robots.core.pipeline.inbox import DataFolders
 from robots.core.pipeline.ingest import (
@@ -307,6 +308,7 @@ def _run(
         frame = ingested.frame
         if robot.prepare is not None and len(frame):
             frame = robot.prepare(frame)
+        frame, copies = split_copies(frame, robot.claim_id_column, robot.claims.column_names)
         # From here on the claims live in `frame` alone, and past data quality in the rows
         # that passed: the ingested frame is not kept for the rest of the night.
         ingested = replace(ingested, frame=pd.DataFrame())
@@ -359,6 +361,7 @@ def _run(
                 errors=errors,
                 same=same,
                 changed=changed,
+                copies=copies,
             )
             kill_point("before_ledger_commit")
         kill_point("after_ledger_commit")
@@ -377,7 +380,7 @@ def _run(
 
         clock.stage("report")
         kill_point("before_report")
-        outcomes = _outcomes(engine, computed, same, changed, data_errors, run_id, robot)
+        outcomes = _outcomes(engine, computed, same, changed, copies, data_errors, run_id, robot)
         exceptions_by_rule = _exceptions_by_rule(engine, run_id)
         clock.stop()
         result = NightRun(
@@ -506,6 +509,7 @@ def record_night(
     errors: pd.DataFrame,
     same: pd.DataFrame,
     changed: pd.DataFrame,
+    copies: pd.DataFrame,
 ) -> None:
     """The night's decisions into the ledger, in the caller's one transaction."""
     for item in ingested.files:
@@ -566,6 +570,13 @@ def record_night(
         frame=redelivered,
         file_ids=file_ids,
     )
+    insert_exceptions(
+        connection=connection,
+        run_id=run_id,
+        robot=robot.name,
+        frame=_copy_rows(copies, [f.path.name for f in ingested.files]),
+        file_ids=file_ids,
+    )
     repository.robot_event(
         connection=connection,
         robot=robot.name,
@@ -575,6 +586,24 @@ def record_night(
         run_id=run_id,
         detail=f"{0 if computed is None else len(computed)} claims decided",
     )
+
+
+def _copy_rows(copies: pd.DataFrame, file_names: list[str]) -> pd.DataFrame:
+    """Tonight's identical copies as info exceptions naming the row that was kept."""
+    if not len(copies):
+        return pd.DataFrame(columns=["rule_id", "message"])
+    names = pd.Series(file_names, dtype="string")
+    kept_in = names.take(copies["original_file"].astype("int64").to_numpy()).to_numpy()
+    return copies.assign(
+        rule_id=CLAIM_COPY_TONIGHT.id,
+        message=(
+            "the same claim as "
+            + pd.Series(kept_in, index=copies.index, dtype="string")
+            + " line "
+            + copies["original_line"].astype("string")
+            + " tonight: read once"
+        ),
+    )[["claim_ref", "file", "line", "rule_id", "message"]]
 
 
 def _claim_rows(
@@ -643,6 +672,7 @@ def _outcomes(
     computed: pd.DataFrame | None,
     same: pd.DataFrame,
     changed: pd.DataFrame,
+    copies: pd.DataFrame,
     data_errors: pd.DataFrame,
     run_id: str,
     robot: Robot,
@@ -693,6 +723,20 @@ def _outcomes(
                     }
                 )
             )
+    if len(copies):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "claim_id": copies["claim_ref"],
+                    "outcome": "already_processed",
+                    "basis_oere": pd.NA,
+                    "amount_oere": pd.NA,
+                    "rule_ids": CLAIM_COPY_TONIGHT.id,
+                    "file": copies["file"],
+                    "line": copies["line"],
+                }
+            )
+        )
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=OUTCOME_COLUMNS)
 

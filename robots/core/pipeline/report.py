@@ -33,7 +33,7 @@ OUTCOME_TEXT = {
     "held": "held for the control group",
     "rejected": "rejected with a reason",
     "data_error": "data errors (not processed)",
-    "already_processed": "already processed before (skipped)",
+    "already_processed": "already processed, or a copy (skipped)",
 }
 
 
