@@ -94,6 +94,13 @@ DUP_PAID = _rule(
     R,
     SE,
 )
+DUP_HELD = _rule(
+    "HT-DUP-HELD",
+    "The same bill as one held earlier for the control group under another claim id: "
+    "releasing both would pay it twice.",
+    H,
+    SE,
+)
 RESUBMIT_CHANGED = _rule(
     "HT-RESUBMIT-CHANGED",
     "A claim id already decided arrives again with different content (amount, date ...).",

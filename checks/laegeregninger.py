@@ -52,6 +52,13 @@ REQUEST_PAID = _rule(
     R,
     SE,
 )
+REQUEST_HELD = _rule(
+    "LR-REQUEST-HELD",
+    "The request was invoiced on an earlier invoice that is held for the control group: "
+    "releasing both would pay the certificate twice.",
+    H,
+    SE,
+)
 REQUEST_TWICE = _rule(
     "LR-REQUEST-TWICE",
     "Two or more invoices for one request tonight; the first is judged, the others are held.",
@@ -119,6 +126,13 @@ DUP_PAID = _rule(
     "LR-DUP-PAID",
     "The same bill as one already paid (or approved for payment) under another invoice number.",
     R,
+    SE,
+)
+DUP_HELD = _rule(
+    "LR-DUP-HELD",
+    "The same bill as one held earlier for the control group under another invoice number: "
+    "releasing both would pay it twice.",
+    H,
     SE,
 )
 RESUBMIT_CHANGED = _rule(
@@ -205,10 +219,11 @@ def check_request(j: pd.DataFrame) -> list[pd.DataFrame]:
     matched = j["match"].isin(["reference", "fallback"]) & invoice
     how = "request " + j["req_id"].fillna("") + " (" + j["match"] + ")"
     paid_before = matched & j["bill_paid_claim_id"].notna()
+    held_before = matched & ~paid_before & j["bill_paid_held_claim_id"].notna()
     ordered = j.loc[matched].sort_values(["invoice_date", "claim_id"])
     later = ordered.duplicated("req_id", keep="first")
     first = ordered.groupby("req_id")["claim_id"].transform("first")
-    twice = later.reindex(j.index, fill_value=False) & ~paid_before
+    twice = later.reindex(j.index, fill_value=False) & ~paid_before & ~held_before
     return [
         findings(
             invoice & (j["match"] == "none"),
@@ -228,6 +243,14 @@ def check_request(j: pd.DataFrame) -> list[pd.DataFrame]:
             paid_before,
             REQUEST_PAID,
             how + " already paid on claim " + j["bill_paid_claim_id"].astype("string"),
+        ),
+        findings(
+            held_before,
+            REQUEST_HELD,
+            how
+            + " is invoiced on claim "
+            + j["bill_paid_held_claim_id"].astype("string")
+            + ", held for the control group",
         ),
         findings(
             twice,

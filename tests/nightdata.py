@@ -99,6 +99,7 @@ def run_robots_command(
     kill_at: str | None = None,
     night: str = "2026-11-23",
     robot: str = "helbredstillaeg",
+    mode: str = "demo",
 ) -> subprocess.CompletedProcess[str]:
     """Run `robots run <robot>` as a real process, as the scheduler would."""
     env = {**os.environ, "ROBOTS_LOGS_DIR": str(logs)}
@@ -115,7 +116,7 @@ def run_robots_command(
             "--data-dir",
             str(data_dir),
             "--mode",
-            "demo",
+            mode,
             "--date",
             night,
         ],

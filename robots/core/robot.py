@@ -46,13 +46,22 @@ class LedgerLookup:
 
     For each row, the claims of this robot decided 'pay' in earlier runs whose
     `ledger_column` equals the row's `frame_column`: the first such claim id and the sum of
-    their amounts, as `<prefix>_claim_id` and `<prefix>_oere` (missing when none). The
-    checks stay pure; the pipeline does the I/O.
+    their amounts, as `<prefix>_claim_id` and `<prefix>_oere` (missing when none). With
+    `held_too`, also the first such claim still held for the control group, as
+    `<prefix>_held_claim_id` (once released it is paid: a second bill for it must wait).
+    The checks stay pure; the pipeline does the I/O.
     """
 
     frame_column: str
     ledger_column: str
     prefix: str
+    held_too: bool = False
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns this lookup adds to the frame."""
+        added = [f"{self.prefix}_claim_id", f"{self.prefix}_oere"]
+        return [*added, f"{self.prefix}_held_claim_id"] if self.held_too else added
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,9 @@ class Robot:
     fingerprint: Callable[[pd.DataFrame], pd.Series]
     """The bill's business content as text: the same under another claim id is a duplicate."""
     duplicate_paid_rule: str
+    """Fires on a bill already paid (or approved) under another claim id."""
+    duplicate_held_rule: str
+    """Fires on a bill already held under another claim id (paid twice once released)."""
     resubmitted_changed_rule: str
     accounts_section: str
     remittance_title: str

@@ -256,6 +256,7 @@ ROBOT = Robot(
     check=check,
     fingerprint=fingerprint,
     duplicate_paid_rule=rules.DUP_PAID,
+    duplicate_held_rule=rules.DUP_HELD,
     resubmitted_changed_rule=rules.RESUBMIT_CHANGED,
     accounts_section="helbredstillaeg",
     remittance_title="Helbredstillaeg",

@@ -107,10 +107,12 @@ def compute(claims: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
 LOOKUPS = (
     # An invoice's bill key is its request: paid before means billed twice. A credit
     # note's bill key gathers the credits already set off against the same invoice.
-    LedgerLookup(frame_column="bill_key", ledger_column="bill_key", prefix="bill_paid"),
+    LedgerLookup(
+        frame_column="bill_key", ledger_column="bill_key", prefix="bill_paid", held_too=True
+    ),
     LedgerLookup(frame_column="credited_key", ledger_column="document_key", prefix="credited"),
 )
-LOOKUP_COLUMNS = [f"{lookup.prefix}_{part}" for lookup in LOOKUPS for part in ("claim_id", "oere")]
+LOOKUP_COLUMNS = [column for lookup in LOOKUPS for column in lookup.columns]
 
 
 def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
@@ -138,6 +140,7 @@ ROBOT = Robot(
     check=check,
     fingerprint=fingerprint,
     duplicate_paid_rule=rules.DUP_PAID,
+    duplicate_held_rule=rules.DUP_HELD,
     resubmitted_changed_rule=rules.RESUBMIT_CHANGED,
     accounts_section="laegeregninger",
     remittance_title="Laegeattester",

@@ -555,22 +555,30 @@ def claims_already_known(*, connection: Connection, keys: Iterable[str]) -> pd.D
     )
 
 
-def bills_already_paid(
+STANDING_DECISIONS = ("pay", "hold")
+"""Decisions that still stand for a bill: paid (or approved) or held for the control group.
+A copy of either must not be paid: the held original may be released."""
+
+
+def earlier_bills(
     *, connection: Connection, robot: str, fingerprints: Iterable[str]
 ) -> pd.DataFrame:
-    """Claims decided for payment earlier with any of these fingerprints (the same bill)."""
+    """Claims decided earlier, paid or held (not rejected), with any of these fingerprints
+    (the same bill): per fingerprint and decision, the first claim id and its run."""
     return _lookup_via_temp_table(
         connection=connection,
         values=fingerprints,
         query=(
-            "SELECT c.fingerprint, MIN(c.claim_id), MIN(c.run_id) "
+            "SELECT c.fingerprint, c.decision, MIN(c.claim_id), MIN(c.run_id) "
             "FROM tmp_lookup t CROSS JOIN claims c "
-            "WHERE c.robot = :robot AND c.fingerprint = t.k AND c.decision = 'pay' "
-            "GROUP BY c.fingerprint"
+            "WHERE c.robot = :robot AND c.fingerprint = t.k AND c.decision IN ('pay', 'hold') "
+            "GROUP BY c.fingerprint, c.decision"
         ),
-        columns=["fingerprint", "claim_id", "run_id"],
+        columns=["fingerprint", "decision", "claim_id", "run_id"],
         params={"robot": robot},
-        candidates="SELECT 1 FROM claims WHERE robot = :robot AND decision = 'pay' LIMIT 1",
+        candidates=(
+            "SELECT 1 FROM claims WHERE robot = :robot AND decision IN ('pay', 'hold') LIMIT 1"
+        ),
     )
 
 
@@ -578,26 +586,41 @@ LOOKUP_COLUMNS = frozenset({"fingerprint", "bill_key", "document_key"})
 """Ledger columns a robot may look claims up by (names, never input, go into the SQL)."""
 
 
-def paid_by_key(
-    *, connection: Connection, robot: str, column: str, keys: Iterable[str]
+def claims_by_key(
+    *,
+    connection: Connection,
+    robot: str,
+    column: str,
+    keys: Iterable[str],
+    decision: str = "pay",
 ) -> pd.DataFrame:
-    """Per key: the first claim decided 'pay' with that value in `column`, and their sum."""
+    """Per key: the first claim decided `decision` with that value in `column`, and the sum
+    of their amounts."""
     if column not in LOOKUP_COLUMNS:
         raise ValueError(f"claims cannot be looked up by {column!r}")
+    if decision not in STANDING_DECISIONS:
+        raise ValueError(f"claims are not looked up by the decision {decision!r}")
     frame = _lookup_via_temp_table(
         connection=connection,
         values=[str(k) for k in keys],
         query=(
             f"SELECT c.{column}, MIN(c.claim_id), SUM(c.amount_oere) "
             "FROM tmp_lookup t CROSS JOIN claims c "
-            f"WHERE c.robot = :robot AND c.{column} = t.k AND c.decision = 'pay' "
+            f"WHERE c.robot = :robot AND c.{column} = t.k AND c.decision = :decision "
             f"GROUP BY c.{column}"
         ),
         columns=["key", "claim_id", "amount_oere"],
-        params={"robot": robot},
+        params={"robot": robot, "decision": decision},
     )
     frame["amount_oere"] = pd.to_numeric(frame["amount_oere"]).astype("Int64")
     return frame
+
+
+def paid_by_key(
+    *, connection: Connection, robot: str, column: str, keys: Iterable[str]
+) -> pd.DataFrame:
+    """Per key: the first claim decided 'pay' with that value in `column`, and their sum."""
+    return claims_by_key(connection=connection, robot=robot, column=column, keys=keys)
 
 
 def start_run(

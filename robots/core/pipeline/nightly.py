@@ -175,25 +175,44 @@ def _rule_ids_per_row(
     return pd.Series(pd.array(pc.fill_null(joined, ""), dtype="str"), index=rows)
 
 
-def _already_paid(engine: Engine, robot: Robot, computed: pd.DataFrame) -> pd.DataFrame:
-    """Findings for tonight's bills the ledger already paid (or approved) under another id."""
+def _earlier_bills(engine: Engine, robot: Robot, computed: pd.DataFrame) -> pd.DataFrame:
+    """Findings for tonight's bills the ledger already holds under another claim id: paid
+    or approved (the robot's duplicate-paid rule), else held for the control group (its
+    duplicate-held rule: releasing the original would pay the bill twice). Each names the
+    original claim and its run."""
     with engine.connect() as connection:
-        paid = repository.bills_already_paid(
+        earlier = repository.earlier_bills(
             connection=connection, robot=robot.name, fingerprints=computed["fingerprint"]
         )
     fingerprints = computed["fingerprint"]
-    candidates = fingerprints[fingerprints.isin(paid["fingerprint"])]
-    earlier = candidates.map(paid.set_index("fingerprint")["claim_id"]).dropna()
-    return pd.DataFrame(
-        {
-            "row": earlier.index,
-            "rule_id": robot.duplicate_paid_rule,
-            "message": pd.array(
-                "same bill as claim " + earlier.astype(str) + ", already paid or approved",
-                dtype="string",
-            ),
-        }
-    )
+    found = []
+    for decision, rule_id, standing in (
+        ("pay", robot.duplicate_paid_rule, "already paid or approved"),
+        ("hold", robot.duplicate_held_rule, "held for the control group"),
+    ):
+        originals = earlier[earlier["decision"] == decision].set_index("fingerprint")
+        if decision == "hold":  # a bill paid before is the paid rule's alone
+            originals = originals.drop(
+                index=earlier.loc[earlier["decision"] == "pay", "fingerprint"], errors="ignore"
+            )
+        hits = fingerprints[fingerprints.isin(originals.index)]
+        if not len(hits):
+            continue
+        claim = hits.map(originals["claim_id"]).astype("string")
+        run = hits.map(originals["run_id"]).astype("string")
+        found.append(
+            pd.DataFrame(
+                {
+                    "row": hits.index,
+                    "rule_id": rule_id,
+                    "message": pd.array(
+                        "same bill as claim " + claim + " (run " + run + "), " + standing,
+                        dtype="string",
+                    ),
+                }
+            )
+        )
+    return concat_findings(found)
 
 
 def _no_line(lines: pd.api.extensions.ExtensionArray) -> pd.api.extensions.ExtensionArray:
@@ -340,7 +359,7 @@ def _run(
             else pd.DataFrame(columns=["row", "rule_id", "message"])
         )
         if computed is not None:
-            findings = concat_findings([findings, _already_paid(engine, robot, computed)])
+            findings = concat_findings([findings, _earlier_bills(engine, robot, computed)])
             decision, fired = _decide(findings, computed.index)
             computed["decision"], computed["rule_ids"] = decision, fired
 
@@ -481,11 +500,9 @@ def _with_ledger_lookups(
     out = computed
     for lookup in robot.ledger_lookups:
         wanted = computed[lookup.frame_column]
-        answers = repository.paid_by_key(
-            connection=connection,
-            robot=robot.name,
-            column=lookup.ledger_column,
-            keys=wanted.dropna().unique(),
+        keys = wanted.dropna().unique()
+        answers = repository.claims_by_key(
+            connection=connection, robot=robot.name, column=lookup.ledger_column, keys=keys
         ).set_index("key")
         out = out.assign(
             **{
@@ -493,6 +510,15 @@ def _with_ledger_lookups(
                 f"{lookup.prefix}_oere": wanted.map(answers["amount_oere"]).astype("Int64"),
             }
         )
+        if lookup.held_too:
+            held = repository.claims_by_key(
+                connection=connection,
+                robot=robot.name,
+                column=lookup.ledger_column,
+                keys=keys,
+                decision="hold",
+            ).set_index("key")
+            out[f"{lookup.prefix}_held_claim_id"] = wanted.map(held["claim_id"])
     return out
 
 

@@ -300,7 +300,7 @@ def test_ledger_lookups_answer_each_known_key_once_however_often_it_is_asked(
         known = repository.claims_already_known(
             connection=connection, keys=pd.Series(asked, dtype="string")
         )
-        paid = repository.bills_already_paid(
+        paid = repository.earlier_bills(
             connection=connection, robot="helbredstillaeg", fingerprints=asked
         )
     engine.dispose()
@@ -311,8 +311,8 @@ def test_ledger_lookups_answer_each_known_key_once_however_often_it_is_asked(
 def test_lookups_send_no_keys_when_the_ledger_holds_nothing_to_find(
     ledger_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A first night sends no million keys to an empty ledger; a claim decided other than
-    'pay' is no paid bill, so only the key lookup has anything to look for then."""
+    """A first night sends no million keys to an empty ledger; a rejected claim is no
+    standing bill, so only the key lookup has anything to look for then, and a held one is."""
     engine = open_ledger(ledger_url)
     _start(engine)
     sent: list[str] = []
@@ -326,7 +326,7 @@ def test_lookups_send_no_keys_when_the_ledger_holds_nothing_to_find(
     keys = pd.Series(["h:C1", "h:C2"], dtype="string")
     with engine.connect() as connection:
         known = repository.claims_already_known(connection=connection, keys=keys)
-        paid = repository.bills_already_paid(
+        paid = repository.earlier_bills(
             connection=connection, robot="helbredstillaeg", fingerprints=keys
         )
     assert sent == [] and known.empty and paid.empty
@@ -337,13 +337,23 @@ def test_lookups_send_no_keys_when_the_ledger_holds_nothing_to_find(
         "run_id",
         "decision",
     ]
-    held = _claims(["h:C1"]).assign(decision="hold")
+    rejected = _claims(["h:C1"]).assign(decision="reject")
+    with engine.begin() as connection:
+        real_bulk_insert(connection=connection, table="claims", frame=rejected)
+    with engine.connect() as connection:
+        known = repository.claims_already_known(connection=connection, keys=keys)
+        paid = repository.earlier_bills(
+            connection=connection, robot="helbredstillaeg", fingerprints=keys
+        )
+    assert sent == ["tmp_lookup"] and list(known["idempotency_key"]) == ["h:C1"] and paid.empty
+    held = _claims(["h:C2"]).assign(decision="hold")
     with engine.begin() as connection:
         real_bulk_insert(connection=connection, table="claims", frame=held)
     with engine.connect() as connection:
-        known = repository.claims_already_known(connection=connection, keys=keys)
-        paid = repository.bills_already_paid(
+        standing = repository.earlier_bills(
             connection=connection, robot="helbredstillaeg", fingerprints=keys
         )
     engine.dispose()
-    assert sent == ["tmp_lookup"] and list(known["idempotency_key"]) == ["h:C1"] and paid.empty
+    assert standing[["fingerprint", "decision", "claim_id"]].to_dict("records") == [
+        {"fingerprint": "h:C2", "decision": "hold", "claim_id": "C2"}
+    ]
