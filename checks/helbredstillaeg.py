@@ -73,7 +73,8 @@ FOERTID_NEW = _rule(
 )
 FOERTID_UNKNOWN = _rule(
     "HT-FOERTID-UNKNOWN",
-    "Foertidspension with no award date in the extract: old or new scheme must be checked.",
+    "Foertidspension with no award date, and no row of it in force before 1.1.2003 to show "
+    "the old scheme: old or new scheme must be checked.",
     H,
     SE,
 )
@@ -282,7 +283,12 @@ def check_pension(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
             FOERTID_NEW,
             lambda r: "foertidspension awarded " + _iso(r["pen_awarded"]),
         ),
-        fire(foertid & j["pen_awarded"].isna(), FOERTID_UNKNOWN, "no award date"),
+        fire(
+            foertid & j["pen_awarded"].isna() & ~(j["pen_foertid_since"] < cutoff),
+            FOERTID_UNKNOWN,
+            lambda r: "no award date; foertidspension in the extract since "
+            + _iso(r["pen_foertid_since"]),
+        ),
         fire(has_pension & (j["pen_percent"] == 0), PCT_ZERO, "personlig tillaegsprocent 0"),
         fire(
             has_pension & ~j["assets_ok"],

@@ -59,8 +59,36 @@ def join_registers(claims: pd.DataFrame, references: dict[str, pd.DataFrame]) ->
         **_take(citizens, CITIZEN_COLUMNS, _unique_rows(cpr, citizen_cpr, "cpr"), claims.index),
         **_take(pensioners, PENSION_COLUMNS, pension, claims.index),
         **_take(companies, COMPANY_COLUMNS, _unique_rows(cvr, company_cvr, "cvr"), claims.index),
+        pen_foertid_since=_foertid_since(cpr, pension_cpr, pensioners, claims.index),
     )
     return joined.astype({"pen_percent": "Int64", "pen_assets": "Int64"})
+
+
+def _foertid_since(
+    cpr: np.ndarray, pension_cpr: np.ndarray, pensioners: pd.DataFrame, index: pd.Index
+) -> pd.Series:
+    """Each claim's citizen's earliest førtidspension row start (NaT if none).
+
+    A førtidspension row in force before 1.1.2003 proves an award under the old rules even
+    when the extract gives no award date: the register's own history answers what the
+    missing column would have.
+    """
+    starts = pensioners["valid_from"].to_numpy().astype("datetime64[s]").view(np.int64)
+    rows = np.flatnonzero(
+        (pension_cpr >= 0)
+        & (pensioners["pension_type"] == "foertidspension").to_numpy(dtype=bool, na_value=False)
+        & ~np.isnat(pensioners["valid_from"].to_numpy())
+    )
+    size = max(cpr.max(initial=-1), pension_cpr.max(initial=-1)) + 2
+    none = np.iinfo(np.int64).max
+    earliest = np.full(size, none, dtype=np.int64)
+    np.minimum.at(earliest, pension_cpr[rows], starts[rows])
+    found = earliest[cpr]  # a claim with no CPR (-1) reads the last slot, which has none
+    return pd.Series(
+        np.where(found == none, np.datetime64("NaT"), found.astype("datetime64[s]")),
+        index=index,
+        dtype="datetime64[s]",
+    )
 
 
 def _take(

@@ -310,7 +310,34 @@ def test_foertidspension_with_no_award_date() -> None:
     _, found = night(pensions=[pension(pension_type="foertidspension", awarded_date=None)])
 
     assert fired(found) == [(PLANTED, "HT-FOERTID-UNKNOWN")]
-    assert message(found, "HT-FOERTID-UNKNOWN") == "no award date"
+    assert message(found, "HT-FOERTID-UNKNOWN") == (
+        "no award date; foertidspension in the extract since 2024-01-01"
+    )
+
+
+def test_foertidspension_in_force_before_2003_proves_the_old_scheme() -> None:
+    _, found = night(
+        pensions=[
+            pension(pension_type="foertidspension", valid_from="1998-05-01", valid_to="2023-12-31"),
+            pension(pension_type="foertidspension", valid_from="2024-01-01"),
+        ]
+    )
+    assert fired(found) == []
+
+
+def test_foertidspension_from_1_january_2003_without_award_date_is_held() -> None:
+    _, found = night(pensions=[pension(pension_type="foertidspension", valid_from="2003-01-01")])
+    assert fired(found) == [(PLANTED, "HT-FOERTID-UNKNOWN")]
+
+
+def test_only_a_folkepension_before_2003_proves_nothing_about_foertidspension() -> None:
+    _, found = night(
+        pensions=[
+            pension(pension_type="folkepension", valid_from="1995-01-01", valid_to="2009-12-31"),
+            pension(pension_type="foertidspension", valid_from="2010-01-01"),
+        ]
+    )
+    assert fired(found) == [(PLANTED, "HT-FOERTID-UNKNOWN")]
 
 
 def test_assets_one_krone_above_the_2026_limit() -> None:

@@ -55,6 +55,15 @@ def reference_join(claims: pd.DataFrame, references: dict[str, pd.DataFrame]) ->
     companies = references["companies"].set_index("cvr")
     joined["comp_status"] = claims["provider_cvr"].map(companies["status"])
     joined["comp_status_date"] = claims["provider_cvr"].map(companies["status_date"])
+    pensions = references["pensioners"]
+    foertid = pensions[pensions["pension_type"] == "foertidspension"]
+    since = foertid.groupby("cpr")["valid_from"].min()
+    earliest = dict(zip(since.index, since.to_numpy(), strict=True))
+    joined["pen_foertid_since"] = pd.Series(
+        [earliest.get(c, np.datetime64("NaT")) for c in claims["cpr"]],
+        index=claims.index,
+        dtype="datetime64[s]",
+    )
     return joined
 
 
