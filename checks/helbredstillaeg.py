@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from checks.rules import Kind, Rule, Severity, register
-from robots.core.money import to_oere
+from robots.core.money import format_kroner, to_oere
 from robots.core.robot import FiringRows, arrow_column, concat_findings, findings
 from robots.core.settings import config_dir
 
@@ -110,7 +110,9 @@ RESUBMIT_CHANGED = _rule(
 )
 HIGH_AMOUNT = _rule(
     "HT-HIGH-AMOUNT",
-    "A citizen share far above what is usual for its expense type (config/checks.toml).",
+    "A citizen share far above what is usual for its expense type: more than 10 times the "
+    "median share of that type (tonight's bills and the ledger's recent ones), or above the "
+    "type's ceiling (config/checks.toml).",
     H,
     SE,
 )
@@ -180,6 +182,9 @@ class CheckConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     usual_max_citizen_share_oere: dict[str, int]
+    times_median: int
+    min_bills: int
+    history_claims: int
     stale_after_months: int
     max_claims_per_citizen_per_night: int
     udvidet_expense_types: tuple[str, ...]
@@ -192,10 +197,14 @@ def load_config(folder: str | None = None) -> CheckConfig:
     path = (config_dir() if folder is None else Path(folder)) / "checks.toml"
     section = tomllib.loads(path.read_text(encoding="utf-8"))[ROBOT]
     limits = section["limits"]
+    unusual = section["unusual_amount"]
     return CheckConfig(
         usual_max_citizen_share_oere={
             k: to_oere(Decimal(v)) for k, v in section["usual_max_citizen_share"].items()
         },
+        times_median=int(unusual["times_median"]),
+        min_bills=int(unusual["min_bills"]),
+        history_claims=int(unusual["history_claims"]),
         stale_after_months=int(limits["stale_after_months"]),
         max_claims_per_citizen_per_night=int(limits["max_claims_per_citizen_per_night"]),
         udvidet_expense_types=tuple(limits["udvidet_expense_types"]),
@@ -286,8 +295,10 @@ def check_pension(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
         fire(
             foertid & j["pen_awarded"].isna() & ~(j["pen_foertid_since"] < cutoff),
             FOERTID_UNKNOWN,
-            lambda r: "no award date; foertidspension in the extract since "
-            + _iso(r["pen_foertid_since"]),
+            lambda r: (
+                "no award date; foertidspension in the extract since "
+                + _iso(r["pen_foertid_since"])
+            ),
         ),
         fire(has_pension & (j["pen_percent"] == 0), PCT_ZERO, "personlig tillaegsprocent 0"),
         fire(
@@ -315,6 +326,80 @@ def _usual_share(expense_type: pd.Series, config: CheckConfig) -> pd.Series:
     return pd.Series(pd.array(usual, dtype="Int64"), index=expense_type.index)
 
 
+def _kroner(oere: pd.Series) -> pd.Series:
+    """Øre as Danish kroner text for evidence (only the few firing rows are formatted)."""
+    return pd.Series([format_kroner(int(v)) for v in oere], index=oere.index, dtype="string")
+
+
+def usual_by_type(
+    shares: pd.Series, types: pd.Series, history: pd.DataFrame | None
+) -> tuple[pd.Series, pd.Series]:
+    """Per row: twice the median share of its expense type (twice, so a median halfway
+    between two øre stays a whole number) and how many bills that median is taken over:
+    tonight's bills and the ledger's recent ones, per type."""
+    tonight = pd.DataFrame({"type": types.astype("string"), "share": shares.astype("Int64")})
+    if history is not None and len(history):
+        earlier = pd.DataFrame(
+            {
+                "type": history["category"].astype("string"),
+                "share": history["basis_oere"].astype("Int64"),
+            }
+        )
+        tonight = pd.concat([tonight, earlier], ignore_index=True)
+    grouped = tonight.dropna().groupby("type")["share"]
+    twice_median = (grouped.median() * 2).round().astype("int64")
+    count = grouped.size()
+    return (
+        types.map(twice_median).astype("Int64"),
+        types.map(count).fillna(0).astype("int64"),
+    )
+
+
+def _unusual_amount(
+    j: pd.DataFrame, config: CheckConfig, history: pd.DataFrame | None
+) -> tuple[pd.Series, Callable[[FiringRows], pd.Series]]:
+    """Where a share is above its type's ceiling or `times_median` times its type's median,
+    and the evidence: the rule's figures for each row it fires on."""
+    share = j["citizen_share"]
+    ceiling = _usual_share(j["expense_type"], config)
+    twice_median, bills = usual_by_type(share, j["expense_type"], history)
+    enough = bills >= config.min_bills
+    by_median = enough & (share * 2 > twice_median * config.times_median)
+    by_ceiling = ceiling.notna() & (share > ceiling)
+
+    def evidence(rows: FiringRows) -> pd.Series:
+        at = rows.index
+        tenths = (rows["citizen_share"] * 20) // twice_median[at]
+        median_text = (
+            "citizen share "
+            + _kroner(rows["citizen_share"])
+            + " kr. is "
+            + (tenths // 10).astype("string")
+            + "."
+            + (tenths % 10).astype("string")
+            + " times the median "
+            + _kroner(twice_median[at] // 2)
+            + " kr. of "
+            + bills[at].astype("string")
+            + " "
+            + rows["expense_type"]
+            + f" bills (tonight and the ledger's recent ones); held above {config.times_median}"
+            + " times the median"
+        )
+        ceiling_text = (
+            "citizen share "
+            + _kroner(rows["citizen_share"])
+            + " kr. is above the ceiling of "
+            + _kroner(ceiling[at].fillna(0))
+            + " kr. for "
+            + rows["expense_type"]
+            + " (config/checks.toml)"
+        )
+        return median_text.where(by_median[at], ceiling_text)
+
+    return by_median | by_ceiling, evidence
+
+
 def _received_too_late(j: pd.DataFrame, config: CheckConfig) -> pd.Series:
     """More than `stale_after_months` calendar months between service and receipt."""
     received, service = j["received_date"].dt, j["service_date"].dt
@@ -325,11 +410,14 @@ def _received_too_late(j: pd.DataFrame, config: CheckConfig) -> pd.Series:
 
 
 def check_claim(
-    j: pd.DataFrame, config: CheckConfig, has_approval_column: bool
+    j: pd.DataFrame,
+    config: CheckConfig,
+    has_approval_column: bool,
+    history: pd.DataFrame | None = None,
 ) -> list[pd.DataFrame]:
     """The bill itself: its size, its age, its approval, its provider."""
     fire = partial(findings, frame=j)
-    usual = _usual_share(j["expense_type"], config)
+    unusual, unusual_evidence = _unusual_amount(j, config, history)
     udvidet = j["expense_type"].isin(config.udvidet_expense_types)
     approved_before = j["approval_date"].notna() & (j["approval_date"] <= j["service_date"])
     known_provider = j["comp_status"].notna()
@@ -340,18 +428,7 @@ def check_claim(
         & (j["comp_status_date"].isna() | (j["comp_status_date"] <= j["service_date"]))
     )
     out = [
-        fire(
-            usual.notna() & (j["citizen_share"] > usual),
-            HIGH_AMOUNT,
-            lambda r: (
-                "citizen share "
-                + _text(r["citizen_share"])
-                + " oere above the usual "
-                + _text(_usual_share(r["expense_type"], config))
-                + " oere for "
-                + r["expense_type"]
-            ),
-        ),
+        fire(unusual, HIGH_AMOUNT, unusual_evidence),
         fire(
             _received_too_late(j, config),
             STALE,
@@ -438,14 +515,19 @@ def check_night(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
 
 
 def run_all(
-    j: pd.DataFrame, *, municipality_code: int, has_approval_column: bool, config: CheckConfig
+    j: pd.DataFrame,
+    *,
+    municipality_code: int,
+    has_approval_column: bool,
+    config: CheckConfig,
+    history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every helbredstillaeg check over the joined night; one frame of findings."""
     return concat_findings(
         [
             *check_citizen(j, municipality_code),
             *check_pension(j, config),
-            *check_claim(j, config, has_approval_column),
+            *check_claim(j, config, has_approval_column, history),
             *check_night(j, config),
         ]
     )

@@ -74,6 +74,9 @@ class EvaluationContext:
     references: dict[str, pd.DataFrame]
     optional_columns: frozenset[str] = frozenset()
     """The optional claim columns present in tonight's files (absent ones cannot be checked)."""
+    amount_history: pd.DataFrame | None = None
+    """The robot's most recent earlier claims as `category, basis_oere` (when the robot asks
+    for them): what amounts are usual, beside tonight's."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,9 @@ class Robot:
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None
     """Parsed rows -> rows with derived columns (e.g. the claim id), before data quality."""
     ledger_lookups: tuple[LedgerLookup, ...] = ()
+    amount_history: Callable[[], int] | None = None
+    """How many of its most recent claims' amounts the robot's checks see (read from its
+    config when the night starts); None: none."""
 
 
 class FiringRows:

@@ -232,6 +232,7 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 municipality_code=context.municipality_code,
                 has_approval_column="approval_date" in context.optional_columns,
                 config=rules.load_config(),
+                history=context.amount_history,
             ),
             fire(
                 j["rate_provisional"],
@@ -288,4 +289,5 @@ ROBOT = Robot(
     resubmitted_changed_rule=rules.RESUBMIT_CHANGED,
     accounts_section="helbredstillaeg",
     remittance_title="Helbredstillaeg",
+    amount_history=lambda: rules.load_config().history_claims,
 )

@@ -122,6 +122,7 @@ def night(
     companies: list[dict[str, Any]] | None = None,
     mode: str = "production",
     optional_columns: frozenset[str] = frozenset({"approval_date"}),
+    history: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """compute + check over the control claim and `claims` (default: one clean claim)."""
     frame = typed([CONTROL_CLAIM, *(claims or [claim()])], HEALTH_CLAIMS)
@@ -140,6 +141,7 @@ def night(
         municipality_code=MUNICIPALITY,
         references=references,
         optional_columns=optional_columns,
+        amount_history=history,
     )
     computed = compute(frame, context)
     return computed, check(computed, context)
@@ -434,19 +436,79 @@ def test_six_claims_for_one_citizen_are_usual() -> None:
 # --- the bill ----------------------------------------------------------------------------
 
 
-def test_citizen_share_above_the_usual_maximum() -> None:
-    # config/checks.toml: medicin usual max 8000 kr.
+def test_citizen_share_above_the_ceiling() -> None:
+    # config/checks.toml: medicin ceiling 8000 kr.
     _, found = night(claim(citizen_share=800_001))
 
     assert fired(found) == [(PLANTED, "HT-HIGH-AMOUNT")]
     assert message(found, "HT-HIGH-AMOUNT") == (
-        "citizen share 800001 oere above the usual 800000 oere for medicin"
+        "citizen share 8.000,01 kr. is above the ceiling of 8.000,00 kr. for medicin "
+        "(config/checks.toml)"
     )
 
 
-def test_citizen_share_at_the_usual_maximum_is_not_a_finding() -> None:
+def test_citizen_share_at_the_ceiling_is_not_a_finding() -> None:
     _, found = night(claim(citizen_share=800_000))
     assert fired(found) == []
+
+
+def history(expense_type: str, shares: list[int]) -> pd.DataFrame:
+    """The ledger's recent claims as the pipeline hands them to the checks."""
+    return pd.DataFrame(
+        {
+            "category": pd.Series([expense_type] * len(shares), dtype="string"),
+            "basis_oere": pd.Series(shares, dtype="int64"),
+        }
+    )
+
+
+def test_a_medicine_bill_many_times_the_usual_is_held_below_the_ceiling() -> None:
+    _, found = night(claim(citizen_share=750_000), history=history("medicin", [30_000] * 100))
+
+    assert fired(found) == [(PLANTED, "HT-HIGH-AMOUNT")]
+    assert message(found, "HT-HIGH-AMOUNT") == (
+        "citizen share 7.500,00 kr. is 25.0 times the median 300,00 kr. of 101 medicin bills "
+        "(tonight and the ledger's recent ones); held above 10 times the median"
+    )
+
+
+def test_a_physiotherapy_bill_of_5500_kr_is_held_among_usual_ones() -> None:
+    usual = [30_000 + 1_000 * (i % 20) for i in range(60)]  # 300-490 kr.
+    _, found = night(
+        claim(expense_type="fysioterapi", citizen_share=550_000),
+        history=history("fysioterapi", usual),
+    )
+    assert fired(found) == [(PLANTED, "HT-HIGH-AMOUNT")]
+    assert "times the median 395,00 kr. of 62 fysioterapi bills" in message(found, "HT-HIGH-AMOUNT")
+
+
+def test_exactly_ten_times_the_median_is_not_held() -> None:
+    _, found = night(claim(citizen_share=300_000), history=history("medicin", [30_000] * 100))
+    assert fired(found) == []
+
+
+def test_a_large_denture_among_dentures_is_paid() -> None:
+    dentures = [800_000 + 10_000 * (i % 40) for i in range(40)]  # 8.000-11.900 kr.
+    _, found = night(
+        claim(expense_type="tandprotese", citizen_share=1_500_000, approval_date="2026-10-01"),
+        history=history("tandprotese", dentures),
+    )
+    assert fired(found) == []
+
+
+def test_with_too_few_bills_of_a_type_only_the_ceiling_decides() -> None:
+    _, found = night(claim(citizen_share=750_000), history=history("medicin", [30_000] * 5))
+    assert fired(found) == []
+
+
+def test_other_types_do_not_make_a_type_usual() -> None:
+    """Dentures in the history say nothing about what a medicine bill usually is."""
+    dentures = history("tandprotese", [1_000_000] * 100)
+    medicine = history("medicin", [30_000] * 50)
+    _, found = night(
+        claim(citizen_share=750_000), history=pd.concat([dentures, medicine], ignore_index=True)
+    )
+    assert fired(found) == [(PLANTED, "HT-HIGH-AMOUNT")]
 
 
 def test_udvidet_item_without_approval() -> None:

@@ -623,6 +623,20 @@ def paid_by_key(
     return claims_by_key(connection=connection, robot=robot, column=column, keys=keys)
 
 
+def recent_amounts(*, connection: Connection, robot: str, limit: int) -> pd.DataFrame:
+    """The category and claimed amount of the robot's `limit` most recent claims: what a
+    usual bill of each kind looks like."""
+    return read_frame(
+        connection=connection,
+        sql=(
+            "SELECT category, basis_oere FROM claims WHERE robot = :robot "
+            "ORDER BY id DESC LIMIT :limit"
+        ),
+        columns=["category", "basis_oere"],
+        params={"robot": robot, "limit": int(limit)},
+    ).astype({"category": "string", "basis_oere": "int64"})
+
+
 def start_run(
     *, connection: Connection, run_id: str, robot: str, night: date, mode: str, at: datetime
 ) -> None:

@@ -345,6 +345,7 @@ def _run(
             municipality_code=settings.municipality_code,
             references=refs,
             optional_columns=ingested.optional_columns,
+            amount_history=_amount_history(engine, robot) if len(new) else None,
         )
         clock.stage("compute")
         computed = robot.compute(new.reset_index(drop=True), context) if len(new) else None
@@ -491,6 +492,16 @@ def _split_known(
     changed = seen[seen["fingerprint"] != seen["fingerprint_ledger"]]
     new = claims[~claims["idempotency_key"].isin(known["idempotency_key"])]
     return new, same, changed
+
+
+def _amount_history(engine: Engine, robot: Robot) -> pd.DataFrame | None:
+    """The robot's recent claims' amounts, when its checks judge what is usual by them."""
+    if robot.amount_history is None:
+        return None
+    with engine.connect() as connection:
+        return repository.recent_amounts(
+            connection=connection, robot=robot.name, limit=robot.amount_history()
+        )
 
 
 def _with_ledger_lookups(
