@@ -35,7 +35,7 @@ def _rule(
     return rule_id
 
 
-R, H, I = Severity.REJECT, Severity.HOLD, Severity.INFO
+R, H, INFO = Severity.REJECT, Severity.HOLD, Severity.INFO
 NE, SE, SF = Kind.NOT_ELIGIBLE, Kind.SUSPECTED_ERROR, Kind.SUSPECTED_FRAUD
 
 DEAD = _rule("HT-DEAD", "The citizen died before the service date (CPR status dead).", R, NE)
@@ -161,7 +161,7 @@ PROVISIONAL = _rule(
 PROVISIONAL_DEMO = _rule(
     "HT-PROVISIONAL-RATE-DEMO",
     "Demo mode only: a provisional rate was used and the claim paid; the report says so.",
-    I,
+    INFO,
     SE,
     provisional=True,
 )
