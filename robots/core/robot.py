@@ -110,6 +110,28 @@ class Robot:
     amount_history: Callable[[], int] | None = None
     """How many of its most recent claims' amounts the robot's checks see (read from its
     config when the night starts); None: none."""
+    claim_ref: Callable[[pd.DataFrame], pd.Series] | None = None
+    """Rows of text -> the claim id, where the id is derived (an invoice line's
+    `<cvr>-<invoice>-<line>`); None: the claim id column as it is."""
+
+    def identify(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """What rows are called, by the ledger (`claim_ref`) and by their sender
+        (`source_ref`), from whatever text they have: a row that could not be read still
+        names the claim it was."""
+
+        def column(name: str | None) -> pd.Series:
+            if name is None or name not in rows:
+                return pd.Series(pd.NA, index=rows.index, dtype="string")
+            return rows[name].astype("string").str.strip()
+
+        if self.claim_ref is not None:
+            claim_ref = self.claim_ref(rows)
+        else:
+            claim_ref = column(self.claim_id_column)
+        return pd.DataFrame(
+            {"claim_ref": claim_ref, "source_ref": column(self.claims.source_id)},
+            index=rows.index,
+        )
 
 
 class FiringRows:

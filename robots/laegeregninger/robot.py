@@ -28,6 +28,31 @@ def normalise_code(codes: pd.Series) -> pd.Series:
     return text.str.replace(r"^LAE(?=\d)", "LÆ", regex=True)
 
 
+def _text(rows: pd.DataFrame, name: str) -> pd.Series:
+    if name not in rows:
+        return pd.Series("", index=rows.index, dtype="string")
+    return rows[name].fillna("").astype("string").str.strip()
+
+
+def _document_types(rows: pd.DataFrame) -> pd.Series:
+    kind = _text(rows, "document_type").str.lower()
+    return kind.where(kind != "", "invoice")
+
+
+def _invoice_lines(rows: pd.DataFrame) -> pd.Series:
+    line = _text(rows, "invoice_line")
+    return line.where(line != "", "1")
+
+
+def claim_ids(rows: pd.DataFrame) -> pd.Series:
+    """`<cvr>-<invoice>-<line>` (`-CN-` for credit notes) from parsed rows or from rows of
+    text that could not be read (then the CVR as written, less a `DK` prefix)."""
+    credit = _document_types(rows) == CREDIT_NOTE
+    marker = pd.Series(np.where(credit, "-CN-", "-"), index=rows.index, dtype="string")
+    cvr = _text(rows, "doctor_cvr").str.upper().str.replace(r"^DK\s*", "", regex=True)
+    return cvr + marker + _text(rows, "invoice_id") + "-" + _invoice_lines(rows)
+
+
 def prepare(rows: pd.DataFrame) -> pd.DataFrame:
     """The claim id of each invoice line, and the certificate code in one spelling.
 
@@ -36,20 +61,9 @@ def prepare(rows: pd.DataFrame) -> pd.DataFrame:
     notes): the same line sent again is the same claim, whatever file it comes in.
     """
     out = rows.copy()
-    kind = out["document_type"].fillna("").astype("string").str.strip().str.lower()
-    out["document_type"] = kind.where(kind != "", "invoice")
-    line = out["invoice_line"].fillna("").astype("string").str.strip()
-    line = line.where(line != "", "1")
-    credit = out["document_type"] == CREDIT_NOTE
-    marker = pd.Series(np.where(credit, "-CN-", "-"), index=out.index, dtype="string")
-    out["claim_id"] = (
-        out["doctor_cvr"].fillna("").astype("string")
-        + marker
-        + out["invoice_id"].fillna("").astype("string").str.strip()
-        + "-"
-        + line
-    )
-    out["invoice_line"] = line
+    out["document_type"] = _document_types(out)
+    out["invoice_line"] = _invoice_lines(out)
+    out["claim_id"] = claim_ids(out)
     out["certificate_code"] = normalise_code(out["certificate_code"])
     return out
 
@@ -146,4 +160,5 @@ ROBOT = Robot(
     remittance_title="Laegeattester",
     prepare=prepare,
     ledger_lookups=LOOKUPS,
+    claim_ref=claim_ids,
 )

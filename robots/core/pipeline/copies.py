@@ -16,7 +16,7 @@ from robots.core.pipeline.ingest import FILE
 from robots.core.pipeline.reading import LINE
 from robots.core.robot import joined_text
 
-COPY_COLUMNS = ["claim_ref", "file", "line", "original_file", "original_line"]
+COPY_COLUMNS = ["claim_ref", "source_ref", "file", "line", "original_file", "original_line"]
 """A copy: its claim id, where it was, and where the row that was kept is."""
 
 _MISSING = "\x00"
@@ -24,7 +24,7 @@ _MISSING = "\x00"
 
 
 def split_copies(
-    frame: pd.DataFrame, id_column: str, content_columns: list[str]
+    frame: pd.DataFrame, id_column: str, content_columns: list[str], source_id: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Tonight's rows with each identical claim once, and the copies that were set aside.
 
@@ -50,6 +50,7 @@ def split_copies(
     found = pd.DataFrame(
         {
             "claim_ref": copies[id_column].to_numpy(),
+            "source_ref": copies[source_id].to_numpy() if source_id in copies else None,
             "file": copies[FILE].to_numpy(),
             "line": copies[LINE].to_numpy(),
             "original_file": originals[FILE].to_numpy(),

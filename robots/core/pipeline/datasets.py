@@ -47,6 +47,9 @@ class Dataset:
     role: Role
     columns: tuple[Column, ...]
     key: str | None = None
+    source_id: str | None = None
+    """The column holding the id the source system gave the row (a health claim's
+    claim_id, a doctor's own invoice number): what its sender searches for."""
 
     @property
     def column_names(self) -> list[str]:
@@ -110,6 +113,7 @@ HEALTH_CLAIMS = Dataset(
     code="HC",
     role=Role.CLAIMS,
     key="claim_id",
+    source_id="claim_id",
     columns=(
         C("claim_id", T.TEXT),
         C("cpr", T.CPR),
@@ -142,6 +146,7 @@ DOCTOR_INVOICES = Dataset(
     code="INV",
     role=Role.CLAIMS,
     key="claim_id",
+    source_id="invoice_id",
     columns=(
         C("invoice_id", T.TEXT),
         C("doctor_cvr", T.CVR),

@@ -14,8 +14,9 @@ from robots.core.cpr import CPR_PATTERN
 from robots.core.ledger import repository
 from robots.core.ledger.schema import ExceptionStatus
 
-ERROR_COLUMNS = ["file", "line", "claim_ref", "rule_id", "message"]
-"""An error found before a claim exists: which file (night index), line, claim id text."""
+ERROR_COLUMNS = ["file", "line", "claim_ref", "source_ref", "rule_id", "message"]
+"""An error found before a claim exists: which file (night index), line, claim id text and
+the id its sender gave it (source_ref is reported, not kept in the ledger)."""
 
 
 def empty_errors() -> pd.DataFrame:

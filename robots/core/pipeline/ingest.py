@@ -95,34 +95,77 @@ def _index(values: pd.Series) -> pd.Index:
     return pd.Index(values.dropna().astype("string").unique())
 
 
+Identify = Callable[[pd.DataFrame], pd.DataFrame]
+"""Rows of text -> their `claim_ref` and `source_ref` (Robot.identify)."""
+
+
+def identify_by_key(key: str | None) -> Identify:
+    """A register's rows are called by their key column."""
+
+    def identify(rows: pd.DataFrame) -> pd.DataFrame:
+        refs = rows[key] if key and key in rows else pd.Series(pd.NA, index=rows.index)
+        return pd.DataFrame({"claim_ref": refs.astype("string")}, index=rows.index)
+
+    return identify
+
+
 def row_errors(
-    file_index: int, raw: RawFrame, parsed: ParsedFrame, key: str | None
+    file_index: int, raw: RawFrame, parsed: ParsedFrame, identify: Identify
 ) -> pd.DataFrame:
-    """Malformed rows and unreadable values of one file, as errors naming line and value."""
-    refs = raw.frame.set_index(LINE)[key] if key and key in raw.frame else None
-    malformed = pd.DataFrame(
-        {
-            "file": file_index,
-            "line": [e.line for e in raw.row_errors],
-            "claim_ref": None,
-            "rule_id": READ_MALFORMED.id,
-            "message": [e.reason for e in raw.row_errors],
-        }
+    """Malformed rows and unreadable values of one file, as errors naming line and value,
+    and the claim each row was as far as its text tells."""
+    header = [c for c in raw.frame.columns if c != LINE]
+    # A line that did not split at all is no record of this file: it names nothing.
+    split = pd.DataFrame(
+        [
+            (list(e.fields if len(e.fields) > 1 else ()) + [""] * len(header))[: len(header)]
+            for e in raw.row_errors
+        ],
+        columns=header,
+        dtype="string",
+    )
+    malformed = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "file": file_index,
+                    "line": [e.line for e in raw.row_errors],
+                    "rule_id": READ_MALFORMED.id,
+                    "message": [e.reason for e in raw.row_errors],
+                }
+            ),
+            _named(identify, split),
+        ],
+        axis=1,
     )
     bad = parsed.errors
-    values = pd.DataFrame(
-        {
-            "file": file_index,
-            "line": bad["line"].to_numpy(),
-            "claim_ref": bad["line"].map(refs).to_numpy() if refs is not None else None,
-            "rule_id": READ_VALUE.id,
-            "message": (
-                bad["column"] + " '" + bad["value"].astype(str) + "' " + bad["reason"]
-            ).to_numpy(),
-        }
+    texts = raw.frame.set_index(LINE)
+    values = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "file": file_index,
+                    "line": bad["line"].to_numpy(),
+                    "rule_id": READ_VALUE.id,
+                    "message": (
+                        bad["column"] + " '" + bad["value"].astype(str) + "' " + bad["reason"]
+                    ).to_numpy(),
+                }
+            ),
+            _named(identify, texts.loc[bad["line"].to_numpy()]),
+        ],
+        axis=1,
     )
     parts = [p for p in (malformed, values) if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else empty_errors()
+
+
+def _named(identify: Identify, rows: pd.DataFrame) -> pd.DataFrame:
+    """The refs of rows of text, blank ones missing, numbered from 0 like the errors."""
+    if not len(rows):
+        return pd.DataFrame(columns=["claim_ref"])
+    refs = identify(rows).reset_index(drop=True)
+    return refs.apply(lambda column: column.mask(column.fillna("").str.strip() == ""))
 
 
 def _seen_before(
@@ -247,7 +290,7 @@ def ingest_registers(
             result = validate(parsed.frame, name, SUITES[name], context, lookup)
             errors = pd.concat(
                 [
-                    row_errors(0, raw, parsed, dataset.key),
+                    row_errors(0, raw, parsed, identify_by_key(dataset.key)),
                     result.findings.assign(file=0, claim_ref=None)[
                         ["file", "line", "claim_ref", "rule_id", "message"]
                     ],
@@ -306,9 +349,17 @@ def _citizen_cprs(
 
 
 def ingest_claims(
-    *, engine: Engine, folders: DataFolders, dataset: Dataset, run_id: str, night: date
+    *,
+    engine: Engine,
+    folders: DataFolders,
+    dataset: Dataset,
+    run_id: str,
+    night: date,
+    identify: Identify | None = None,
 ) -> IngestedClaims:
-    """Read every claim file waiting into one frame; quarantine what cannot be read."""
+    """Read every claim file waiting into one frame; quarantine what cannot be read. A row
+    that cannot be read is named by `identify` (default: the dataset's key column)."""
+    identify = identify or identify_by_key(dataset.key)
     files: list[NightFile] = []
     frames: list[pd.DataFrame] = []
     errors: list[pd.DataFrame] = []
@@ -339,11 +390,11 @@ def ingest_claims(
             continue
         item.rows = len(raw.frame) + len(raw.row_errors)
         parsed = parse(raw, dataset)
-        errors.append(row_errors(index, raw, parsed, dataset.key))
+        errors.append(row_errors(index, raw, parsed, identify))
         frames.append(parsed.frame.assign(**{FILE: index}))
         present |= parsed.present_optional
     if documents:
-        parsed_frame, document_errors, optional = _parse_documents(documents, dataset)
+        parsed_frame, document_errors, optional = _parse_documents(documents, dataset, identify)
         frames.append(parsed_frame)
         errors.append(document_errors)
         present |= optional
@@ -363,7 +414,7 @@ def _document_columns(path: Path, dataset: Dataset) -> dict[str, list[object]]:
 
 
 def _parse_documents(
-    documents: list[tuple[int, dict[str, list[object]]]], dataset: Dataset
+    documents: list[tuple[int, dict[str, list[object]]]], dataset: Dataset, identify: Identify
 ) -> tuple[pd.DataFrame, pd.DataFrame, frozenset[str]]:
     """Frame and parse many one-document files in one pass, each row keeping file and line.
 
@@ -385,7 +436,7 @@ def _parse_documents(
     parsed = parse(batch, dataset)
     rows = parsed.frame[LINE].to_numpy(dtype=np.int64)
     frame = parsed.frame.assign(**{LINE: line_of[rows], FILE: file_of[rows]})
-    found = row_errors(0, batch, parsed, dataset.key)
+    found = row_errors(0, batch, parsed, identify)
     at = found["line"].to_numpy(dtype=np.int64)
     found = found.assign(file=file_of[at], line=line_of[at])
     return frame, found, parsed.present_optional

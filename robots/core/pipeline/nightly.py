@@ -66,7 +66,16 @@ Progress = Callable[[str], None]
 
 STAGES = ("read", "validate", "compute", "cross-check", "ledger", "payment file", "report")
 
-OUTCOME_COLUMNS = ["claim_id", "outcome", "basis_oere", "amount_oere", "rule_ids", "file", "line"]
+OUTCOME_COLUMNS = [
+    "claim_id",
+    "source_id",
+    "outcome",
+    "basis_oere",
+    "amount_oere",
+    "rule_ids",
+    "file",
+    "line",
+]
 
 
 @dataclass
@@ -240,9 +249,13 @@ def _data_error_rows(errors: pd.DataFrame) -> pd.DataFrame:
     first = pd.Series(np.arange(len(errors))).groupby(place_codes).first().to_numpy()
     places = np.asarray(unique_places, dtype=np.int64)
     lines = pd.array((places & 0xFFFFFFFF) - 1, dtype="Int64")
+    source = (
+        errors["source_ref"] if "source_ref" in errors else pd.Series(pd.NA, index=errors.index)
+    )
     return pd.DataFrame(
         {
             "claim_id": errors["claim_ref"].to_numpy()[first],
+            "source_id": source.to_numpy()[first],
             "outcome": "data_error",
             "basis_oere": pd.NA,
             "amount_oere": pd.NA,
@@ -321,13 +334,20 @@ def _run(
         kill_point("after_references")
         refs = {name: snapshots.load_snapshot(folders, name) for name in robot.references}
         ingested = ingest_claims(
-            engine=engine, folders=folders, dataset=robot.claims, run_id=run_id, night=night
+            engine=engine,
+            folders=folders,
+            dataset=robot.claims,
+            run_id=run_id,
+            night=night,
+            identify=robot.identify,
         )
         kill_point("after_quarantine")
         frame = ingested.frame
         if robot.prepare is not None and len(frame):
             frame = robot.prepare(frame)
-        frame, copies = split_copies(frame, robot.claim_id_column, robot.claims.column_names)
+        frame, copies = split_copies(
+            frame, robot.claim_id_column, robot.claims.column_names, robot.claims.source_id
+        )
         # From here on the claims live in `frame` alone, and past data quality in the rows
         # that passed: the ingested frame is not kept for the rest of the night.
         ingested = replace(ingested, frame=pd.DataFrame())
@@ -681,6 +701,9 @@ def _quality_errors(findings: pd.DataFrame, frame: pd.DataFrame, robot: Robot) -
             "file": frame[FILE].to_numpy()[rows],
             "line": findings["line"].to_numpy(),
             "claim_ref": frame[robot.claim_id_column].to_numpy()[rows],
+            "source_ref": frame[robot.claims.source_id].to_numpy()[rows]
+            if robot.claims.source_id in frame
+            else None,
             "rule_id": findings["rule_id"].to_numpy(),
             "message": findings["message"].to_numpy(),
         }
@@ -733,6 +756,7 @@ def _outcomes(
             pd.DataFrame(
                 {
                     "claim_id": computed[robot.claim_id_column],
+                    "source_id": _source_ids(computed, robot),
                     "outcome": outcome,
                     "basis_oere": computed["basis_oere"],
                     "amount_oere": computed["amount_oere"],
@@ -751,6 +775,7 @@ def _outcomes(
                 pd.DataFrame(
                     {
                         "claim_id": rows[robot.claim_id_column],
+                        "source_id": _source_ids(rows, robot),
                         "outcome": label,
                         "basis_oere": pd.NA,
                         "amount_oere": pd.NA,
@@ -765,6 +790,7 @@ def _outcomes(
             pd.DataFrame(
                 {
                     "claim_id": copies["claim_ref"],
+                    "source_id": copies["source_ref"],
                     "outcome": "already_processed",
                     "basis_oere": pd.NA,
                     "amount_oere": pd.NA,
@@ -776,6 +802,14 @@ def _outcomes(
         )
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=OUTCOME_COLUMNS)
+
+
+def _source_ids(rows: pd.DataFrame, robot: Robot) -> pd.Series:
+    """The id each row's sender gave it (the claims' own column)."""
+    name = robot.claims.source_id
+    if name is None or name not in rows:
+        return pd.Series(pd.NA, index=rows.index, dtype="string")
+    return rows[name].astype("string")
 
 
 def _exceptions_by_rule(engine: Engine, run_id: str) -> pd.Series:

@@ -43,6 +43,9 @@ class RowError:
 
     line: int
     reason: str
+    fields: tuple[str, ...] = field(default=(), compare=False)
+    """The row's values as far as they could be split, so the error can still name the
+    claim it was (by the header's positions; a broken row may have shifted them)."""
 
 
 @dataclass
@@ -128,6 +131,7 @@ def _read_csv(path: Path) -> RawFrame:
                     int(row.number),
                     f"the row has {row.actual_columns} fields where the header has "
                     f"{row.expected_columns}",
+                    tuple(f.strip().strip('"').strip() for f in row.text.split(delimiter)),
                 )
             )
         return "skip"
@@ -220,7 +224,11 @@ def _read_xlsx(path: Path) -> RawFrame:
                 continue
             if extra:
                 bad.append(
-                    RowError(number, f"the row has values beyond the {width} header columns")
+                    RowError(
+                        number,
+                        f"the row has values beyond the {width} header columns",
+                        tuple(cells),
+                    )
                 )
                 continue
             records.append(cells)

@@ -232,7 +232,16 @@ def write_report(result: NightRun, folders: DataFolders, log_dir: Path | None = 
     _atomic_write(result.report_path, render_text(data))
 
 
-OUTCOME_COLUMNS = ["claim_id", "outcome", "amount", "rule_ids", "file", "line", "run_id"]
+OUTCOME_COLUMNS = [
+    "claim_id",
+    "source_id",
+    "outcome",
+    "amount",
+    "rule_ids",
+    "file",
+    "line",
+    "run_id",
+]
 
 
 def outcomes_file_table(outcomes: pd.DataFrame, files: list[str], run_id: str) -> pa.Table:
@@ -248,6 +257,7 @@ def outcomes_file_table(outcomes: pd.DataFrame, files: list[str], run_id: str) -
     return pa.table(
         {
             "claim_id": pc.fill_null(pa.array(outcomes["claim_id"].astype("string")), ""),
+            "source_id": pc.fill_null(pa.array(outcomes["source_id"].astype("string")), ""),
             "outcome": pa.array(outcomes["outcome"].astype("string")),
             "amount": format_oere_arrow(
                 pa.array(pd.to_numeric(outcomes["amount_oere"], errors="coerce").astype("Int64"))

@@ -73,8 +73,15 @@ def test_split_copies_keeps_the_first_and_names_it() -> None:
             LINE: [2, 3, 2, 3, 4],
         }
     )
-    kept, copies = split_copies(frame, "claim_id", ["claim_id", "amount", "day"])
+    kept, copies = split_copies(frame, "claim_id", ["claim_id", "amount", "day"], "claim_id")
     assert kept["claim_id"].tolist() == ["A", "B", "B", "C"]
     assert copies.to_dict("records") == [
-        {"claim_ref": "A", "file": 1, "line": 2, "original_file": 0, "original_line": 2}
+        {
+            "claim_ref": "A",
+            "source_ref": "A",
+            "file": 1,
+            "line": 2,
+            "original_file": 0,
+            "original_line": 2,
+        }
     ]

@@ -65,11 +65,21 @@ def test_a_night_pays_clean_claims_and_explains_the_rest(ledger_url: str, settin
     # The outcome file other systems pick up: one row per claim row, exact amounts.
     with result.outcome_path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["claim_id", "outcome", "amount", "rule_ids", "file", "line", "run_id"]
+    assert list(rows[0]) == [
+        "claim_id",
+        "source_id",
+        "outcome",
+        "amount",
+        "rule_ids",
+        "file",
+        "line",
+        "run_id",
+    ]
     by_claim = {row["claim_id"]: row for row in rows}
     assert len(rows) == len(result.outcomes) == 5
     assert by_claim["C1"] == {
         "claim_id": "C1",
+        "source_id": "C1",
         "outcome": "paid",
         "amount": "28.69",
         "rule_ids": "",
