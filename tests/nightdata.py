@@ -126,3 +126,32 @@ def run_robots_command(
         timeout=300,
         check=False,
     )
+
+
+def invoice_xml(invoice_id: str = "F500", request_id: str = "R1", inside: str = "") -> str:
+    """An OIOUBL 2.1 invoice from the clinic for Anna's LÆ 265 at the fee (`inside` goes
+    after the order reference: an embedded PDF, say)."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+ xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+ xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+ <cbc:ID>{invoice_id}</cbc:ID>
+ <cbc:IssueDate>2026-10-26</cbc:IssueDate>
+ <cbc:DocumentCurrencyCode>DKK</cbc:DocumentCurrencyCode>
+ <cac:OrderReference><cbc:ID>{request_id}</cbc:ID></cac:OrderReference>{inside}
+ <cac:AccountingSupplierParty><cac:Party><cac:PartyLegalEntity>
+   <cbc:CompanyID schemeID="DK:CVR">DK{CLINIC}</cbc:CompanyID>
+ </cac:PartyLegalEntity></cac:Party></cac:AccountingSupplierParty>
+ <cac:InvoiceLine>
+  <cbc:ID>1</cbc:ID>
+  <cbc:LineExtensionAmount currencyID="DKK">1544.00</cbc:LineExtensionAmount>
+  <cac:Delivery><cbc:ActualDeliveryDate>2026-10-25</cbc:ActualDeliveryDate></cac:Delivery>
+  <cac:Item>
+   <cbc:Name>Laegeattest</cbc:Name>
+   <cac:SellersItemIdentification><cbc:ID>LÆ265</cbc:ID></cac:SellersItemIdentification>
+   <cac:AdditionalItemProperty><cbc:Name>CPR</cbc:Name><cbc:Value>{ANNA}</cbc:Value>
+   </cac:AdditionalItemProperty>
+  </cac:Item>
+ </cac:InvoiceLine>
+</Invoice>
+"""

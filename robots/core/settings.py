@@ -38,6 +38,25 @@ class BankSettings(BaseModel):
     debtor_cvr: str = Field(pattern=r"^\d{8}$")
 
 
+class InboxLimits(BaseModel):
+    """How large a file in the inbox may be before it is refused unread (quarantined with
+    the reason). A real extract is far inside each; a hostile one (a zip bomb, a flood of
+    rows) is stopped before it costs memory or fills the ledger with exceptions."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_file_mib: int = Field(default=512, gt=0, description="any file, as it lies on disk")
+    max_rows_per_file: int = Field(default=2_000_000, gt=0, description="rows of one file")
+    max_xlsx_unpacked_mib: int = Field(default=1024, gt=0, description="an XLSX, unzipped")
+    max_xlsx_ratio: int = Field(
+        default=100, gt=1, description="unzipped size / zipped size of any part of an XLSX"
+    )
+    max_xml_mib: int = Field(default=25, gt=0, description="an e-invoice, attachments included")
+    max_xml_text_mib: int = Field(
+        default=5, gt=0, description="an e-invoice without its embedded documents"
+    )
+
+
 class Settings(BaseSettings):
     """One place for every option, each with a default and a reason."""
 
@@ -58,6 +77,7 @@ class Settings(BaseSettings):
     )
     logs_dir: Path = Field(default=Path("logs"), description="robocorp log.html per run")
     bank: BankSettings
+    inbox: InboxLimits = InboxLimits()
 
     @field_validator("data_dir", "logs_dir")
     @classmethod

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from robots.core.errors import ConfigError
 from robots.core.money import format_oere_arrow, format_oere_plain
 from robots.core.settings import config_dir
+from robots.core.spreadsheet_safe import inert
 
 POSTING_COLUMNS = [
     "batch_id",
@@ -160,7 +160,7 @@ def _lines(
         "grouping": _repeat(posting_account.grouping, count),
         "debit": debit,
         "credit": credit,
-        "claim_id": pc.cast(claim_id, pa.string()),
+        "claim_id": inert(claim_id),
         "text": text,
     }
     return pa.table([columns[name] for name in POSTING_COLUMNS], names=POSTING_COLUMNS)

@@ -47,33 +47,99 @@ class DataFolders:
 
 
 def sha256_of(path: Path) -> str:
-    """The content hash that identifies a file whatever its name."""
+    """The content hash that identifies a file whatever its name (never through a link)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(descriptor, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def files_waiting(folders: DataFolders, dataset: str) -> list[Path]:
-    """The files in inbox/<dataset>/, in name order (hidden and partial files skipped)."""
+def link_id(path: Path) -> str:
+    """What a link in the inbox is recorded by, in place of a content hash: its name, its
+    target's name and the link's own inode and time (the target is never opened)."""
+    status = path.lstat()
+    text = f"link\0{path.name}\0{os.readlink(path)}\0{status.st_ino}\0{status.st_mtime_ns}"
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _waiting(entry: os.DirEntry[str]) -> bool:
+    """A name a sender is still writing (hidden, .tmp, .part) is not there yet."""
+    return not entry.name.startswith(".") and not entry.name.endswith((".tmp", ".part"))
+
+
+def _dataset_folder(folders: DataFolders, dataset: str) -> Path | None:
+    """inbox/<dataset>/ when it is a real folder (a link to a folder is never followed)."""
     folder = folders.inbox / dataset
-    if not folder.is_dir():
+    return folder if folder.is_dir() and not folder.is_symlink() else None
+
+
+def files_waiting(folders: DataFolders, dataset: str) -> list[Path]:
+    """The regular files in inbox/<dataset>/, in name order (hidden and partial files
+    skipped, links and folders left to `links_waiting` and `not_read`)."""
+    folder = _dataset_folder(folders, dataset)
+    if folder is None:
         return []
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and not p.name.endswith((".tmp", ".part"))
-    )
+    with os.scandir(folder) as entries:
+        return sorted(
+            Path(e.path) for e in entries if _waiting(e) and e.is_file(follow_symlinks=False)
+        )
 
 
-def unknown_inbox_folders(folders: DataFolders, known: set[str]) -> list[Path]:
-    """Folders or files in the inbox that no robot reads (reported, never touched)."""
+def links_waiting(folders: DataFolders, dataset: str) -> list[Path]:
+    """Links in inbox/<dataset>/: refused, never opened (one could point at any file)."""
+    folder = _dataset_folder(folders, dataset)
+    if folder is None:
+        return []
+    with os.scandir(folder) as entries:
+        return sorted(Path(e.path) for e in entries if _waiting(e) and e.is_symlink())
+
+
+def not_read(folders: DataFolders, known: set[str]) -> list[tuple[Path, str]]:
+    """What lies in the inbox and no dataset reads, with why: a folder no dataset has, a
+    dataset folder that is a link, a folder or a device inside a dataset's folder. Never
+    touched; the report names each, so nothing is ignored in silence."""
     if not folders.inbox.is_dir():
         return []
-    return sorted(
-        p for p in folders.inbox.iterdir() if p.name not in known and not p.name.startswith(".")
-    )
+    found: list[tuple[Path, str]] = []
+    with os.scandir(folders.inbox) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            if entry.name not in known:
+                what = "folder" if entry.is_dir(follow_symlinks=False) else "file"
+                found.append(
+                    (
+                        path,
+                        f"a {what} no dataset reads: the inbox has a folder per dataset "
+                        f"({', '.join(sorted(known))})",
+                    )
+                )
+            elif entry.is_symlink():
+                found.append((path, "the dataset's folder is a link; links are never followed"))
+            elif entry.is_dir(follow_symlinks=False):
+                found.extend(_odd_entries(path))
+    return found
+
+
+def _odd_entries(folder: Path) -> list[tuple[Path, str]]:
+    """Entries of a dataset's folder that are neither files nor links."""
+    odd = []
+    with os.scandir(folder) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if not _waiting(entry) or entry.is_symlink() or entry.is_file(follow_symlinks=False):
+                continue
+            kind = "folder" if entry.is_dir(follow_symlinks=False) else "special file"
+            odd.append(
+                (
+                    Path(entry.path),
+                    f"a {kind} inside a dataset's folder is not read; put the "
+                    "files themselves in the folder",
+                )
+            )
+    return odd
 
 
 def _free_name(folder: Path, name: str, sha256: str) -> Path:

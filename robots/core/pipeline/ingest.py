@@ -29,6 +29,8 @@ from robots.core.pipeline.inbox import (
     DataFolders,
     archive_path,
     files_waiting,
+    link_id,
+    links_waiting,
     move_to_archive,
     move_to_quarantine,
     sha256_of,
@@ -44,6 +46,7 @@ from robots.core.pipeline.reading import (
     UnreadableFileError,
     read_file,
 )
+from robots.core.settings import InboxLimits
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -188,19 +191,45 @@ def _seen_before(
     return seen
 
 
+LINK_REASON = (
+    "a link to another file, not a file: links in the inbox are never opened (one could "
+    "point at any file on the server); put the file itself in the inbox"
+)
+
+
+def refuse_links(
+    engine: Engine, folders: DataFolders, run_id: str, dataset: str
+) -> list[NightFile]:
+    """Quarantine every link in inbox/<dataset>/ (the link itself moves; its target is
+    never opened), each recorded with its reason."""
+    refused = []
+    for path in links_waiting(folders, dataset):
+        item = NightFile(path, dataset, link_id(path), status="quarantined", reason=LINK_REASON)
+        _quarantine(engine, folders, run_id, item)
+        refused.append(item)
+    return refused
+
+
 def _read(
     engine: Engine,
     folders: DataFolders,
     run_id: str,
     item: NightFile,
     dataset: Dataset,
-    reader: Callable[[Path, Dataset], T] = read_file,  # type: ignore[assignment]
+    limits: InboxLimits,
+    reader: Callable[[Path, Dataset, InboxLimits], T] = read_file,  # type: ignore[assignment]
 ) -> T | None:
     """Read a file, or quarantine it (recorded at once) and return None."""
     try:
-        return reader(item.path, dataset)
+        return reader(item.path, dataset, limits)
     except UnreadableFileError as exc:
         item.status, item.reason = "quarantined", exc.reason
+    _quarantine(engine, folders, run_id, item)
+    return None
+
+
+def _quarantine(engine: Engine, folders: DataFolders, run_id: str, item: NightFile) -> None:
+    """Move a refused file to quarantine with its reason, and record both at once."""
     item.stored_path = move_to_quarantine(
         item.path, folders, item.dataset, item.sha256, item.reason
     )
@@ -232,7 +261,6 @@ def _read(
             file_ids={0: item.source_file_id},
         )
     logger.warning("quarantined %s: %s", item.path.name, item.reason)
-    return None
 
 
 def record_file(
@@ -261,23 +289,30 @@ def record_file(
 
 
 def ingest_registers(
-    *, engine: Engine, folders: DataFolders, run_id: str, night: date
+    *,
+    engine: Engine,
+    folders: DataFolders,
+    run_id: str,
+    night: date,
+    limits: InboxLimits | None = None,
 ) -> list[NightFile]:
     """Validate each register extract in the inbox into its snapshot, record and archive it.
 
     Each file is its own transaction: snapshot, then ledger record with its data errors,
     then archive. A crash in between re-reads the file next time, with the same result.
     """
+    limits = limits or InboxLimits()
     files: list[NightFile] = []
     citizens: pd.Series | None = None  # the CPR numbers of tonight's citizens snapshot
     for name in REGISTER_ORDER:
         dataset = ALL_DATASETS[name]
+        files += refuse_links(engine, folders, run_id, name)
         for path in files_waiting(folders, name):
             item = NightFile(path, name, sha256_of(path))
             files.append(item)
             if _seen_before(engine, folders, night, item):
                 continue
-            raw = _read(engine, folders, run_id, item, dataset)
+            raw = _read(engine, folders, run_id, item, dataset, limits)
             if raw is None:
                 continue
             parsed = parse(raw, dataset)
@@ -356,11 +391,13 @@ def ingest_claims(
     run_id: str,
     night: date,
     identify: Identify | None = None,
+    limits: InboxLimits | None = None,
 ) -> IngestedClaims:
     """Read every claim file waiting into one frame; quarantine what cannot be read. A row
     that cannot be read is named by `identify` (default: the dataset's key column)."""
     identify = identify or identify_by_key(dataset.key)
-    files: list[NightFile] = []
+    limits = limits or InboxLimits()
+    files: list[NightFile] = refuse_links(engine, folders, run_id, dataset.name)
     frames: list[pd.DataFrame] = []
     errors: list[pd.DataFrame] = []
     present: set[str] = set()
@@ -380,12 +417,12 @@ def ingest_claims(
         index = len(files) - 1
         if dataset.name in XML_DATASETS and is_oioubl(item.path):
             # One e-invoice per file: read here, framed and parsed together below.
-            columns = _read(engine, folders, run_id, item, dataset, _document_columns)
+            columns = _read(engine, folders, run_id, item, dataset, limits, _document_columns)
             if columns is not None:
                 documents.append((index, columns))
                 item.rows = len(columns[LINE])
             continue
-        raw = _read(engine, folders, run_id, item, dataset)
+        raw = _read(engine, folders, run_id, item, dataset, limits)
         if raw is None:
             continue
         item.rows = len(raw.frame) + len(raw.row_errors)
@@ -408,9 +445,9 @@ def ingest_claims(
     )
 
 
-def _document_columns(path: Path, dataset: Dataset) -> dict[str, list[object]]:
+def _document_columns(path: Path, dataset: Dataset, limits: InboxLimits) -> dict[str, list[object]]:
     del dataset  # the OIOUBL mapping gives the doctor_invoices columns
-    return read_columns(path)
+    return read_columns(path, limits)
 
 
 def _parse_documents(

@@ -36,8 +36,9 @@ from robots.core.memory import return_free_heap, use_returning_arrow_allocator
 from robots.core.payments.paying import BatchResult, pay_outstanding
 from robots.core.pipeline import references as snapshots
 from robots.core.pipeline.copies import split_copies
+from robots.core.pipeline.datasets import ALL_DATASETS
 from robots.core.pipeline.exceptions import insert_exceptions
-from robots.core.pipeline.inbox import DataFolders
+from robots.core.pipeline.inbox import DataFolders, not_read
 from robots.core.pipeline.ingest import (
     FILE,
     IngestedClaims,
@@ -91,7 +92,9 @@ class NightRun:
     outcomes: pd.DataFrame
     exceptions_by_rule: pd.Series
     batches: list[BatchResult]
-    unknown_inbox: list[Path] = field(default_factory=list)
+    not_read: list[tuple[Path, str]] = field(default_factory=list)
+    """What lies in the inbox and no dataset reads (a stray folder, a device), and why;
+    paths relative to the data folder."""
     timings: dict[str, float] = field(default_factory=dict)
     report_path: Path | None = None
     outcome_path: Path | None = None
@@ -330,7 +333,9 @@ def _run(
     logger.info("run %s started for night %s (%s)", run_id, night, settings.mode)
     try:
         clock.stage("read")
-        registers = ingest_registers(engine=engine, folders=folders, run_id=run_id, night=night)
+        registers = ingest_registers(
+            engine=engine, folders=folders, run_id=run_id, night=night, limits=settings.inbox
+        )
         kill_point("after_references")
         refs = {name: snapshots.load_snapshot(folders, name) for name in robot.references}
         ingested = ingest_claims(
@@ -340,6 +345,7 @@ def _run(
             run_id=run_id,
             night=night,
             identify=robot.identify,
+            limits=settings.inbox,
         )
         kill_point("after_quarantine")
         frame = ingested.frame
@@ -433,6 +439,10 @@ def _run(
             outcomes=outcomes,
             exceptions_by_rule=exceptions_by_rule,
             batches=batches,
+            not_read=[
+                (path.relative_to(folders.root), why)
+                for path, why in not_read(folders, set(ALL_DATASETS))
+            ],
             timings=clock.timings,
         )
         from robots.core.pipeline.report import write_report

@@ -20,22 +20,26 @@ Every row's `_line` is the physical line of its InvoiceLine element, so errors n
 and line like any CSV. Safety: e-invoices never need a DTD, so a file declaring one (the
 carrier of entity expansion and external entities) is refused before libxml2 sees it;
 the parser also resolves no entities, loads no DTD, never touches the network and keeps
-libxml2's size limits; files above `MAX_XML_BYTES` are refused unread.
+libxml2's size limits. Real invoices often embed the invoice as a PDF
+(`EmbeddedDocumentBinaryObject`, base64): such a document is cut out before parsing (its
+line breaks kept, so line numbers stay true) and nothing of it is kept. A file above
+`InboxLimits.max_xml_mib` is refused unread, and one whose invoice without its embedded
+documents is above `max_xml_text_mib` is refused before it is parsed.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 from lxml import etree
 
-from robots.core.pipeline.reading import LINE, RawFrame, UnreadableFileError
-
-MAX_XML_BYTES = 5 * 1024 * 1024
-"""An attest invoice is a few kB; 5 MiB leaves room for attachments and stops a flood."""
+from robots.core.pipeline.reading import LINE, MIB, RawFrame, UnreadableFileError, check_file_size
+from robots.core.settings import InboxLimits
 
 UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -46,6 +50,57 @@ NS = {
 CPR_PROPERTY_NAMES = ("cpr", "cpr-nummer", "cprnummer", "personnummer")
 
 _DTD_MARKERS = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+_EMBEDDED = re.compile(
+    rb"(<(?:[A-Za-z_][\w.-]*:)?EmbeddedDocumentBinaryObject\b[^>]*>)"
+    rb"((?:[A-Za-z0-9+/=\s]++|&#(?:13|10|x[dDaA]);)*+)"
+    rb"(</(?:[A-Za-z_][\w.-]*:)?EmbeddedDocumentBinaryObject\s*>)"
+)
+"""An embedded document: base64 text (which holds no '<'), so its end cannot be mistaken."""
+
+
+@dataclass(frozen=True)
+class LineShift:
+    """Where line breaks were cut out of a document, so that a line number in what was
+    parsed can be given back as the file's physical line."""
+
+    cut_at: tuple[int, ...] = ()
+    """The parsed text's line on which each cut stands, in order."""
+    removed_before: tuple[int, ...] = ()
+    """Line breaks removed by that cut and every one before it."""
+
+    def physical(self, line: int) -> int:
+        """The file's line of a line in the parsed text."""
+        cuts = bisect_left(self.cut_at, line)  # the cuts on earlier lines
+        return line + (self.removed_before[cuts - 1] if cuts else 0)
+
+
+def without_embedded_documents(data: bytes) -> tuple[bytes, LineShift]:
+    """The e-invoice with each embedded document's base64 text cut out, and how to give
+    lines back their physical numbers.
+
+    A cut text that spanned lines leaves one line break where it stood: what starts on the
+    cut's line came before it, what starts on the next line came after it, even when the
+    rest of the document is written on one line. (Keeping every line break instead would
+    leave a document of 100,000s of lines, past which libxml2 counts lines one off.)
+    """
+    pieces: list[bytes] = []
+    cut_at: list[int] = []
+    removed: list[int] = []
+    start, line = 0, 1
+    for match in _EMBEDDED.finditer(data):
+        before = data[start : match.start(2)]
+        breaks = match.group(2).count(b"\n")
+        pieces.append(before + (b"\n" if breaks else b""))
+        line += before.count(b"\n")
+        start = match.end(2)
+        if breaks:
+            cut_at.append(line)
+            removed.append((removed[-1] if removed else 0) + breaks - 1)
+            line += 1
+    if start == 0:
+        return data, LineShift()
+    pieces.append(data[start:])
+    return b"".join(pieces), LineShift(tuple(cut_at), tuple(removed))
 
 
 def _xpath(expression: str) -> etree.XPath:
@@ -110,12 +165,24 @@ def is_oioubl(path: Path) -> bool:
     return path.suffix.lower() == ".xml"
 
 
-def parse_document(data: bytes, file_name: str) -> etree._Element:
-    """Parse one e-invoice safely, or raise UnreadableFileError with the reason."""
-    if len(data) > MAX_XML_BYTES:
+def parse_document(
+    data: bytes, file_name: str, limits: InboxLimits | None = None
+) -> tuple[etree._Element, LineShift]:
+    """Parse one e-invoice safely (and say how its lines map to the file's), or raise
+    UnreadableFileError with the reason."""
+    limits = limits or InboxLimits()
+    if len(data) > limits.max_xml_mib * MIB:
         raise UnreadableFileError(
             file_name,
-            f"the XML file is {len(data):,} bytes, above the {MAX_XML_BYTES:,} an invoice may be",
+            f"the XML file is {len(data) / MIB:,.1f} MiB, above the {limits.max_xml_mib} MiB an "
+            "invoice with its attachments may be (config/settings.toml [inbox])",
+        )
+    data, shift = without_embedded_documents(data)
+    if len(data) > limits.max_xml_text_mib * MIB:
+        raise UnreadableFileError(
+            file_name,
+            f"the invoice is {len(data) / MIB:,.1f} MiB without its attachments, above the "
+            f"{limits.max_xml_text_mib} MiB an invoice may be (config/settings.toml [inbox])",
         )
     if not data.strip():
         raise UnreadableFileError(file_name, "the file is empty")
@@ -128,34 +195,41 @@ def parse_document(data: bytes, file_name: str) -> etree._Element:
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
-        raise UnreadableFileError(file_name, f"the XML is not well-formed: {exc}") from exc
+        line = f" at line {shift.physical(exc.lineno)}" if exc.lineno else ""
+        raise UnreadableFileError(
+            file_name,
+            f"the XML is not well-formed{line}: the file is damaged or cut off, so no invoice "
+            f"can be read from it (the XML reader says: {exc.msg.split(', line ')[0]})",
+        ) from exc
     if root.getroottree().docinfo.doctype:
         raise UnreadableFileError(file_name, "the XML carries a document type; refused")
-    return root
+    return root, shift
 
 
 DIALECT = "comma"
 """Amounts in XML are written with a decimal point, as in a `,` CSV file."""
 
 
-def read_oioubl(path: Path) -> RawFrame:
+def read_oioubl(path: Path, limits: InboxLimits | None = None) -> RawFrame:
     """One OIOUBL Invoice or CreditNote as invoice rows of text (one per invoice line)."""
-    return RawFrame(pd.DataFrame(read_columns(path), dtype=object), DIALECT, "xml")
+    return RawFrame(pd.DataFrame(read_columns(path, limits), dtype=object), DIALECT, "xml")
 
 
-def read_columns(path: Path) -> dict[str, list[object]]:
+def read_columns(path: Path, limits: InboxLimits | None = None) -> dict[str, list[object]]:
     """One document's rows as plain columns (with `_line`): the night's documents are
     framed together, since a pandas frame per one-line document cost more than its parse."""
-    return invoice_columns(parse_document(path.read_bytes(), path.name), path.name)
+    limits = limits or InboxLimits()
+    check_file_size(path, limits.max_xml_mib)
+    root, shift = parse_document(path.read_bytes(), path.name, limits)
+    return invoice_columns(root, path.name, shift)
 
 
-def invoice_rows(root: etree._Element, file_name: str) -> pd.DataFrame:
-    """The rows of one parsed document as a frame of text (see `invoice_columns`)."""
-    return pd.DataFrame(invoice_columns(root, file_name), dtype=object)
-
-
-def invoice_columns(root: etree._Element, file_name: str) -> dict[str, list[object]]:
-    """The rows of one parsed document; a document that is no invoice is unreadable."""
+def invoice_columns(
+    root: etree._Element, file_name: str, shift: LineShift | None = None
+) -> dict[str, list[object]]:
+    """The rows of one parsed document, each with its physical line; a document that is no
+    invoice is unreadable."""
+    shift = shift or LineShift()
     namespace = etree.QName(root).namespace
     kind = etree.QName(root).localname
     if (namespace, kind) not in ((UBL_INVOICE, "Invoice"), (UBL_CREDIT_NOTE, "CreditNote")):
@@ -201,7 +275,7 @@ def invoice_columns(root: etree._Element, file_name: str) -> dict[str, list[obje
         "invoice_line": columns["invoice_line"],
         "document_type": ["credit_note" if kind == "CreditNote" else "invoice"] * count,
         "credited_invoice_id": [document["credited_invoice_id"]] * count,
-        LINE: [line.sourceline or 0 for line in lines],
+        LINE: [shift.physical(line.sourceline or 0) for line in lines],
     }
 
 
@@ -213,4 +287,4 @@ def _first_of(paths: tuple[etree.XPath, ...], element: etree._Element) -> str:
     return ""
 
 
-__all__ = ["MAX_XML_BYTES", "is_oioubl", "parse_document", "read_oioubl"]
+__all__ = ["is_oioubl", "parse_document", "read_oioubl", "without_embedded_documents"]

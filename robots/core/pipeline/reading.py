@@ -22,6 +22,9 @@ import pyarrow.csv as pacsv
 
 from robots.core.errors import BusinessError, ReasonCode
 from robots.core.pipeline.datasets import Dataset
+from robots.core.settings import InboxLimits
+
+MIB = 1024 * 1024
 
 LINE = "_line"
 XML_DATASETS = frozenset({"doctor_invoices"})
@@ -58,24 +61,44 @@ class RawFrame:
     row_errors: list[RowError] = field(default_factory=list)
 
 
-def read_file(path: Path, dataset: Dataset) -> RawFrame:
+def read_file(path: Path, dataset: Dataset, limits: InboxLimits | None = None) -> RawFrame:
     """Read a CSV or XLSX file (or an OIOUBL XML invoice) of `dataset`, or raise
-    UnreadableFileError saying why it cannot be read."""
+    UnreadableFileError saying why it cannot be read (past `limits`: unread)."""
+    limits = limits or InboxLimits()
     suffix = path.suffix.lower()
+    check_file_size(path, limits.max_file_mib)
     if suffix in (".csv", ".txt"):
         raw = _read_csv(path)
     elif suffix == ".xlsx":
-        raw = _read_xlsx(path)
+        raw = _read_xlsx(path, limits)
     elif suffix == ".xml" and dataset.name in XML_DATASETS:
         from robots.core.pipeline.oioubl import read_oioubl
 
-        raw = read_oioubl(path)
+        raw = read_oioubl(path, limits)
     else:
         raise UnreadableFileError(
             path.name, f"the file type '{suffix or '(none)'}' is not read here; send CSV or XLSX"
         )
+    rows = len(raw.frame) + len(raw.row_errors)
+    if rows > limits.max_rows_per_file:
+        raise UnreadableFileError(
+            path.name,
+            f"the file has {rows:,} rows, more than the {limits.max_rows_per_file:,} one file may "
+            "have (config/settings.toml [inbox]); split it, or raise the limit if it is right",
+        )
     _check_header(path.name, raw.frame, dataset)
     return raw
+
+
+def check_file_size(path: Path, max_mib: int) -> None:
+    """Refuse a file larger than `max_mib` before a byte of it is read."""
+    size = path.stat().st_size
+    if size > max_mib * MIB:
+        raise UnreadableFileError(
+            path.name,
+            f"the file is {size / MIB:,.1f} MiB, more than the {max_mib} MiB a file may be "
+            "(config/settings.toml [inbox]); it was not opened",
+        )
 
 
 def _decode(path: Path, data: bytes) -> tuple[bytes, str, str]:
@@ -107,18 +130,16 @@ def _decode(path: Path, data: bytes) -> tuple[bytes, str, str]:
         data, encoding = text.encode("utf-8"), "cp1252"
     if "\x00" in text[:4096]:
         raise UnreadableFileError(path.name, "the file holds binary data, not CSV text")
-    end = text.find("\n")
-    return data, text if end < 0 else text[:end], encoding
+    # Lines may end in LF, CRLF or a lone CR (old Mac exports): the header ends at the first.
+    ends = [at for at in (text.find("\n"), text.find("\r")) if at >= 0]
+    return data, text[: min(ends)] if ends else text, encoding
 
 
 def _read_csv(path: Path) -> RawFrame:
     data, header_line, encoding = _decode(path, path.read_bytes())
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    header = [
-        h.strip().strip('"').strip().lower() for h in header_line.rstrip("\r").split(delimiter)
-    ]
-    if len(set(header)) != len(header):
-        raise UnreadableFileError(path.name, "the header row names a column twice")
+    header = [h.strip().strip('"').strip().lower() for h in header_line.split(delimiter)]
+    _check_names(path.name, header)
     bad: list[RowError] = []
     blank_lines: set[int] = set()
 
@@ -126,11 +147,19 @@ def _read_csv(path: Path) -> RawFrame:
         if not row.text.strip():
             blank_lines.add(int(row.number))
         else:
+            swallowed = row.text.count("\n") + row.text.count("\r")
+            reason = (
+                f'a quote (") opened in this row is not closed, so the {swallowed} line(s) '
+                "after it were read as one value and not processed; close the quote and send "
+                "the rows again"
+                if swallowed
+                else f"the row has {row.actual_columns} fields where the header has "
+                f"{row.expected_columns}"
+            )
             bad.append(
                 RowError(
                     int(row.number),
-                    f"the row has {row.actual_columns} fields where the header has "
-                    f"{row.expected_columns}",
+                    reason,
                     tuple(f.strip().strip('"').strip() for f in row.text.split(delimiter)),
                 )
             )
@@ -148,7 +177,7 @@ def _read_csv(path: Path) -> RawFrame:
             ),
         )
     except pa.ArrowInvalid as exc:
-        raise UnreadableFileError(path.name, f"the CSV structure is broken: {exc}") from exc
+        raise UnreadableFileError(path.name, _csv_trouble(str(exc))) from exc
     frame = table.to_pandas()
     # Every physical line after the header is a record (empty lines included), so the
     # good rows' line numbers are the record numbers less the bad ones.
@@ -157,6 +186,32 @@ def _read_csv(path: Path) -> RawFrame:
     frame[LINE] = all_lines[~np.isin(all_lines, list(bad_lines))][: len(frame)]
     frame = _drop_blank_rows(frame)
     return RawFrame(frame, "semicolon" if delimiter == ";" else "comma", encoding, bad)
+
+
+def _check_names(file_name: str, header: list[str]) -> None:
+    """A header must name each column once (which one is named twice, is said)."""
+    seen: set[str] = set()
+    twice = [h for h in header if h in seen or seen.add(h)]  # type: ignore[func-returns-value]
+    if twice:
+        raise UnreadableFileError(
+            file_name,
+            f"the header row names the column '{twice[0]}' more than once; each column "
+            "must be named once",
+        )
+
+
+def _csv_trouble(arrow_message: str) -> str:
+    """Arrow's reason a CSV could not be split into rows, in a caseworker's words."""
+    if "straddling" in arrow_message or "block size" in arrow_message:
+        return (
+            'one row is longer than 1 MB, usually because a quote (") is opened and never '
+            "closed, so the rest of the file reads as one value; correct the file and send "
+            "it again"
+        )
+    return (
+        "the file cannot be split into rows and columns (the CSV reader stopped: "
+        f"{arrow_message.splitlines()[0][:200]}); correct the file and send it again"
+    )
 
 
 def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -193,9 +248,41 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(path: Path) -> RawFrame:
+def _check_workbook_zip(path: Path, limits: InboxLimits) -> None:
+    """Refuse an XLSX whose parts unpack to more than the limits allow, before openpyxl
+    opens it: a zip bomb of under 1 MB can unpack to hundreds of thousands of rows.
+
+    The sizes are those the zip declares; Python's zipfile never unpacks a part beyond its
+    declared size (it stops there and the checksum fails), so a lie cannot get past.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # openpyxl says why it is no workbook
+    unpacked = sum(p.file_size for p in parts)
+    if unpacked > limits.max_xlsx_unpacked_mib * MIB:
+        raise UnreadableFileError(
+            path.name,
+            f"the workbook unpacks to {unpacked / MIB:,.0f} MiB, more than the "
+            f"{limits.max_xlsx_unpacked_mib} MiB allowed (config/settings.toml [inbox]); it "
+            "was not read",
+        )
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > MIB and ratio > limits.max_xlsx_ratio:
+            raise UnreadableFileError(
+                path.name,
+                f"part {part.filename} of the workbook unpacks {ratio:,.0f} times its packed "
+                f"size (at most {limits.max_xlsx_ratio} is allowed): refused as a possible "
+                "zip bomb, not read",
+            )
+
+
+def _read_xlsx(path: Path, limits: InboxLimits) -> RawFrame:
     from openpyxl import load_workbook
 
+    _check_workbook_zip(path, limits)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -217,6 +304,12 @@ def _read_xlsx(path: Path) -> RawFrame:
         lines: list[int] = []
         bad: list[RowError] = []
         for number, row in enumerate(rows, start=2):
+            if number - 1 > limits.max_rows_per_file:
+                raise UnreadableFileError(
+                    path.name,
+                    f"the workbook has more than the {limits.max_rows_per_file:,} rows one file "
+                    "may have (config/settings.toml [inbox]); it was not read",
+                )
             cells = [_cell_text(v) for v in row]
             extra = [c for c in cells[width:] if c != ""]
             cells = (cells + [""] * width)[:width]
@@ -235,8 +328,7 @@ def _read_xlsx(path: Path) -> RawFrame:
             lines.append(number)
     finally:
         workbook.close()
-    if len(set(header)) != len(header):
-        raise UnreadableFileError(path.name, "the header row names a column twice")
+    _check_names(path.name, header)
     frame = pd.DataFrame(records, columns=header, dtype="string")
     frame[LINE] = np.asarray(lines, dtype=np.int64)
     return RawFrame(frame, "xlsx", "xlsx", bad)

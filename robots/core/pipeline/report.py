@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 from checks import rules as catalogue
 from robots.core.money import format_kroner, format_oere_arrow
 from robots.core.pipeline.inbox import DataFolders
+from robots.core.spreadsheet_safe import inert
 
 if TYPE_CHECKING:
     from robots.core.pipeline.nightly import NightRun
@@ -102,6 +103,7 @@ def report_data(result: NightRun, log_dir: Path | None) -> dict[str, Any]:
             for rule_id, count in result.exceptions_by_rule.items()
         ],
         "files": files,
+        "not_read": [{"path": str(path), "reason": reason} for path, reason in result.not_read],
         "batches": [
             {
                 "batch_id": b.batch_id,
@@ -164,6 +166,9 @@ def render_text(data: dict[str, Any]) -> str:
     ] or ["  none"]
     lines += ["", "Files:"]
     lines += _file_lines(data["files"]) or ["  none waiting in the inbox"]
+    if data["not_read"]:
+        lines += ["", "In the inbox but not read (left where they are):"]
+        lines += [f"  {entry['path']}  -- {entry['reason']}" for entry in data["not_read"]]
     lines += ["", "Payments:"]
     if not data["batches"]:
         lines.append("  no payment batch this run (nothing new to pay)")
@@ -256,14 +261,14 @@ def outcomes_file_table(outcomes: pd.DataFrame, files: list[str], run_id: str) -
     codes = index.fillna(len(files)).to_numpy(dtype=np.int64)
     return pa.table(
         {
-            "claim_id": pc.fill_null(pa.array(outcomes["claim_id"].astype("string")), ""),
-            "source_id": pc.fill_null(pa.array(outcomes["source_id"].astype("string")), ""),
+            "claim_id": inert(pc.fill_null(pa.array(outcomes["claim_id"].astype("string")), "")),
+            "source_id": inert(pc.fill_null(pa.array(outcomes["source_id"].astype("string")), "")),
             "outcome": pa.array(outcomes["outcome"].astype("string")),
             "amount": format_oere_arrow(
                 pa.array(pd.to_numeric(outcomes["amount_oere"], errors="coerce").astype("Int64"))
             ),
             "rule_ids": pc.fill_null(pa.array(outcomes["rule_ids"].astype("string")), ""),
-            "file": pa.array(names[codes], type=pa.string()),
+            "file": inert(pa.array(names[codes], type=pa.string())),
             "line": pa.array(outcomes["line"].astype("Int64")),
             "run_id": pa.repeat(pa.scalar(run_id), count),
         }

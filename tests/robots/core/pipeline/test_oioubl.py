@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from robots.core.pipeline.oioubl import MAX_XML_BYTES, read_oioubl
+from robots.core.pipeline.oioubl import read_oioubl
 from robots.core.pipeline.reading import LINE, UnreadableFileError
 
 SAMPLES = Path(__file__).resolve().parents[3] / "data" / "oioubl"
@@ -60,7 +60,9 @@ def test_a_reminder_is_not_an_invoice() -> None:
         read_oioubl(SAMPLES / "BASPRO_04_01_08_Reminder_v2p2.xml")
 
 
-def _invoice(cpr_property: str = "CPR", currency: str = "DKK", extra: str = "") -> str:
+def _invoice(
+    cpr_property: str = "CPR", currency: str = "DKK", extra: str = "", inside: str = ""
+) -> str:
     return f"""<?xml version="1.0" encoding="UTF-8"?>{extra}
 <Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -68,7 +70,7 @@ def _invoice(cpr_property: str = "CPR", currency: str = "DKK", extra: str = "") 
  <cbc:ID>F-1001</cbc:ID>
  <cbc:IssueDate>2026-11-20</cbc:IssueDate>
  <cbc:DocumentCurrencyCode>{currency}</cbc:DocumentCurrencyCode>
- <cac:OrderReference><cbc:ID>REQ-42</cbc:ID></cac:OrderReference>
+ <cac:OrderReference><cbc:ID>REQ-42</cbc:ID></cac:OrderReference>{inside}
  <cac:AccountingSupplierParty><cac:Party>
   <cac:PartyLegalEntity>
    <cbc:CompanyID schemeID="DK:CVR">DK12345674</cbc:CompanyID>
@@ -158,8 +160,8 @@ def test_an_external_dtd_on_the_network_is_refused(tmp_path: Path) -> None:
 
 def test_a_file_above_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
     path = tmp_path / "big.xml"
-    path.write_bytes(b"<a>" + b" " * MAX_XML_BYTES + b"</a>")
-    with pytest.raises(UnreadableFileError, match="above"):
+    path.write_bytes(b"<a>" + b" " * (25 * 1024 * 1024) + b"</a>")
+    with pytest.raises(UnreadableFileError, match="more than the 25 MiB"):
         read_oioubl(path)
 
 
@@ -167,4 +169,46 @@ def test_broken_xml_names_the_problem(tmp_path: Path) -> None:
     path = tmp_path / "cut.xml"
     path.write_text(_invoice()[:400], encoding="utf-8")
     with pytest.raises(UnreadableFileError, match="not well-formed"):
+        read_oioubl(path)
+
+
+def _pdf_reference(megabytes: float, prefix: str = "cbc") -> str:
+    """An embedded PDF as real invoices carry it: base64 in lines of 76 characters."""
+    import base64
+    import os
+
+    encoded = base64.encodebytes(os.urandom(int(megabytes * 1024 * 1024))).decode()
+    return (
+        "\n <cac:AdditionalDocumentReference><cbc:ID>Faktura.pdf</cbc:ID><cac:Attachment>"
+        f'<{prefix}:EmbeddedDocumentBinaryObject mimeCode="application/pdf" filename="f.pdf">'
+        f"{encoded}</{prefix}:EmbeddedDocumentBinaryObject></cac:Attachment>"
+        "</cac:AdditionalDocumentReference>"
+    )
+
+
+def test_an_invoice_with_an_embedded_pdf_is_read_and_keeps_its_line_numbers(
+    tmp_path: Path,
+) -> None:
+    document = _invoice(inside=_pdf_reference(8))
+    path = tmp_path / "with-pdf.xml"
+    path.write_text(document, encoding="utf-8")
+    assert path.stat().st_size > 10 * 1024 * 1024
+    rows = read_oioubl(path).frame
+    line = next(n for n, text in enumerate(document.splitlines(), 1) if "<cac:InvoiceLine>" in text)
+    assert rows.iloc[0]["amount"] == "1544.00" and rows.iloc[0]["_line"] == line
+    assert not any("JVBER" in str(v) for v in rows.iloc[0])  # nothing of the PDF is kept
+
+
+def test_an_invoice_whose_attachments_pass_the_limit_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "huge-pdf.xml"
+    path.write_text(_invoice(inside=_pdf_reference(20)), encoding="utf-8")
+    with pytest.raises(UnreadableFileError, match="more than the 25 MiB"):
+        read_oioubl(path)
+
+
+def test_an_invoice_too_large_without_its_attachments_is_refused(tmp_path: Path) -> None:
+    note = "<cbc:Note>" + "bla " * (2 * 1024 * 1024) + "</cbc:Note>"
+    path = tmp_path / "long-note.xml"
+    path.write_text(_invoice(inside=note), encoding="utf-8")
+    with pytest.raises(UnreadableFileError, match="without its attachments, above the 5 MiB"):
         read_oioubl(path)

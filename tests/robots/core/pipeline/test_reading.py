@@ -411,17 +411,19 @@ def test_missing_optional_column_is_not_an_error(tmp_path: Path) -> None:
 def test_duplicate_header_column_is_unreadable(tmp_path: Path) -> None:
     text = f"{CLAIMS_HEADER};cpr\nC1;{GOOD};0101501234\n"
     assert unreadable_reason(write(tmp_path, "claims.csv", text)) == (
-        "the header row names a column twice"
+        "the header row names the column 'cpr' more than once; each column must be named once"
     )
 
 
 def test_duplicate_header_column_differing_only_in_case_is_unreadable(tmp_path: Path) -> None:
     text = f"{CLAIMS_HEADER};CPR\nC1;{GOOD};0101501234\n"
     assert unreadable_reason(write(tmp_path, "claims.csv", text)) == (
-        "the header row names a column twice"
+        "the header row names the column 'cpr' more than once; each column must be named once"
     )
 
 
 def test_xlsx_duplicate_header_column_is_unreadable(tmp_path: Path) -> None:
     path = xlsx(tmp_path, [[*HEADER_CELLS, "cpr"], ["C1"]])
-    assert unreadable_reason(path) == "the header row names a column twice"
+    assert unreadable_reason(path) == (
+        "the header row names the column 'cpr' more than once; each column must be named once"
+    )
