@@ -29,9 +29,25 @@ ROBOT = "helbredstillaeg"
 
 
 def _rule(
-    rule_id: str, looks_for: str, severity: Severity, kind: Kind, *, provisional: bool = False
+    rule_id: str,
+    looks_for: str,
+    severity: Severity,
+    kind: Kind,
+    *,
+    provisional: bool = False,
+    missing_from: str | None = None,
 ) -> str:
-    register(Rule(rule_id, ROBOT, looks_for, severity, kind, marks_provisional=provisional))
+    register(
+        Rule(
+            rule_id,
+            ROBOT,
+            looks_for,
+            severity,
+            kind,
+            marks_provisional=provisional,
+            missing_from=missing_from,
+        )
+    )
     return rule_id
 
 
@@ -63,7 +79,11 @@ MOVED_UNKNOWN = _rule(
     SE,
 )
 NO_PENSION = _rule(
-    "HT-NO-PENSION", "No folkepension or foertidspension in force on the service date.", R, NE
+    "HT-NO-PENSION",
+    "No folkepension or foertidspension in force on the service date.",
+    R,
+    NE,
+    missing_from="pensioners",
 )
 FOERTID_NEW = _rule(
     "HT-FOERTID-NEW",
@@ -130,7 +150,11 @@ UDVIDET_UNKNOWN = _rule(
     SE,
 )
 PROVIDER_UNKNOWN = _rule(
-    "HT-PROVIDER-UNKNOWN", "The provider's CVR number is not in the CVR extract.", H, SE
+    "HT-PROVIDER-UNKNOWN",
+    "The provider's CVR number is not in the CVR extract.",
+    H,
+    SE,
+    missing_from="companies",
 )
 PROVIDER_CLOSED = _rule(
     "HT-PROVIDER-CLOSED",

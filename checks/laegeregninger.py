@@ -23,9 +23,25 @@ ROBOT = "laegeregninger"
 
 
 def _rule(
-    rule_id: str, looks_for: str, severity: Severity, kind: Kind, *, provisional: bool = False
+    rule_id: str,
+    looks_for: str,
+    severity: Severity,
+    kind: Kind,
+    *,
+    provisional: bool = False,
+    missing_from: str | None = None,
 ) -> str:
-    register(Rule(rule_id, ROBOT, looks_for, severity, kind, marks_provisional=provisional))
+    register(
+        Rule(
+            rule_id,
+            ROBOT,
+            looks_for,
+            severity,
+            kind,
+            marks_provisional=provisional,
+            missing_from=missing_from,
+        )
+    )
     return rule_id
 
 
@@ -38,12 +54,14 @@ NO_REQUEST = _rule(
     "certificate and doctor in the match window (S80).",
     H,
     SE,
+    missing_from="certificate_requests",
 )
 REQUEST_UNKNOWN = _rule(
     "LR-REQUEST-UNKNOWN",
     "The invoice's order reference names no request in the certificate_requests extract.",
     H,
     SE,
+    missing_from="certificate_requests",
 )
 REQUEST_PAID = _rule(
     "LR-REQUEST-PAID",
@@ -104,10 +122,18 @@ CITIZEN_DEAD = _rule(
     "LR-CITIZEN-DEAD", "The citizen died before the certificate date (CPR status dead).", H, SF
 )
 CITIZEN_UNKNOWN = _rule(
-    "LR-CITIZEN-UNKNOWN", "The citizen's CPR number is not in the CPR extract.", H, SE
+    "LR-CITIZEN-UNKNOWN",
+    "The citizen's CPR number is not in the CPR extract.",
+    H,
+    SE,
+    missing_from="citizens",
 )
 SELLER_UNKNOWN = _rule(
-    "LR-SELLER-UNKNOWN", "The seller's CVR number is not in the CVR extract.", H, SE
+    "LR-SELLER-UNKNOWN",
+    "The seller's CVR number is not in the CVR extract.",
+    H,
+    SE,
+    missing_from="companies",
 )
 SELLER_INACTIVE = _rule(
     "LR-SELLER-INACTIVE",

@@ -65,3 +65,27 @@ CLAIM_COPY_TONIGHT = register(
         what_happens="the first row is decided and paid once; the copies are noted, not paid",
     )
 )
+REGISTER_SHRANK = register(
+    Rule(
+        "REGISTER-SHRANK",
+        "shared",
+        "A full register extract that lacks more than the allowed share of the previous "
+        "one (config/registers.toml): quarantined whole; the night goes on with the previous "
+        "register, and claims that miss a row in it wait for the next extract.",
+        Severity.DATA_ERROR,
+        Kind.DATA_ERROR,
+        what_happens="the file is quarantined; the previous register stays in use",
+    )
+)
+CLAIM_WAITS_FOR_REGISTER = register(
+    Rule(
+        "CLAIM-WAITS-FOR-REGISTER",
+        "shared",
+        "A claim stopped only by a row missing from a register in doubt (its last extract "
+        "was refused, or none has come): not decided tonight.",
+        Severity.HOLD,
+        Kind.DATA_ERROR,
+        what_happens="waits, and is decided again when the register is accepted (at most "
+        "config/registers.toml [waiting] max_days)",
+    )
+)

@@ -60,6 +60,10 @@ class Rule:
     marks_provisional: bool = False
     """Fires when a claim's amount rests on a provisional (carried forward) rate or fee:
     the report says so, whatever the rule's name."""
+    missing_from: str | None = None
+    """The register whose missing row makes the rule fire: while that register is in doubt
+    (its last extract refused, or none received), a claim stopped by such rules alone
+    waits for it instead of being decided."""
 
     @property
     def action(self) -> str:

@@ -83,8 +83,17 @@ class QualityRule:
         return values.astype("string")
 
 
-def _rule(rule_id: str, looks_for: str) -> Rule:
-    return register(Rule(rule_id, "shared", looks_for, Severity.DATA_ERROR, Kind.DATA_ERROR))
+def _rule(rule_id: str, looks_for: str, missing_from: str | None = None) -> Rule:
+    return register(
+        Rule(
+            rule_id,
+            "shared",
+            looks_for,
+            Severity.DATA_ERROR,
+            Kind.DATA_ERROR,
+            missing_from=missing_from,
+        )
+    )
 
 
 def _required(dataset: Dataset) -> list[QualityRule]:
@@ -134,7 +143,11 @@ def _valid_cpr(rule_id: str, dataset: Dataset) -> QualityRule:
 
 def _cpr_known(rule_id: str, dataset: Dataset) -> QualityRule:
     return QualityRule(
-        _rule(rule_id, f"{dataset.name}: a CPR number that is not in the CPR extract (citizens)."),
+        _rule(
+            rule_id,
+            f"{dataset.name}: a CPR number that is not in the CPR extract (citizens).",
+            missing_from="citizens",
+        ),
         "cpr",
         lambda _ctx: ExpectColumnValuesToBeInReference(column="cpr", reference="citizens.cpr"),
         "is not in the CPR extract (citizens), or its row there had errors",

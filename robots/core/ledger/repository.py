@@ -34,6 +34,7 @@ from robots.core.ledger.schema import (
     Run,
     RunStatus,
     SourceFile,
+    WaitingClaim,
 )
 
 _BATCH_ROWS = 65_536
@@ -635,6 +636,54 @@ def recent_amounts(*, connection: Connection, robot: str, limit: int) -> pd.Data
         columns=["category", "basis_oere"],
         params={"robot": robot, "limit": int(limit)},
     ).astype({"category": "string", "basis_oere": "int64"})
+
+
+def open_waiting(*, connection: Connection, robot: str) -> pd.DataFrame:
+    """The robot's claim rows still waiting for a register, with the file they came in."""
+    return read_frame(
+        connection=connection,
+        sql=(
+            "SELECT w.id, w.claim_ref, w.source_file_id, w.source_line, w.row_json, "
+            "w.waits_for, w.since, f.file_name, f.stored_path, f.sha256, f.dataset "
+            "FROM waiting_claims w LEFT JOIN source_files f ON f.id = w.source_file_id "
+            "WHERE w.robot = :robot AND w.resolved_run_id IS NULL ORDER BY w.id"
+        ),
+        columns=[
+            "id",
+            "claim_ref",
+            "source_file_id",
+            "source_line",
+            "row_json",
+            "waits_for",
+            "since",
+            "file_name",
+            "stored_path",
+            "sha256",
+            "dataset",
+        ],
+        params={"robot": robot},
+    )
+
+
+def park_waiting(*, connection: Connection, rows: pd.DataFrame) -> None:
+    """Keep claim rows that wait for a register (columns of waiting_claims but id)."""
+    if len(rows):
+        bulk_insert(connection=connection, table="waiting_claims", frame=rows)
+
+
+def resolve_waiting(*, connection: Connection, ids: Iterable[int], run_id: str) -> None:
+    """Mark waiting rows decided by `run_id` (they are no longer read again)."""
+    for chunk in _chunks(sorted({int(i) for i in ids}), 1000):
+        connection.execute(
+            update(WaitingClaim)
+            .where(WaitingClaim.id.in_(chunk), WaitingClaim.resolved_run_id.is_(None))
+            .values(resolved_run_id=run_id)
+        )
+
+
+def _chunks(values: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def start_run(

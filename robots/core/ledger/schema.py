@@ -109,6 +109,8 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     report_path: Mapped[str | None] = mapped_column(String(500))
     summary: Mapped[str | None] = mapped_column(Text)
+    # A run killed after recording its decisions: the run that reported them (0009).
+    finished_by: Mapped[str | None] = mapped_column(String(40))
 
 
 class SourceFile(Base):
@@ -208,6 +210,38 @@ class ClaimException(Base):
     severity: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[ExceptionStatus] = mapped_column(_enum(ExceptionStatus))
+
+
+class WaitingClaim(Base):
+    """A claim row that waits for a register in doubt, as it was read (migration 0009).
+
+    Not a claim yet: nothing was decided. Read again each night until the register is
+    trusted or the row has waited `max_days`; then decided like any row, and marked
+    resolved by that run.
+    """
+
+    __tablename__ = "waiting_claims"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    robot: Mapped[str] = mapped_column(String(32))
+    claim_ref: Mapped[str | None] = mapped_column(String(64))
+    source_file_id: Mapped[int | None] = mapped_column(ForeignKey("source_files.id"))
+    source_line: Mapped[int | None] = mapped_column(Integer)
+    row_json: Mapped[str] = mapped_column(Text)
+    waits_for: Mapped[str] = mapped_column(String(200))
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
+    since: Mapped[date] = mapped_column(Date)
+    resolved_run_id: Mapped[str | None] = mapped_column(String(40))
+
+    __table_args__ = (
+        Index(
+            "ix_waiting_claims_open",
+            "robot",
+            "id",
+            sqlite_where=text("resolved_run_id IS NULL"),
+            postgresql_where=text("resolved_run_id IS NULL"),
+        ),
+    )
 
 
 class PaymentBatch(Base):

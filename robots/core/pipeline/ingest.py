@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine
 
 from checks.quality.expectations import ExpectColumnValuesToBeInReference
 from checks.quality.suites import SUITES, QualityRule, SuiteContext
-from checks.reading import FILE_UNREADABLE, READ_MALFORMED, READ_VALUE
+from checks.reading import FILE_UNREADABLE, READ_MALFORMED, READ_VALUE, REGISTER_SHRANK
 from robots.core.ledger import repository
 from robots.core.ledger.schema import FileStatus
 from robots.core.pipeline import references as snapshots
@@ -46,6 +46,7 @@ from robots.core.pipeline.reading import (
     UnreadableFileError,
     read_file,
 )
+from robots.core.pipeline.registers import Combination, RegisterPolicy, combine, load_policies
 from robots.core.settings import InboxLimits
 
 logger = logging.getLogger(__name__)
@@ -228,7 +229,13 @@ def _read(
     return None
 
 
-def _quarantine(engine: Engine, folders: DataFolders, run_id: str, item: NightFile) -> None:
+def _quarantine(
+    engine: Engine,
+    folders: DataFolders,
+    run_id: str,
+    item: NightFile,
+    rule_id: str = FILE_UNREADABLE.id,
+) -> None:
     """Move a refused file to quarantine with its reason, and record both at once."""
     item.stored_path = move_to_quarantine(
         item.path, folders, item.dataset, item.sha256, item.reason
@@ -254,7 +261,7 @@ def _quarantine(engine: Engine, folders: DataFolders, run_id: str, item: NightFi
                 {
                     "file": [0],
                     "line": [None],
-                    "rule_id": [FILE_UNREADABLE.id],
+                    "rule_id": [rule_id],
                     "message": [f"{item.path.name}: {item.reason}"],
                 }
             ),
@@ -288,6 +295,24 @@ def record_file(
     )
 
 
+@dataclass
+class RegisterIntake:
+    """Tonight's register files, what became of each, and each register's state after."""
+
+    files: list[NightFile] = field(default_factory=list)
+    states: dict[str, snapshots.RegisterState] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """What tonight did to the registers, in words (combined files, refusals)."""
+
+
+@dataclass
+class _ReadRegisterFile:
+    item: NightFile
+    frame: pd.DataFrame
+    errors: pd.DataFrame
+    kind: str
+
+
 def ingest_registers(
     *,
     engine: Engine,
@@ -295,68 +320,208 @@ def ingest_registers(
     run_id: str,
     night: date,
     limits: InboxLimits | None = None,
-) -> list[NightFile]:
-    """Validate each register extract in the inbox into its snapshot, record and archive it.
+) -> RegisterIntake:
+    """Make tonight's extracts of each register into its snapshot (robots.core.pipeline.
+    registers: full or delta by name, several files combined by key, a shrinking full
+    extract refused), record and move each file, and say what each register rests on.
 
-    Each file is its own transaction: snapshot, then ledger record with its data errors,
-    then archive. A crash in between re-reads the file next time, with the same result.
+    Per register: the snapshot and its state are saved first, then every file is recorded
+    in one transaction, then the files are moved. A crash in between reads the files again
+    next time onto the saved snapshot, with the same result.
     """
     limits = limits or InboxLimits()
-    files: list[NightFile] = []
-    citizens: pd.Series | None = None  # the CPR numbers of tonight's citizens snapshot
+    policies = load_policies()
+    intake = RegisterIntake()
+    citizens: pd.Series | None = None  # the CPR numbers of tonight's citizens register
     for name in REGISTER_ORDER:
         dataset = ALL_DATASETS[name]
-        files += refuse_links(engine, folders, run_id, name)
+        refused = refuse_links(engine, folders, run_id, name)
+        intake.files += refused
+        read: list[_ReadRegisterFile] = []
         for path in files_waiting(folders, name):
             item = NightFile(path, name, sha256_of(path))
-            files.append(item)
+            intake.files.append(item)
             if _seen_before(engine, folders, night, item):
                 continue
             raw = _read(engine, folders, run_id, item, dataset, limits)
             if raw is None:
+                refused.append(item)
                 continue
-            parsed = parse(raw, dataset)
-            context = SuiteContext(night)
-            lookup = (
-                {"citizens.cpr": _index(_citizen_cprs(folders, name, parsed.frame, citizens))}
-                if "citizens.cpr" in _looked_up(SUITES[name], context)
-                else {}
-            )
-            result = validate(parsed.frame, name, SUITES[name], context, lookup)
-            errors = pd.concat(
-                [
-                    row_errors(0, raw, parsed, identify_by_key(dataset.key)),
-                    result.findings.assign(file=0, claim_ref=None)[
-                        ["file", "line", "claim_ref", "rule_id", "message"]
-                    ],
-                ],
-                ignore_index=True,
-            )
-            snapshots.save_snapshot(folders, name, result.frame)
-            if name == "citizens":
-                citizens = result.frame["cpr"]
             item.rows = len(raw.frame) + len(raw.row_errors)
-            with engine.begin() as connection:
-                record_file(
-                    connection=connection,
-                    item=item,
-                    run_id=run_id,
-                    rows_rejected=int(errors["line"].nunique()),
-                    folders=folders,
-                    night=night,
-                )
-                insert_exceptions(
-                    connection=connection,
-                    run_id=run_id,
-                    robot="shared",
-                    frame=errors,
-                    file_ids={0: item.source_file_id},
-                )
-            item.stored_path = move_to_archive(item.path, folders, name, night, item.sha256)
-            logger.info(
-                "register %s: %d rows, %d with errors", name, item.rows, errors["line"].nunique()
+            doubtful = {n for n, state in intake.states.items() if state.in_doubt}
+            frame, errors = _validated_register(folders, name, raw, night, citizens, doubtful)
+            read.append(_ReadRegisterFile(item, frame, errors, policies[name].kind_of(path.name)))
+        combined = _combine(folders, name, read, policies[name])
+        if combined.full_refused:
+            for entry in (r for r in read if r.kind == "full"):
+                entry.item.status = "quarantined"
+                entry.item.reason = _shrink_reason(name, combined, policies[name])
+                _quarantine(engine, folders, run_id, entry.item, REGISTER_SHRANK.id)
+                refused.append(entry.item)
+        accepted = [r for r in read if r.item.status == "read"]
+        if combined.frame is not None:
+            snapshots.save_snapshot(folders, name, combined.frame)
+        state = _state_after(folders, name, night, accepted, refused, combined)
+        snapshots.save_state(folders, state)
+        intake.states[name] = state
+        intake.notes += _register_notes(name, accepted, refused, combined)
+        if name == "citizens" and combined.frame is not None:
+            citizens = combined.frame["cpr"]
+        _record_and_archive(engine, folders, run_id, night, accepted)
+    return intake
+
+
+def _validated_register(
+    folders: DataFolders,
+    name: str,
+    raw: RawFrame,
+    night: date,
+    citizens: pd.Series | None,
+    doubtful: set[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One register file parsed and validated: its good rows and its row errors.
+
+    A row is not refused for missing from a register in doubt tonight (a pension of a
+    citizen not in a refused CPR extract): the register it would be looked up in cannot
+    say, and a row dropped here would be lost until the source sends it again.
+    """
+    dataset = ALL_DATASETS[name]
+    parsed = parse(raw, dataset)
+    context = SuiteContext(night)
+    suite = [rule for rule in SUITES[name] if rule.rule.missing_from not in doubtful]
+    lookup = (
+        {"citizens.cpr": _index(_citizen_cprs(folders, name, parsed.frame, citizens))}
+        if "citizens.cpr" in _looked_up(suite, context)
+        else {}
+    )
+    result = validate(parsed.frame, name, suite, context, lookup)
+    errors = pd.concat(
+        [
+            row_errors(0, raw, parsed, identify_by_key(dataset.key)),
+            result.findings.assign(file=0, claim_ref=None)[
+                ["file", "line", "claim_ref", "rule_id", "message"]
+            ],
+        ],
+        ignore_index=True,
+    )
+    return result.frame.drop(columns=[LINE]), errors
+
+
+def _combine(
+    folders: DataFolders, name: str, read: list[_ReadRegisterFile], policy: RegisterPolicy
+) -> Combination:
+    """Tonight's files of a register laid over its snapshot (the snapshot is read only
+    when there is something to lay over it)."""
+    if not read:
+        return Combination(None, False, 0, 0, 0)
+    try:
+        previous = snapshots.load_snapshot(folders, name)
+    except snapshots.MissingReferenceError:
+        previous = None
+    return combine(
+        previous,
+        [r.frame for r in read if r.kind == "full"],
+        [r.frame for r in read if r.kind == "delta"],
+        policy,
+    )
+
+
+def _shrink_reason(name: str, combined: Combination, policy: RegisterPolicy) -> str:
+    return (
+        f"tonight's full {name} extract lacks {combined.lost_keys:,} of the "
+        f"{combined.previous_keys:,} entries of the previous one, more than the "
+        f"{policy.max_loss_share:.0%} a register may lose in a night (config/registers.toml); "
+        "refused whole, the night goes on with the previous register. If it is a delta, "
+        "send it with 'delta' in its name; if the register really shrank, raise "
+        "max_loss_share for one night and send it again"
+    )
+
+
+def _state_after(
+    folders: DataFolders,
+    name: str,
+    night: date,
+    accepted: list[_ReadRegisterFile],
+    refused: list[NightFile],
+    combined: Combination,
+) -> snapshots.RegisterState:
+    """The register's state after tonight: in doubt from a refused extract until one is
+    accepted again."""
+    before = snapshots.load_state(folders, name)
+    if combined.frame is not None:
+        rows, taken = len(combined.frame), night.isoformat()
+    else:
+        rows, taken = before.rows, before.night
+    if refused:
+        why = "; ".join(f"{f.path.name}: {f.reason}" for f in refused)
+        return snapshots.RegisterState(
+            name, taken, rows, why, before.in_doubt_since or night.isoformat()
+        )
+    if accepted:
+        return snapshots.RegisterState(name, taken, rows)
+    return before
+
+
+def _register_notes(
+    name: str,
+    accepted: list[_ReadRegisterFile],
+    refused: list[NightFile],
+    combined: Combination,
+) -> list[str]:
+    notes = []
+    if len(accepted) > 1:
+        notes.append(
+            f"{name}: {len(accepted)} files combined by key in name order ("
+            + ", ".join(f"{r.item.path.name} [{r.kind}]" for r in accepted)
+            + ")"
+            + (
+                f"; {combined.conflicting_keys:,} entries given differently by two files, "
+                "the later file's kept"
+                if combined.conflicting_keys
+                else ""
             )
-    return files
+        )
+    notes += [f"{name}: {f.path.name} refused: {f.reason}" for f in refused]
+    return notes
+
+
+def _record_and_archive(
+    engine: Engine,
+    folders: DataFolders,
+    run_id: str,
+    night: date,
+    accepted: list[_ReadRegisterFile],
+) -> None:
+    """Record the accepted files with their row errors in one transaction, then archive."""
+    if not accepted:
+        return
+    with engine.begin() as connection:
+        for entry in accepted:
+            record_file(
+                connection=connection,
+                item=entry.item,
+                run_id=run_id,
+                rows_rejected=int(entry.errors["line"].nunique()),
+                folders=folders,
+                night=night,
+            )
+            insert_exceptions(
+                connection=connection,
+                run_id=run_id,
+                robot="shared",
+                frame=entry.errors,
+                file_ids={0: entry.item.source_file_id},
+            )
+    for entry in accepted:
+        item = entry.item
+        item.stored_path = move_to_archive(item.path, folders, item.dataset, night, item.sha256)
+        logger.info(
+            "register %s: %s, %d rows, %d with errors",
+            item.dataset,
+            item.path.name,
+            item.rows,
+            entry.errors["line"].nunique(),
+        )
 
 
 def _looked_up(rules: list[QualityRule], context: SuiteContext) -> set[str]:

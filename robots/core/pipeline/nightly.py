@@ -25,7 +25,11 @@ from sqlalchemy import Connection, Engine, text
 
 from checks import rules as catalogue
 from checks.quality.suites import SuiteContext
-from checks.reading import CLAIM_ALREADY_PROCESSED, CLAIM_COPY_TONIGHT
+from checks.reading import (
+    CLAIM_ALREADY_PROCESSED,
+    CLAIM_COPY_TONIGHT,
+    CLAIM_WAITS_FOR_REGISTER,
+)
 from robots.core import dates
 from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.killpoints import kill_point
@@ -49,8 +53,17 @@ from robots.core.pipeline.ingest import (
     record_file,
     reference_sets,
 )
+from robots.core.pipeline.parsing import empty_frame
 from robots.core.pipeline.quality import validate
 from robots.core.pipeline.reading import LINE
+from robots.core.pipeline.registers import max_wait_days
+from robots.core.pipeline.waiting import (
+    WAITING_ID,
+    WAITING_SINCE,
+    as_json_lines,
+    from_json_lines,
+    waits,
+)
 from robots.core.robot import (
     COMPUTED_COLUMNS,
     KEY_COLUMNS,
@@ -92,6 +105,10 @@ class NightRun:
     outcomes: pd.DataFrame
     exceptions_by_rule: pd.Series
     batches: list[BatchResult]
+    register_notes: list[str] = field(default_factory=list)
+    """What tonight did to the registers (files combined, extracts refused), in words."""
+    registers_in_doubt: dict[str, snapshots.RegisterState] = field(default_factory=dict)
+    """The robot's registers that cannot be trusted tonight, and why."""
     not_read: list[tuple[Path, str]] = field(default_factory=list)
     """What lies in the inbox and no dataset reads (a stray folder, a device), and why;
     paths relative to the data folder."""
@@ -333,11 +350,16 @@ def _run(
     logger.info("run %s started for night %s (%s)", run_id, night, settings.mode)
     try:
         clock.stage("read")
-        registers = ingest_registers(
+        intake = ingest_registers(
             engine=engine, folders=folders, run_id=run_id, night=night, limits=settings.inbox
         )
         kill_point("after_references")
-        refs = {name: snapshots.load_snapshot(folders, name) for name in robot.references}
+        refs = {name: _register(folders, name) for name in robot.references}
+        in_doubt = {
+            name: state
+            for name in robot.references
+            if (state := snapshots.load_state(folders, name)).in_doubt
+        }
         ingested = ingest_claims(
             engine=engine,
             folders=folders,
@@ -348,7 +370,8 @@ def _run(
             limits=settings.inbox,
         )
         kill_point("after_quarantine")
-        frame = ingested.frame
+        frame, ingested = _with_rows_read_again(engine, robot, ingested)
+        read_again = _ids_read_again(frame)
         if robot.prepare is not None and len(frame):
             frame = robot.prepare(frame)
         frame, copies = split_copies(
@@ -360,6 +383,7 @@ def _run(
 
         clock.stage("validate")
         claims, errors = _validated(robot, frame, ingested.errors, night, refs)
+        errors, waiting_errors = _errors_waiting(frame, errors, in_doubt, night)
         del frame
         data_errors = _data_error_rows(errors)
         new, same, changed = _split_known(engine, robot, claims)
@@ -389,6 +413,12 @@ def _run(
             findings = concat_findings([findings, _earlier_bills(engine, robot, computed)])
             decision, fired = _decide(findings, computed.index)
             computed["decision"], computed["rule_ids"] = decision, fired
+        computed, findings, waiting_claims = _claims_waiting(computed, findings, in_doubt, night)
+        waiting = Waiting(
+            in_doubt=in_doubt,
+            rows=_waiting_rows(robot, [waiting_errors, waiting_claims]),
+            read_again=read_again,
+        )
 
         # The registers are not needed past the checks (hundreds of MB at a million claims).
         del refs, context
@@ -408,6 +438,7 @@ def _run(
                 same=same,
                 changed=changed,
                 copies=copies,
+                waiting=waiting,
             )
             kill_point("before_ledger_commit")
         kill_point("after_ledger_commit")
@@ -426,7 +457,9 @@ def _run(
 
         clock.stage("report")
         kill_point("before_report")
-        outcomes = _outcomes(engine, computed, same, changed, copies, data_errors, run_id, robot)
+        outcomes = _outcomes(
+            engine, computed, same, changed, copies, waiting, data_errors, run_id, robot
+        )
         exceptions_by_rule = _exceptions_by_rule(engine, run_id)
         clock.stop()
         result = NightRun(
@@ -434,7 +467,9 @@ def _run(
             robot=robot,
             night=night,
             mode=settings.mode,
-            registers=registers,
+            registers=intake.files,
+            register_notes=intake.notes,
+            registers_in_doubt=in_doubt,
             claim_files=ingested.files,
             outcomes=outcomes,
             exceptions_by_rule=exceptions_by_rule,
@@ -494,6 +529,233 @@ def _validated(
     )
     found = [e for e in (read_errors, _quality_errors(quality.findings, frame, robot)) if len(e)]
     return quality.frame, pd.concat(found or [read_errors], ignore_index=True)
+
+
+@dataclass
+class Waiting:
+    """Tonight's claim rows that wait for a register in doubt, and the rows read again."""
+
+    in_doubt: dict[str, snapshots.RegisterState]
+    rows: pd.DataFrame
+    """Contract columns, claim id, FILE, LINE, WAITING_ID (NA: first night), WAITING_SINCE,
+    registers (what it waits for), rule_ids (what stopped it)."""
+    read_again: set[int]
+    """waiting_claims ids read again tonight: resolved unless they wait again."""
+
+
+def _with_rows_read_again(
+    engine: Engine, robot: Robot, ingested: IngestedClaims
+) -> tuple[pd.DataFrame, IngestedClaims]:
+    """Tonight's rows and, after them, the rows still waiting from earlier nights; each
+    earlier file they came in becomes a night file of status 'waiting' (not moved, not
+    recorded again), so names, lines and ledger ids carry through like tonight's."""
+    with engine.connect() as connection:
+        kept = repository.open_waiting(connection=connection, robot=robot.name)
+    if not len(kept):
+        return ingested.frame, ingested
+    rows = from_json_lines(kept["row_json"].tolist(), robot.claims)
+    codes, earlier = pd.factorize(kept["source_file_id"].fillna(-1).astype("int64"))
+    first = kept.groupby(codes).head(1)
+    files = list(ingested.files)
+    for (_, row), source_id in zip(first.iterrows(), earlier, strict=True):
+        files.append(
+            NightFile(
+                Path(str(row["file_name"] or "(an earlier file)")),
+                robot.claims.name,
+                str(row["sha256"] or ""),
+                status="waiting",
+                reason="rows waiting for a register since an earlier night, read again",
+                source_file_id=None if source_id < 0 else int(source_id),
+                stored_path=Path(str(row["stored_path"])) if row["stored_path"] else None,
+            )
+        )
+    rows[FILE] = len(ingested.files) + codes
+    rows[LINE] = pd.to_numeric(kept["source_line"]).fillna(-1).astype("int64").to_numpy()
+    rows[WAITING_ID] = kept["id"].astype("int64").to_numpy()
+    rows[WAITING_SINCE] = pd.to_datetime(kept["since"]).astype("datetime64[s]").to_numpy()
+    optional = {
+        c.name for c in robot.claims.columns if c.optional_column and rows[c.name].notna().any()
+    }
+    frame = pd.concat([ingested.frame, rows], ignore_index=True)
+    return frame, replace(
+        ingested, files=files, optional_columns=ingested.optional_columns | optional
+    )
+
+
+def _ids_read_again(frame: pd.DataFrame) -> set[int]:
+    """The waiting rows read again tonight (by their waiting_claims id)."""
+    if WAITING_ID not in frame:
+        return set()
+    return set(pd.to_numeric(frame[WAITING_ID]).dropna().astype("int64").tolist())
+
+
+def _too_old(since: pd.Series, night: date) -> pd.Series:
+    """Rows that have waited `max_days`: decided on what there is."""
+    limit = pd.Timestamp(night) - pd.Timedelta(days=max_wait_days())
+    return since.notna() & (since <= limit)
+
+
+def _errors_waiting(
+    frame: pd.DataFrame,
+    errors: pd.DataFrame,
+    in_doubt: dict[str, snapshots.RegisterState],
+    night: date,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows that failed data quality only for a row missing from a register in doubt: their
+    errors set aside, the rows kept to wait."""
+    places = waits(errors, ["file", "line"], in_doubt)
+    if not len(places) or not len(frame):
+        return errors, pd.DataFrame()
+    places = places.astype({"file": "int64", "line": "int64"})
+    rows = frame.merge(places, left_on=[FILE, LINE], right_on=["file", "line"], how="inner").drop(
+        columns=["file", "line"]
+    )
+    if WAITING_SINCE in rows:
+        rows = rows[~_too_old(rows[WAITING_SINCE], night)]
+    if not len(rows):
+        return errors, pd.DataFrame()
+    at = pd.MultiIndex.from_arrays([errors["file"].astype("int64"), errors["line"].astype("int64")])
+    held = pd.MultiIndex.from_arrays([rows[FILE], rows[LINE]])
+    stopped = errors[at.isin(held)]
+    rule_ids = stopped.groupby(["file", "line"])["rule_id"].agg(lambda r: ",".join(sorted(set(r))))
+    rows["rule_ids"] = [
+        rule_ids.get((f, ln), "") for f, ln in zip(rows[FILE], rows[LINE], strict=True)
+    ]
+    return errors[~at.isin(held)].reset_index(drop=True), rows
+
+
+def _claims_waiting(
+    computed: pd.DataFrame | None,
+    findings: pd.DataFrame,
+    in_doubt: dict[str, snapshots.RegisterState],
+    night: date,
+) -> tuple[pd.DataFrame | None, pd.DataFrame, pd.DataFrame]:
+    """Claims stopped only by rows missing from registers in doubt: taken out of the
+    night's decisions to wait, with their findings."""
+    if computed is None or not in_doubt:
+        return computed, findings, pd.DataFrame()
+    rows = waits(findings, ["row"], in_doubt)
+    if not len(rows):
+        return computed, findings, pd.DataFrame()
+    held = computed.loc[rows["row"].to_numpy()].assign(registers=rows["registers"].to_numpy())
+    if WAITING_SINCE in held:
+        held = held[~_too_old(held[WAITING_SINCE], night)]
+    if not len(held):
+        return computed, findings, pd.DataFrame()
+    kept = computed.drop(index=held.index)
+    findings = findings[~findings["row"].isin(held.index)].reset_index(drop=True)
+    return (kept if len(kept) else None), findings, held
+
+
+def _waiting_rows(robot: Robot, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The night's waiting rows from data quality and from the checks, in one shape."""
+    columns = list(
+        dict.fromkeys(
+            [
+                *robot.claims.column_names,
+                robot.claim_id_column,
+                FILE,
+                LINE,
+                WAITING_ID,
+                WAITING_SINCE,
+                "registers",
+                "rule_ids",
+            ]
+        )
+    )
+    found = [p.reindex(columns=columns) for p in parts if len(p)]
+    if not found:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(found, ignore_index=True)
+
+
+def _record_waiting(
+    connection: Connection,
+    robot: Robot,
+    run_id: str,
+    night: date,
+    waiting: Waiting,
+    file_ids: dict[int, int | None],
+) -> None:
+    """Keep tonight's new waiting rows, mark rows read again and decided as resolved, and
+    give every waiting row tonight's exception saying what it waits for."""
+    rows = waiting.rows
+    again = set(pd.to_numeric(rows[WAITING_ID]).dropna().astype("int64").tolist())
+    repository.resolve_waiting(connection=connection, ids=waiting.read_again - again, run_id=run_id)
+    if not len(rows):
+        return
+    first_time = rows[rows[WAITING_ID].isna()]
+    repository.park_waiting(
+        connection=connection,
+        rows=pd.DataFrame(
+            {
+                "robot": robot.name,
+                "claim_ref": first_time[robot.claim_id_column].astype("string").str.slice(0, 64),
+                "source_file_id": first_time[FILE].map(file_ids).astype("Int64"),
+                "source_line": pd.to_numeric(first_time[LINE]).astype("Int64"),
+                "row_json": as_json_lines(first_time, robot.claims),
+                "waits_for": first_time["registers"].astype("string"),
+                "run_id": run_id,
+                "since": pd.Timestamp(night),
+            }
+        ),
+    )
+    deadline = pd.to_datetime(rows[WAITING_SINCE]).fillna(pd.Timestamp(night)) + pd.Timedelta(
+        days=max_wait_days()
+    )
+    doubt = {
+        name: f"{state.doubt or 'none received'} (since {state.in_doubt_since or night})"
+        for name, state in waiting.in_doubt.items()
+    }
+    insert_exceptions(
+        connection=connection,
+        run_id=run_id,
+        robot=robot.name,
+        frame=pd.DataFrame(
+            {
+                "claim_ref": rows[robot.claim_id_column],
+                "file": rows[FILE],
+                "line": rows[LINE],
+                "rule_id": CLAIM_WAITS_FOR_REGISTER.id,
+                "message": [
+                    f"waits for the {registers} register ({rules} fired); in doubt: "
+                    + "; ".join(doubt.get(r, "")[:240] for r in registers.split(","))
+                    + f"; decided again when it is accepted, at the latest on {until:%Y-%m-%d}"
+                    for registers, rules, until in zip(
+                        rows["registers"], rows["rule_ids"], deadline, strict=True
+                    )
+                ],
+            }
+        ),
+        file_ids=file_ids,
+    )
+
+
+def _waiting_outcomes(waiting: Waiting, robot: Robot) -> pd.DataFrame:
+    rows = waiting.rows
+    if not len(rows):
+        return pd.DataFrame(columns=OUTCOME_COLUMNS)
+    return pd.DataFrame(
+        {
+            "claim_id": rows[robot.claim_id_column],
+            "source_id": _source_ids(rows, robot),
+            "outcome": "waiting",
+            "basis_oere": pd.NA,
+            "amount_oere": pd.NA,
+            "rule_ids": CLAIM_WAITS_FOR_REGISTER.id + "," + rows["rule_ids"].astype("string"),
+            "file": rows[FILE],
+            "line": rows[LINE],
+        }
+    )
+
+
+def _register(folders: DataFolders, name: str) -> pd.DataFrame:
+    """A register's snapshot; one never received is empty (and in doubt), so the night
+    goes on and its claims wait for it instead of the run stopping."""
+    try:
+        return snapshots.load_snapshot(folders, name)
+    except snapshots.MissingReferenceError:
+        return empty_frame(ALL_DATASETS[name])
 
 
 def _split_known(
@@ -577,6 +839,7 @@ def record_night(
     same: pd.DataFrame,
     changed: pd.DataFrame,
     copies: pd.DataFrame,
+    waiting: Waiting | None = None,
 ) -> None:
     """The night's decisions into the ledger, in the caller's one transaction."""
     for item in ingested.files:
@@ -644,6 +907,8 @@ def record_night(
         frame=_copy_rows(copies, [f.path.name for f in ingested.files]),
         file_ids=file_ids,
     )
+    if waiting is not None:
+        _record_waiting(connection, robot, run_id, night, waiting, file_ids)
     repository.robot_event(
         connection=connection,
         robot=robot.name,
@@ -743,11 +1008,12 @@ def _outcomes(
     same: pd.DataFrame,
     changed: pd.DataFrame,
     copies: pd.DataFrame,
+    waiting: Waiting,
     data_errors: pd.DataFrame,
     run_id: str,
     robot: Robot,
 ) -> pd.DataFrame:
-    parts = [data_errors]
+    parts = [data_errors, _waiting_outcomes(waiting, robot)]
     if computed is not None:
         # Ask the ledger for the exception, not the rule: this run's claims decided 'pay'
         # that are in no payment (none, unless paying failed). All others were paid.
@@ -847,8 +1113,13 @@ def summary_of(result: NightRun) -> dict[str, object]:
 
 
 def automation_rate(outcomes: pd.DataFrame) -> float | None:
-    """Share of tonight's new claim rows paid with no human touch (re-deliveries excluded)."""
-    considered = outcomes[outcomes["outcome"] != "already_processed"] if len(outcomes) else outcomes
+    """Share of tonight's new claim rows paid with no human touch (re-deliveries and rows
+    waiting for a register, decided on a later night, excluded)."""
+    considered = (
+        outcomes[~outcomes["outcome"].isin(["already_processed", "waiting"])]
+        if len(outcomes)
+        else outcomes
+    )
     if len(considered) == 0:
         return None
     return float((considered["outcome"] == "paid").sum()) / len(considered)

@@ -70,6 +70,11 @@ def parse(raw: RawFrame, dataset: Dataset) -> ParsedFrame:
     return ParsedFrame(out, error_frame, present)
 
 
+def empty_frame(dataset: Dataset) -> pd.DataFrame:
+    """A frame of the dataset's columns with no rows, typed as parsing types them."""
+    return pd.DataFrame({c.name: _empty(c.type, 0) for c in dataset.columns})
+
+
 def _empty(kind: ColumnType, length: int) -> pd.Series:
     if kind is ColumnType.DATE:
         return pd.Series(pd.NaT, index=range(length), dtype="datetime64[s]")

@@ -27,13 +27,22 @@ from robots.core.spreadsheet_safe import inert
 if TYPE_CHECKING:
     from robots.core.pipeline.nightly import NightRun
 
-OUTCOME_ORDER = ("paid", "approved", "held", "rejected", "data_error", "already_processed")
+OUTCOME_ORDER = (
+    "paid",
+    "approved",
+    "held",
+    "rejected",
+    "data_error",
+    "waiting",
+    "already_processed",
+)
 OUTCOME_TEXT = {
     "paid": "paid straight through",
     "approved": "approved, payment not released",
     "held": "held for the control group",
     "rejected": "rejected with a reason",
     "data_error": "data errors (not processed)",
+    "waiting": "waiting for a register (decided later)",
     "already_processed": "already processed, or a copy (skipped)",
 }
 
@@ -103,6 +112,18 @@ def report_data(result: NightRun, log_dir: Path | None) -> dict[str, Any]:
             for rule_id, count in result.exceptions_by_rule.items()
         ],
         "files": files,
+        "registers": {
+            "notes": result.register_notes,
+            "in_doubt": [
+                {
+                    "register": name,
+                    "since": state.in_doubt_since,
+                    "why": state.doubt or f"no {name} extract has been received",
+                    "extract_in_use": state.night,
+                }
+                for name, state in result.registers_in_doubt.items()
+            ],
+        },
         "not_read": [{"path": str(path), "reason": reason} for path, reason in result.not_read],
         "batches": [
             {
@@ -164,6 +185,16 @@ def render_text(data: dict[str, Any]) -> str:
         f"  {e['rule_id']:<28}{e['count']:>7}  {e['severity']:<10} {e['looks_for']}"
         for e in data["exceptions_by_rule"]
     ] or ["  none"]
+    registers = data["registers"]
+    if registers["notes"] or registers["in_doubt"]:
+        lines += ["", "Registers:"]
+        lines += [f"  {note}" for note in registers["notes"]]
+        lines += [
+            f"  IN DOUBT {d['register']} (since {d['since'] or 'ever'}): tonight ran on "
+            + (f"the extract of {d['extract_in_use']}" if d["extract_in_use"] else "no extract")
+            + "; claims that miss a row in it wait for the next extract"
+            for d in registers["in_doubt"]
+        ]
     lines += ["", "Files:"]
     lines += _file_lines(data["files"]) or ["  none waiting in the inbox"]
     if data["not_read"]:
