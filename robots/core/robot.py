@@ -102,6 +102,8 @@ class Robot:
     resubmitted_changed_rule: str
     accounts_section: str
     remittance_title: str
+    remittance_label: str = "krav"
+    """What the payee's own ids in the remittance are, e.g. "fakt." for invoice numbers."""
     service_date_column: str = "service_date"
     claim_id_column: str = "claim_id"
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None

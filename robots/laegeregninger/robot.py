@@ -158,6 +158,7 @@ ROBOT = Robot(
     resubmitted_changed_rule=rules.RESUBMIT_CHANGED,
     accounts_section="laegeregninger",
     remittance_title="Laegeattester",
+    remittance_label="fakt.",
     prepare=prepare,
     ledger_lookups=LOOKUPS,
     claim_ref=claim_ids,

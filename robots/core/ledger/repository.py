@@ -396,6 +396,7 @@ def payable_claims(*, connection: Connection, robot: str) -> pa.Table:
         columns={
             "claim_pk": ("c.id", pa.int64()),
             "claim_id": ("c.claim_id", pa.string()),
+            "source_id": ("COALESCE(c.source_id, c.claim_id)", pa.string()),
             "payee_kind": ("c.payee_kind", pa.string()),
             "payee_id": ("c.payee_id", pa.string()),
             "amount_oere": ("c.amount_oere", pa.int64()),

@@ -140,6 +140,8 @@ class Claim(Base):
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     robot: Mapped[str] = mapped_column(String(32))
     claim_id: Mapped[str] = mapped_column(String(64))
+    # The sender's own id where it is not the claim id (a doctor's invoice number), 0009.
+    source_id: Mapped[str | None] = mapped_column(String(64))
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
     source_file_id: Mapped[int] = mapped_column(ForeignKey("source_files.id"))
     source_line: Mapped[int] = mapped_column(Integer)

@@ -174,7 +174,9 @@ def _payable_claims(engine: Engine, robot: Robot) -> pa.Table:
 def _plan(claims: pa.Table, robot: Robot, run_id: str, night: date) -> tuple[_Batch, BatchPlan]:
     """A new batch for the outstanding claims: its id, dates and contents."""
     batch_id = f"{robot.code}{night:%Y%m%d}-{secrets.token_hex(4)}"
-    plan = plan_batch(claims, batch_id=batch_id, title=robot.remittance_title)
+    plan = plan_batch(
+        claims, batch_id=batch_id, title=robot.remittance_title, label=robot.remittance_label
+    )
     # Whole seconds in UTC: what the ledger gives back, so a rewrite has the same CreDtTm.
     created_at = dates.now().replace(microsecond=0).astimezone(UTC)
     batch = _Batch(

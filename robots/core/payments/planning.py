@@ -17,13 +17,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-REMITTANCE_IDS_SHOWN = 20
-"""How many claim ids a transfer's remittance text names before "+N flere"."""
+from robots.core.money import format_oere_arrow
+
+REMITTANCE_CHARS = 140
+"""The whole remittance text of a transfer: one unstructured line (Max140Text), what every
+bank and NemKonto pass on to the payee; a second Ustrd is dropped by many."""
 
 CLAIMS_SCHEMA = pa.schema(
     [
         ("claim_pk", pa.int64()),
         ("claim_id", pa.string()),
+        ("source_id", pa.string()),
         ("payee_kind", pa.string()),
         ("payee_id", pa.string()),
         ("amount_oere", pa.int64()),
@@ -94,17 +98,22 @@ def payable(claims: pa.Table) -> pa.Table:
     return claims.filter(pa.array(net[codes] > 0))
 
 
-def plan_batch(claims: pa.Table, *, batch_id: str, title: str) -> BatchPlan:
+def plan_batch(claims: pa.Table, *, batch_id: str, title: str, label: str = "krav") -> BatchPlan:
     """Group outstanding claims into one transfer per payee.
 
     Args:
-        claims: claim_pk, claim_id, payee_kind, payee_id, amount_oere (any order).
+        claims: claim_pk, claim_id, payee_kind, payee_id, amount_oere (any order), and
+            source_id, the payee's own id of each (a clinic's invoice number; default the
+            claim id).
         batch_id: The batch (MsgId); end-to-end ids are "<batch_id>-000001" and so on.
         title: The benefit's remittance title, e.g. "Helbredstillaeg".
+        label: What the ids in the remittance are, e.g. "fakt." for invoice numbers.
 
     Returns:
         The transfers and the claims in payment order.
     """
+    if "source_id" not in claims.column_names:
+        claims = claims.append_column("source_id", claims.column("claim_id"))
     ordered = in_payment_order(claims.select(CLAIMS_SCHEMA.names).cast(CLAIMS_SCHEMA))
     starts = payee_starts(ordered)
     counts = np.diff(np.append(starts, ordered.num_rows))
@@ -117,7 +126,7 @@ def plan_batch(claims: pa.Table, *, batch_id: str, title: str) -> BatchPlan:
             "payee_id": ordered.column("payee_id").take(starts),
             "amount_oere": pa.array(sums, type=pa.int64()),
             "claims": pa.array(counts, type=pa.int64()),
-            "remittance": _remittances(ordered.column("claim_id"), starts, counts, title),
+            "remittance": remittances(ordered, starts, sums, title, label),
         }
     )
     plan_claims = pa.table(
@@ -137,18 +146,66 @@ def _end_to_end_ids(batch_id: str, count: int) -> pa.Array:
     return pc.binary_join_element_wise(batch_id, pc.utf8_lpad(numbers, 6, "0"), "-")
 
 
-def _remittances(
-    claim_ids: pa.ChunkedArray, starts: np.ndarray, counts: np.ndarray, title: str
+def remittances(
+    ordered: pa.Table, starts: np.ndarray, sums: np.ndarray, title: str, label: str
 ) -> pa.Array:
-    """'<title> <n> krav: <first 20 claim ids> +<rest> flere' for each transfer."""
-    offsets = pa.array(np.append(starts, len(claim_ids)), type=pa.int32())
-    per_payee = pa.ListArray.from_arrays(offsets, claim_ids.combine_chunks())
-    shown = pc.binary_join(pc.list_slice(per_payee, 0, REMITTANCE_IDS_SHOWN), " ")
-    more = counts - REMITTANCE_IDS_SHOWN
-    tail = pc.if_else(
-        pa.array(more > 0),
-        pc.binary_join_element_wise(" +", pc.cast(pa.array(more), pa.string()), " flere", ""),
-        "",
+    """What each transfer pays, in words a payee's bookkeeper matches against open items,
+    in one line of at most REMITTANCE_CHARS characters:
+
+        Laegeattester: fakt. 1001, 1002, KN 77 - 3 stk. i alt 2688,00 kr.
+
+    Each document once (an invoice's lines are one invoice), in the payee's own numbers, a
+    credit note marked KN; as many whole numbers as fit, then "m.fl.", never a number cut
+    in two; the count and the total always. In arrays: a batch has 100,000s of transfers.
+    """
+    doc_starts, doc_of_payee = _documents(ordered, starts)
+    at = pa.array(doc_starts)
+    own = ordered.column("source_id").combine_chunks().take(at)
+    credit = pc.less(ordered.column("amount_oere").combine_chunks().take(at), 0)
+    shown = pc.if_else(credit, pc.binary_join_element_wise("KN ", own, ""), own)
+    documents = np.bincount(doc_of_payee, minlength=len(starts))
+    total = pc.replace_substring(format_oere_arrow(pa.array(sums, pa.int64())), ".", ",")
+    tail = pc.binary_join_element_wise(
+        " - ", pc.cast(pa.array(documents), pa.string()), " stk. i alt ", total, " kr.", ""
     )
-    count_text = pc.cast(pa.array(counts), pa.string())
-    return pc.binary_join_element_wise(title, " ", count_text, " krav: ", shown, tail, "")
+    head = f"{title}: {label} "
+    more = " m.fl."
+    room = REMITTANCE_CHARS - len(head) - len(more) - pc.utf8_length(tail).to_numpy()
+    # Whole numbers while they fit: each costs its length and ", " before the next.
+    cost = pc.utf8_length(shown).to_numpy().astype(np.int64) + 2
+    first_doc = np.cumsum(documents) - documents
+    used = np.cumsum(cost) - np.repeat(np.cumsum(cost)[first_doc] - cost[first_doc], documents)
+    fits = used - 2 <= room[doc_of_payee]
+    kept = np.bincount(doc_of_payee[fits], minlength=len(starts))
+    listed = pc.binary_join(
+        pa.ListArray.from_arrays(
+            pa.array(np.append(0, np.cumsum(kept)), pa.int32()), shown.filter(pa.array(fits))
+        ),
+        ", ",
+    )
+    cut = pa.array(kept < documents)
+    numbers = pc.if_else(
+        pa.array(kept > 0),
+        pc.binary_join_element_wise(head, listed, pc.if_else(cut, more, ""), ""),
+        f"{title}:",
+    )
+    return pc.binary_join_element_wise(numbers, tail, "")
+
+
+def _documents(ordered: pa.Table, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each payee's documents begin among its claims (claims of one document lie
+    together: ids sort by document, then line), and the transfer of each document."""
+    count = ordered.num_rows
+    key = pc.binary_join_element_wise(
+        ordered.column("payee_kind"),
+        ordered.column("payee_id"),
+        ordered.column("source_id"),
+        pc.cast(pc.less(ordered.column("amount_oere"), 0), pa.string()),
+        "\x00",
+    ).combine_chunks()
+    new_payee = np.zeros(count, dtype=bool)
+    new_payee[starts] = True
+    changed = pc.not_equal(key.slice(1), key.slice(0, count - 1)).to_numpy(zero_copy_only=False)
+    doc_starts = np.flatnonzero(new_payee | np.concatenate([[True], changed]))
+    payee_of_claim = np.cumsum(new_payee) - 1
+    return doc_starts, payee_of_claim[doc_starts]

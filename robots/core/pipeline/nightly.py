@@ -952,6 +952,7 @@ def _claim_rows(
             "idempotency_key": computed["idempotency_key"],
             "robot": robot.name,
             "claim_id": computed[robot.claim_id_column],
+            "source_id": _own_source_ids(computed, robot),
             "run_id": run_id,
             "source_file_id": computed[FILE].map(file_ids),
             "source_line": computed[LINE],
@@ -1078,6 +1079,13 @@ def _outcomes(
         )
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=OUTCOME_COLUMNS)
+
+
+def _own_source_ids(rows: pd.DataFrame, robot: Robot) -> pd.Series | None:
+    """The sender's id for the ledger, where it is not the claim id itself (else None)."""
+    if robot.claims.source_id in (None, robot.claim_id_column):
+        return None
+    return _source_ids(rows, robot).str.slice(0, 64)
 
 
 def _source_ids(rows: pd.DataFrame, robot: Robot) -> pd.Series:

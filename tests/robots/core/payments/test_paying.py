@@ -25,7 +25,7 @@ from robots.core.ledger.schema import Claim
 from robots.core.payments import filing, paying
 from robots.core.payments.filing import staging_folder
 from robots.core.payments.pain001 import PaymentFileError, validate_pain001
-from robots.core.payments.planning import REMITTANCE_IDS_SHOWN, plan_batch
+from robots.core.payments.planning import REMITTANCE_CHARS, plan_batch
 from robots.core.pipeline.inbox import DataFolders
 from robots.core.settings import Settings
 from robots.helbredstillaeg.robot import ROBOT
@@ -94,7 +94,7 @@ def _add_claims(engine: Engine, claims: list[tuple[str, str, str, int]]) -> None
 
 def _many_claims() -> list[tuple[str, str, str, int]]:
     """Three persons and a company; one person with more claims than the remittance shows."""
-    claims = [(f"C{i:03d}", "cpr", CPRS[0], 100 + i) for i in range(REMITTANCE_IDS_SHOWN + 3)]
+    claims = [(f"C{i:03d}", "cpr", CPRS[0], 100 + i) for i in range(40)]
     claims += [("D1", "cpr", CPRS[1], 2869), ("D2", "cvr", CVR, 2805), ("D3", "cpr", CPRS[2], 1)]
     return claims
 
@@ -353,45 +353,79 @@ def test_bulk_insert_keeps_any_text(ledger: Engine) -> None:
     )
 
 
+def _remittance(title: str, label: str, documents: list[tuple[str, int]], total: int) -> str:
+    """The remittance written the obvious way: numbers while they fit, then m.fl."""
+    tail = f" - {len(documents)} stk. i alt {total // 100},{total % 100:02d} kr."
+    head, more = f"{title}: {label} ", " m.fl."
+    names = [("KN " if amount < 0 else "") + own for own, amount in documents]
+    shown: list[str] = []
+    for name in names:
+        if len(head + ", ".join([*shown, name]) + more + tail) > REMITTANCE_CHARS:
+            break
+        shown.append(name)
+    if not shown:
+        return f"{title}:{tail}"
+    return head + ", ".join(shown) + (more if len(shown) < len(names) else "") + tail
+
+
 def test_plan_matches_a_plain_python_grouping() -> None:
-    """The Arrow plan against a loop over payees written the obvious way."""
+    """The Arrow plan against a loop over payees written the obvious way: invoices of
+    several lines named once, credit notes marked, as many numbers as fit in 140."""
     rng = np.random.default_rng(7)
-    count = 500
+    count = 900
     payees = [("cpr", f"{n:010d}") for n in rng.integers(0, 60, count)]
     payees = [("cvr", p[1][:8]) if i % 7 == 0 else p for i, p in enumerate(payees)]
+    invoices = rng.integers(0, 400, count)
+    lines = rng.integers(1, 3, count)
+    credit = rng.random(count) < 0.1
     claims = pa.table(
         {
             "claim_pk": pa.array(rng.permutation(count) + 1, type=pa.int64()),
-            "claim_id": [f"K{n:05d}" for n in rng.permutation(count)],
+            "claim_id": [
+                f"{p[1]}-{'CN-' if c else ''}F{n}-{ln}"
+                for p, n, ln, c in zip(payees, invoices, lines, credit, strict=True)
+            ],
+            "source_id": [f"F{n}" for n in invoices],
             "payee_kind": [p[0] for p in payees],
             "payee_id": [p[1] for p in payees],
-            "amount_oere": pa.array(rng.integers(1, 10**6, count), type=pa.int64()),
+            "amount_oere": pa.array(
+                np.where(credit, -1, 1) * rng.integers(1, 10**6, count), type=pa.int64()
+            ),
         }
     )
-    plan = plan_batch(claims, batch_id="B9", title="Tillaeg")
+    # A claim id twice makes two claims of one line: keep each claim id once.
+    first = sorted({row["claim_id"]: i for i, row in enumerate(claims.to_pylist())}.values())
+    claims = claims.take(first)
+    plan = plan_batch(claims, batch_id="B9", title="Tillaeg", label="fakt.")
 
-    expected: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    expected: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
     for row in claims.to_pylist():
         key = (row["payee_kind"], row["payee_id"])
-        expected.setdefault(key, []).append((row["claim_id"], row["amount_oere"]))
+        expected.setdefault(key, []).append((row["claim_id"], row["source_id"], row["amount_oere"]))
     rows = []
     for number, key in enumerate(sorted(expected), start=1):
-        ids = sorted(c for c, _ in expected[key])
-        shown = " ".join(ids[:REMITTANCE_IDS_SHOWN])
-        more = (
-            f" +{len(ids) - REMITTANCE_IDS_SHOWN} flere" if len(ids) > REMITTANCE_IDS_SHOWN else ""
-        )
+        claims_of = sorted(expected[key])
+        documents: list[tuple[str, int]] = []
+        for _, own, amount in claims_of:
+            if not documents or documents[-1] != (own, amount < 0):
+                documents.append((own, amount < 0))
+        total = sum(a for _, _, a in claims_of)
         rows.append(
             {
                 "end_to_end_id": f"B9-{number:06d}",
                 "payee_kind": key[0],
                 "payee_id": key[1],
-                "amount_oere": sum(a for _, a in expected[key]),
-                "claims": len(ids),
-                "remittance": f"Tillaeg {len(ids)} krav: {shown}{more}",
+                "amount_oere": total,
+                "claims": len(claims_of),
+                "remittance": _remittance(
+                    "Tillaeg", "fakt.", [(o, -1 if c else 1) for o, c in documents], total
+                ),
             }
         )
     assert plan.transfers.to_pylist() == rows
+    assert all(len(r["remittance"]) <= REMITTANCE_CHARS for r in rows)
+    assert any(" m.fl. - " in r["remittance"] for r in rows)
+    assert any(", KN F" in r["remittance"] or ": fakt. KN F" in r["remittance"] for r in rows)
     assert plan.total_oere == sum(claims.column("amount_oere").to_pylist())
     transfer_of = {
         row["claim_id"]: (row["payee_kind"], row["payee_id"]) for row in claims.to_pylist()
