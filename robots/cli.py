@@ -327,7 +327,7 @@ def status(
             r.robot,
             r.night.isoformat(),
             r.mode,
-            r.status,
+            f"{r.status}, reported by {r.finished_by}" if r.finished_by else r.status,
             f"{r.started_at.astimezone(dates.COPENHAGEN):%Y-%m-%d %H:%M}",
             str(counts.get("paid", 0)),
             str(counts.get("held", 0)),

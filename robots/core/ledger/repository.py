@@ -25,12 +25,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, exc, select, text, update
+from sqlalchemy import Connection, exc, func, select, text, update
 from sqlalchemy.schema import CreateIndex, DropIndex
 
 from robots.core.ledger.schema import (
     AuditEvent,
     Claim,
+    ClaimException,
     Run,
     RunStatus,
     SourceFile,
@@ -637,6 +638,103 @@ def recent_amounts(*, connection: Connection, robot: str, limit: int) -> pd.Data
         columns=["category", "basis_oere"],
         params={"robot": robot, "limit": int(limit)},
     ).astype({"category": "string", "basis_oere": "int64"})
+
+
+def approved_not_paid(*, connection: Connection, run_id: str) -> pd.Series:
+    """Idempotency keys of a run's claims decided 'pay' that are in no payment."""
+    return read_frame(
+        connection=connection,
+        sql="SELECT c.idempotency_key FROM claims c "
+        "LEFT JOIN payment_items i ON i.claim_pk = c.id "
+        "WHERE c.run_id = :run_id AND c.decision = 'pay' AND i.claim_pk IS NULL",
+        columns=["idempotency_key"],
+        params={"run_id": run_id},
+    )["idempotency_key"]
+
+
+def exceptions_per_rule(*, connection: Connection, run_ids: Sequence[str]) -> dict[str, int]:
+    """How many exceptions the runs recorded, per rule."""
+    rows = connection.execute(
+        select(ClaimException.rule_id, func.count())
+        .where(ClaimException.run_id.in_(list(run_ids)))
+        .group_by(ClaimException.rule_id)
+        .order_by(ClaimException.rule_id)
+    ).all()
+    return {rule_id: int(count) for rule_id, count in rows}
+
+
+def unreported_runs(*, connection: Connection, robot: str, besides: str) -> list[str]:
+    """Runs of the robot that ended without a report (killed, or failed) after recording
+    decisions, and that no later run has reported yet: oldest first."""
+    rows = connection.execute(
+        text(
+            "SELECT r.id FROM runs r WHERE r.robot = :robot AND r.id <> :besides "
+            "AND r.status IN ('interrupted', 'failed') AND r.report_path IS NULL "
+            "AND r.finished_by IS NULL AND ("
+            "EXISTS (SELECT 1 FROM claims c WHERE c.run_id = r.id) OR "
+            "EXISTS (SELECT 1 FROM exceptions e WHERE e.run_id = r.id AND e.robot = :robot)"
+            ") ORDER BY r.started_at"
+        ),
+        {"robot": robot, "besides": besides},
+    ).scalars()
+    return list(rows)
+
+
+def mark_finished_by(*, connection: Connection, run_ids: Iterable[str], by: str) -> None:
+    """Name the run that reported these runs' decisions (they are not reported again)."""
+    ids = list(run_ids)
+    if ids:
+        connection.execute(update(Run).where(Run.id.in_(ids)).values(finished_by=by))
+
+
+def claims_of_run(*, connection: Connection, run_id: str) -> pd.DataFrame:
+    """Every claim a run decided, with its file's name and whether it is in a payment."""
+    return read_frame(
+        connection=connection,
+        sql=(
+            "SELECT c.claim_id, c.source_id, c.decision, c.basis_oere, c.amount_oere, "
+            "c.rule_ids, f.file_name, c.source_line, "
+            "CASE WHEN i.claim_pk IS NULL THEN 0 ELSE 1 END "
+            "FROM claims c LEFT JOIN source_files f ON f.id = c.source_file_id "
+            "LEFT JOIN payment_items i ON i.claim_pk = c.id WHERE c.run_id = :run_id"
+        ),
+        columns=[
+            "claim_id",
+            "source_id",
+            "decision",
+            "basis_oere",
+            "amount_oere",
+            "rule_ids",
+            "file_name",
+            "source_line",
+            "in_payment",
+        ],
+        params={"run_id": run_id},
+    )
+
+
+def row_exceptions_of_run(
+    *, connection: Connection, run_id: str, robot: str, about_earlier_claims: Sequence[str]
+) -> pd.DataFrame:
+    """A run's exceptions about rows that did not become its claims: rows it could not
+    take (no claim), and rows that were an earlier claim again (`about_earlier_claims`)."""
+    rules = list(about_earlier_claims)
+    marks = ", ".join(f":rule{n}" for n in range(len(rules))) or "''"
+    return read_frame(
+        connection=connection,
+        sql=(
+            "SELECT e.claim_ref, e.rule_id, e.message, f.file_name, e.source_line "
+            "FROM exceptions e LEFT JOIN source_files f ON f.id = e.source_file_id "
+            "WHERE e.run_id = :run_id AND e.robot = :robot AND e.source_line IS NOT NULL "
+            f"AND (e.claim_pk IS NULL OR e.rule_id IN ({marks}))"
+        ),
+        columns=["claim_ref", "rule_id", "message", "file_name", "source_line"],
+        params={
+            "run_id": run_id,
+            "robot": robot,
+            **{f"rule{n}": rule for n, rule in enumerate(rules)},
+        },
+    )
 
 
 def open_waiting(*, connection: Connection, robot: str) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 
 from checks import rules as catalogue
 from checks.quality.suites import SuiteContext
@@ -56,6 +56,7 @@ from robots.core.pipeline.ingest import (
 from robots.core.pipeline.parsing import empty_frame
 from robots.core.pipeline.quality import validate
 from robots.core.pipeline.reading import LINE
+from robots.core.pipeline.recorded_outcomes import recorded_outcomes
 from robots.core.pipeline.registers import max_wait_days
 from robots.core.pipeline.waiting import (
     WAITING_ID,
@@ -112,6 +113,8 @@ class NightRun:
     not_read: list[tuple[Path, str]] = field(default_factory=list)
     """What lies in the inbox and no dataset reads (a stray folder, a device), and why;
     paths relative to the data folder."""
+    finished_runs: list[str] = field(default_factory=list)
+    """Earlier runs, killed after recording their decisions, whose rows this run reports."""
     timings: dict[str, float] = field(default_factory=dict)
     report_path: Path | None = None
     outcome_path: Path | None = None
@@ -460,7 +463,10 @@ def _run(
         outcomes = _outcomes(
             engine, computed, same, changed, copies, waiting, data_errors, run_id, robot
         )
-        exceptions_by_rule = _exceptions_by_rule(engine, run_id)
+        finished, earlier = _unreported_outcomes(engine, robot, run_id)
+        if len(earlier):
+            outcomes = pd.concat([outcomes, earlier], ignore_index=True)
+        exceptions_by_rule = _exceptions_by_rule(engine, [run_id, *finished])
         clock.stop()
         result = NightRun(
             run_id=run_id,
@@ -478,6 +484,7 @@ def _run(
                 (path.relative_to(folders.root), why)
                 for path, why in not_read(folders, set(ALL_DATASETS))
             ],
+            finished_runs=finished,
             timings=clock.timings,
         )
         from robots.core.pipeline.report import write_report
@@ -492,6 +499,7 @@ def _run(
                 report_path=str(result.report_path),
                 summary=summary_of(result),
             )
+            repository.mark_finished_by(connection=connection, run_ids=finished, by=run_id)
             repository.robot_event(
                 connection=connection,
                 robot=robot.name,
@@ -1019,14 +1027,7 @@ def _outcomes(
         # Ask the ledger for the exception, not the rule: this run's claims decided 'pay'
         # that are in no payment (none, unless paying failed). All others were paid.
         with engine.connect() as connection:
-            unpaid = repository.read_frame(
-                connection=connection,
-                sql="SELECT c.idempotency_key FROM claims c "
-                "LEFT JOIN payment_items i ON i.claim_pk = c.id "
-                "WHERE c.run_id = :run_id AND c.decision = 'pay' AND i.claim_pk IS NULL",
-                columns=["idempotency_key"],
-                params={"run_id": run_id},
-            )["idempotency_key"]
+            unpaid = repository.approved_not_paid(connection=connection, run_id=run_id)
         outcome = computed["decision"].map({"pay": "paid", "hold": "held", "reject": "rejected"})
         outcome = outcome.mask(computed["idempotency_key"].isin(unpaid), "approved")
         parts.append(
@@ -1096,16 +1097,24 @@ def _source_ids(rows: pd.DataFrame, robot: Robot) -> pd.Series:
     return rows[name].astype("string")
 
 
-def _exceptions_by_rule(engine: Engine, run_id: str) -> pd.Series:
+def _unreported_outcomes(
+    engine: Engine, robot: Robot, run_id: str
+) -> tuple[list[str], pd.DataFrame]:
+    """Earlier runs of the robot killed after recording their decisions, and their outcome
+    rows read from the ledger: reported by this run, which finished their work."""
     with engine.connect() as connection:
-        rows = connection.execute(
-            text(
-                "SELECT rule_id, COUNT(*) FROM exceptions WHERE run_id = :run_id "
-                "GROUP BY rule_id ORDER BY rule_id"
-            ),
-            {"run_id": run_id},
-        ).fetchall()
-    return pd.Series({r[0]: int(r[1]) for r in rows}, dtype="int64")
+        runs = repository.unreported_runs(connection=connection, robot=robot.name, besides=run_id)
+        rows = [recorded_outcomes(connection, earlier, robot) for earlier in runs]
+    for earlier in runs:
+        logger.warning("run %s ended before its report: its decisions are reported here", earlier)
+    found = [r for r in rows if len(r)]
+    return runs, (pd.concat(found, ignore_index=True) if found else pd.DataFrame())
+
+
+def _exceptions_by_rule(engine: Engine, run_ids: list[str]) -> pd.Series:
+    with engine.connect() as connection:
+        counts = repository.exceptions_per_rule(connection=connection, run_ids=run_ids)
+    return pd.Series(counts, dtype="int64")
 
 
 def summary_of(result: NightRun) -> dict[str, object]:

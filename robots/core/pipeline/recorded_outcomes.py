@@ -46,7 +46,12 @@ def recorded_outcomes(connection: Connection, run_id: str, robot: Robot) -> pd.D
             "line": pd.array(claims["source_line"], dtype="Int64"),
         }
     )
-    rows = repository.row_exceptions_of_run(connection=connection, run_id=run_id, robot=robot.name)
+    rows = repository.row_exceptions_of_run(
+        connection=connection,
+        run_id=run_id,
+        robot=robot.name,
+        about_earlier_claims=[CLAIM_ALREADY_PROCESSED.id, robot.resubmitted_changed_rule],
+    )
     parts = [decided, *_from_exceptions(rows, robot)]
     found = (
         pd.concat([p for p in parts if len(p)], ignore_index=True)

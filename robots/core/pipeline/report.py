@@ -98,6 +98,7 @@ def report_data(result: NightRun, log_dir: Path | None) -> dict[str, Any]:
     return {
         "run_id": result.run_id,
         "robot": result.robot.name,
+        "also_reports_runs": result.finished_runs,
         "night": result.night.isoformat(),
         "mode": result.mode,
         "outcomes": outcome_table(result.outcomes),
@@ -163,6 +164,14 @@ def render_text(data: dict[str, Any]) -> str:
             else ""
         )
         lines.append(f"{row['text']:<38}{row['claims']:>8}{claimed:>16}{paid:>18}{held}")
+    if data["also_reports_runs"]:
+        lines += [
+            "This run also reports the decisions of "
+            + ", ".join(data["also_reports_runs"])
+            + ", which ended before writing its report (it finished their work: their rows "
+            "are in the table above and the outcome file, under their own run id).",
+            "",
+        ]
     rate = data["automation_rate"]
     lines += [
         "",
@@ -286,10 +295,24 @@ def outcomes_file_table(outcomes: pd.DataFrame, files: list[str], run_id: str) -
     count = len(outcomes)
     if count == 0:
         return pa.table({c: pa.array([], pa.string()) for c in OUTCOME_COLUMNS})
-    # The file is the night's index of the file; a row with none gets the empty name.
+    # The file is the night's index of the file; a row with none gets the empty name, a
+    # row of an earlier run it reports comes with the file's name.
     names = np.array([*files, ""], dtype=object)
-    index = pd.to_numeric(outcomes["file"], errors="coerce")
-    codes = index.fillna(len(files)).to_numpy(dtype=np.int64)
+    index = pd.to_numeric(outcomes["file"], errors="coerce") if "file" in outcomes else None
+    codes = (
+        index.fillna(len(files)).to_numpy(dtype=np.int64)
+        if index is not None
+        else np.full(count, len(files))
+    )
+    file_names = names[codes]
+    if "file_name" in outcomes:
+        named = outcomes["file_name"].notna().to_numpy()
+        file_names[named] = outcomes["file_name"].to_numpy()[named]
+    run_ids = (
+        outcomes["run_id"].astype("string").fillna(run_id)
+        if "run_id" in outcomes
+        else pd.Series([run_id] * count, dtype="string")
+    )
     return pa.table(
         {
             "claim_id": inert(pc.fill_null(pa.array(outcomes["claim_id"].astype("string")), "")),
@@ -299,8 +322,8 @@ def outcomes_file_table(outcomes: pd.DataFrame, files: list[str], run_id: str) -
                 pa.array(pd.to_numeric(outcomes["amount_oere"], errors="coerce").astype("Int64"))
             ),
             "rule_ids": pc.fill_null(pa.array(outcomes["rule_ids"].astype("string")), ""),
-            "file": inert(pa.array(names[codes], type=pa.string())),
+            "file": inert(pa.array(file_names, type=pa.string())),
             "line": pa.array(outcomes["line"].astype("Int64")),
-            "run_id": pa.repeat(pa.scalar(run_id), count),
+            "run_id": pa.array(run_ids),
         }
     )

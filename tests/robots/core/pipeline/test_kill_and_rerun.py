@@ -8,6 +8,7 @@ transfer once and add up to exactly what the ledger says, and nothing is left be
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,29 @@ def test_killed_anywhere_then_rerun_pays_every_claim_exactly_once(
     final = run_robots_command(data_dir, tmp_path / "logs")  # and once more: nothing may change
     assert final.returncode == 0, final.stdout[-3000:]
 
+    # Every claim row decided appears in the outcome file of the run that decided it or of
+    # the run that finished its work: here, of the killed run or the rerun, once.
+    killed_id = _ledger(data_dir, "SELECT id FROM runs ORDER BY started_at LIMIT 1")[0][0]
+    killed_rows = _outcome_rows(data_dir, killed_id)
+    rerun_rows = _outcome_rows(data_dir, _run_id(rerun.stdout))
+    reported = killed_rows + rerun_rows
+    assert sorted((r["file"], r["line"]) for r in reported) == [
+        ("claims.csv", str(n)) for n in range(2, 7)
+    ]
+    assert {r["claim_id"]: r["outcome"] for r in reported if r["claim_id"]} == {
+        "C1": "paid",
+        "C2": "rejected",
+        "C3": "data_error",
+        "C4": "paid",
+    }
+    if (
+        not killed_rows
+        and _ledger(data_dir, f"SELECT COUNT(*) FROM claims WHERE run_id = '{killed_id}'")[0][0]
+    ):
+        assert f"also reports the decisions of {killed_id}" in rerun.stdout
+        assert {r["run_id"] for r in rerun_rows} == {killed_id}
+    assert _outcome_rows(data_dir, _run_id(final.stdout)) == []
+
     decided = _ledger(data_dir, "SELECT COUNT(*) FROM claims WHERE decision = 'pay'")[0][0]
     paid = _ledger(
         data_dir, "SELECT COUNT(*), COUNT(DISTINCT claim_pk), SUM(amount_oere) FROM payment_items"
@@ -76,3 +100,16 @@ def test_killed_anywhere_then_rerun_pays_every_claim_exactly_once(
     assert _ledger(data_dir, "SELECT status FROM runs ORDER BY started_at DESC LIMIT 1") == [
         ("completed",)
     ]
+
+
+def _run_id(stdout: str) -> str:
+    return next(line.split()[1] for line in stdout.splitlines() if line.startswith("Run "))
+
+
+def _outcome_rows(data_dir: Path, run_id: str) -> list[dict[str, str]]:
+    """A run's outcome file ([] for a run that never wrote one)."""
+    path = data_dir / "outputs" / "runs" / run_id / "outcomes.csv"
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
