@@ -4,7 +4,7 @@ A run killed after it committed its decisions never wrote its report or outcome 
 next run of the robot finishes its work (pays its batch) and reports its decisions too,
 read from what the ledger holds: every claim it decided, every row it made a data error,
 every copy, re-delivery and row left waiting. The rows come out in the shape the night
-builds in memory (nightly.OUTCOME_COLUMNS), with the file named and the run that decided.
+builds in memory (outcomes.OUTCOME_COLUMNS), with the file named and the run that decided.
 
 `tests/robots/core/pipeline/test_recorded_outcomes.py` holds this reading equal to what a
 completed run reported itself.

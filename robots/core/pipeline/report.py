@@ -78,7 +78,7 @@ def outcome_table(outcomes: pd.DataFrame) -> list[dict[str, Any]]:
 
 def report_data(result: NightRun, log_dir: Path | None) -> dict[str, Any]:
     """Everything the report says, as data (report.json)."""
-    from robots.core.pipeline.nightly import automation_rate
+    from robots.core.pipeline.outcomes import automation_rate
 
     rules = {r.id: r for r in catalogue.catalogue()}
     provisional = sorted(

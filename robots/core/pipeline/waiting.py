@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from checks import rules as catalogue
 from checks.rules import Severity
+from robots.core.pipeline import references as snapshots
 from robots.core.pipeline.datasets import ColumnType, Dataset
+from robots.core.pipeline.ingest import FILE
+from robots.core.pipeline.reading import LINE
+from robots.core.pipeline.registers import max_wait_days
+from robots.core.robot import Robot
 
 WAITING_ID = "_waiting_id"
 """Column of a row read again from the ledger: its waiting_claims id (missing: tonight's)."""
@@ -111,3 +117,83 @@ def from_json_lines(texts: Sequence[str], dataset: Dataset) -> pd.DataFrame:
         else:
             frame[column.name] = values.astype("string")
     return frame
+
+
+def too_old(since: pd.Series, night: date) -> pd.Series:
+    """Rows that have waited `max_days`: decided on what there is."""
+    limit = pd.Timestamp(night) - pd.Timedelta(days=max_wait_days())
+    return since.notna() & (since <= limit)
+
+
+def errors_waiting(
+    frame: pd.DataFrame,
+    errors: pd.DataFrame,
+    in_doubt: dict[str, snapshots.RegisterState],
+    night: date,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows that failed data quality only for a row missing from a register in doubt: their
+    errors set aside, the rows kept to wait."""
+    places = waits(errors, ["file", "line"], in_doubt)
+    if not len(places) or not len(frame):
+        return errors, pd.DataFrame()
+    places = places.astype({"file": "int64", "line": "int64"})
+    rows = frame.merge(places, left_on=[FILE, LINE], right_on=["file", "line"], how="inner").drop(
+        columns=["file", "line"]
+    )
+    if WAITING_SINCE in rows:
+        rows = rows[~too_old(rows[WAITING_SINCE], night)]
+    if not len(rows):
+        return errors, pd.DataFrame()
+    at = pd.MultiIndex.from_arrays([errors["file"].astype("int64"), errors["line"].astype("int64")])
+    held = pd.MultiIndex.from_arrays([rows[FILE], rows[LINE]])
+    stopped = errors[at.isin(held)]
+    rule_ids = stopped.groupby(["file", "line"])["rule_id"].agg(lambda r: ",".join(sorted(set(r))))
+    rows["rule_ids"] = [
+        rule_ids.get((f, ln), "") for f, ln in zip(rows[FILE], rows[LINE], strict=True)
+    ]
+    return errors[~at.isin(held)].reset_index(drop=True), rows
+
+
+def claims_waiting(
+    computed: pd.DataFrame | None,
+    findings: pd.DataFrame,
+    in_doubt: dict[str, snapshots.RegisterState],
+    night: date,
+) -> tuple[pd.DataFrame | None, pd.DataFrame, pd.DataFrame]:
+    """Claims stopped only by rows missing from registers in doubt: taken out of the
+    night's decisions to wait, with their findings."""
+    if computed is None or not in_doubt:
+        return computed, findings, pd.DataFrame()
+    rows = waits(findings, ["row"], in_doubt)
+    if not len(rows):
+        return computed, findings, pd.DataFrame()
+    held = computed.loc[rows["row"].to_numpy()].assign(registers=rows["registers"].to_numpy())
+    if WAITING_SINCE in held:
+        held = held[~too_old(held[WAITING_SINCE], night)]
+    if not len(held):
+        return computed, findings, pd.DataFrame()
+    kept = computed.drop(index=held.index)
+    findings = findings[~findings["row"].isin(held.index)].reset_index(drop=True)
+    return (kept if len(kept) else None), findings, held
+
+
+def waiting_rows(robot: Robot, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The night's waiting rows from data quality and from the checks, in one shape."""
+    columns = list(
+        dict.fromkeys(
+            [
+                *robot.claims.column_names,
+                robot.claim_id_column,
+                FILE,
+                LINE,
+                WAITING_ID,
+                WAITING_SINCE,
+                "registers",
+                "rule_ids",
+            ]
+        )
+    )
+    found = [p.reindex(columns=columns) for p in parts if len(p)]
+    if not found:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(found, ignore_index=True)

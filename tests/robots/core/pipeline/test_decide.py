@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checks import rules
-from robots.core.pipeline.nightly import _decide
+from robots.core.pipeline.deciding import decide as _decide
 from robots.core.robot import empty_findings
 
 # One rule of each severity, plus ids that sort differently from their severities.

@@ -1,0 +1,119 @@
+"""What a night asks the ledger about its claims, answered as frames and columns, so the
+robots' checks stay pure: which claims it knows, which bills it holds under other ids,
+what the robot's keys were paid for before, and what amounts are usual.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Connection, Engine
+
+from robots.core.ledger import repository
+from robots.core.robot import Robot, concat_findings
+
+
+def split_known(
+    engine: Engine, robot: Robot, claims: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Tonight's claims as new ones, identical re-deliveries and changed ones.
+
+    A claim id the ledger already holds is skipped when its content (fingerprint) is the
+    same and held when it changed. When the ledger knows none of tonight's ids (a night
+    of new claims) the new claims are the claims, not a filtered copy of them.
+    """
+    if not len(claims):
+        return claims, pd.DataFrame(), pd.DataFrame()
+    claims = claims.assign(
+        idempotency_key=robot.name + ":" + claims[robot.claim_id_column],
+        fingerprint=robot.fingerprint(claims),
+    )
+    with engine.connect() as connection:
+        known = repository.claims_already_known(
+            connection=connection, keys=claims["idempotency_key"]
+        )
+    if not len(known):
+        return claims, pd.DataFrame(), pd.DataFrame()
+    seen = claims.merge(known, on="idempotency_key", how="inner", suffixes=("", "_ledger"))
+    same = seen[seen["fingerprint"] == seen["fingerprint_ledger"]]
+    changed = seen[seen["fingerprint"] != seen["fingerprint_ledger"]]
+    new = claims[~claims["idempotency_key"].isin(known["idempotency_key"])]
+    return new, same, changed
+
+
+def earlier_bills(engine: Engine, robot: Robot, computed: pd.DataFrame) -> pd.DataFrame:
+    """Findings for tonight's bills the ledger already holds under another claim id: paid
+    or approved (the robot's duplicate-paid rule), else held for the control group (its
+    duplicate-held rule: releasing the original would pay the bill twice). Each names the
+    original claim and its run."""
+    with engine.connect() as connection:
+        earlier = repository.earlier_bills(
+            connection=connection, robot=robot.name, fingerprints=computed["fingerprint"]
+        )
+    fingerprints = computed["fingerprint"]
+    found = []
+    for decision, rule_id, standing in (
+        ("pay", robot.duplicate_paid_rule, "already paid or approved"),
+        ("hold", robot.duplicate_held_rule, "held for the control group"),
+    ):
+        originals = earlier[earlier["decision"] == decision].set_index("fingerprint")
+        if decision == "hold":  # a bill paid before is the paid rule's alone
+            originals = originals.drop(
+                index=earlier.loc[earlier["decision"] == "pay", "fingerprint"], errors="ignore"
+            )
+        hits = fingerprints[fingerprints.isin(originals.index)]
+        if not len(hits):
+            continue
+        claim = hits.map(originals["claim_id"]).astype("string")
+        run = hits.map(originals["run_id"]).astype("string")
+        found.append(
+            pd.DataFrame(
+                {
+                    "row": hits.index,
+                    "rule_id": rule_id,
+                    "message": pd.array(
+                        "same bill as claim " + claim + " (run " + run + "), " + standing,
+                        dtype="string",
+                    ),
+                }
+            )
+        )
+    return concat_findings(found)
+
+
+def amount_history(engine: Engine, robot: Robot) -> pd.DataFrame | None:
+    """The robot's recent claims' amounts, when its checks judge what is usual by them."""
+    if robot.amount_history is None:
+        return None
+    with engine.connect() as connection:
+        return repository.recent_amounts(
+            connection=connection, robot=robot.name, limit=robot.amount_history()
+        )
+
+
+def with_ledger_lookups(
+    connection: Connection, robot: Robot, computed: pd.DataFrame
+) -> pd.DataFrame:
+    """The robot's ledger questions answered as columns, so its checks stay pure."""
+    out = computed
+    for lookup in robot.ledger_lookups:
+        wanted = computed[lookup.frame_column]
+        keys = wanted.dropna().unique()
+        answers = repository.claims_by_key(
+            connection=connection, robot=robot.name, column=lookup.ledger_column, keys=keys
+        ).set_index("key")
+        out = out.assign(
+            **{
+                f"{lookup.prefix}_claim_id": wanted.map(answers["claim_id"]),
+                f"{lookup.prefix}_oere": wanted.map(answers["amount_oere"]).astype("Int64"),
+            }
+        )
+        if lookup.held_too:
+            held = repository.claims_by_key(
+                connection=connection,
+                robot=robot.name,
+                column=lookup.ledger_column,
+                keys=keys,
+                decision="hold",
+            ).set_index("key")
+            out[f"{lookup.prefix}_held_claim_id"] = wanted.map(held["claim_id"])
+    return out

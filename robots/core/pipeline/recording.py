@@ -1,0 +1,183 @@
+"""The night's decisions into the ledger, in the caller's one transaction: the files read,
+the claims decided, every exception with its rule and evidence, the copies and the rows
+that wait. Nothing is archived or paid before this commits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+from checks.reading import CLAIM_ALREADY_PROCESSED, CLAIM_COPY_TONIGHT
+from robots.core.ledger import repository
+from robots.core.pipeline.exceptions import insert_exceptions
+from robots.core.pipeline.inbox import DataFolders
+from robots.core.pipeline.ingest import FILE, IngestedClaims, record_file
+from robots.core.pipeline.outcomes import own_source_ids
+from robots.core.pipeline.reading import LINE
+from robots.core.pipeline.waiting_ledger import Waiting, record_waiting
+from robots.core.robot import COMPUTED_COLUMNS, KEY_COLUMNS, Robot
+
+
+def record_night(
+    connection: Connection,
+    *,
+    robot: Robot,
+    run_id: str,
+    night: date,
+    folders: DataFolders,
+    ingested: IngestedClaims,
+    computed: pd.DataFrame | None,
+    findings: pd.DataFrame,
+    errors: pd.DataFrame,
+    same: pd.DataFrame,
+    changed: pd.DataFrame,
+    copies: pd.DataFrame,
+    waiting: Waiting | None = None,
+) -> None:
+    """The night's decisions into the ledger, in the caller's one transaction."""
+    for item in ingested.files:
+        if item.status == "read":
+            record_file(
+                connection=connection,
+                item=item,
+                run_id=run_id,
+                rows_rejected=0,
+                folders=folders,
+                night=night,
+            )
+    file_ids = ingested.file_ids
+    if computed is not None:
+        claim_pks = repository.reserve_claim_pks(connection=connection, count=len(computed))
+        with repository.claim_lookup_index_deferred(connection=connection, incoming=len(computed)):
+            repository.bulk_insert(
+                connection=connection,
+                table="claims",
+                frame=_claim_rows(computed, claim_pks, robot, run_id, file_ids),
+            )
+        claim_findings = findings.assign(
+            claim_pk=findings["row"].map(pd.Series(claim_pks, index=computed.index)),
+            claim_ref=findings["row"].map(computed[robot.claim_id_column]),
+            file=findings["row"].map(computed[FILE]),
+            line=findings["row"].map(computed[LINE]),
+        )
+        insert_exceptions(
+            connection=connection,
+            run_id=run_id,
+            robot=robot.name,
+            frame=claim_findings,
+            file_ids=file_ids,
+        )
+    insert_exceptions(
+        connection=connection,
+        run_id=run_id,
+        robot=robot.name,
+        frame=errors,
+        file_ids=file_ids,
+    )
+    redelivered = pd.concat(
+        [
+            _history_rows(same, CLAIM_ALREADY_PROCESSED.id, "already processed in run ", robot),
+            _history_rows(
+                changed,
+                robot.resubmitted_changed_rule,
+                "differs from the claim decided in run ",
+                robot,
+            ),
+        ],
+        ignore_index=True,
+    )
+    insert_exceptions(
+        connection=connection,
+        run_id=run_id,
+        robot=robot.name,
+        frame=redelivered,
+        file_ids=file_ids,
+    )
+    insert_exceptions(
+        connection=connection,
+        run_id=run_id,
+        robot=robot.name,
+        frame=_copy_rows(copies, [f.path.name for f in ingested.files]),
+        file_ids=file_ids,
+    )
+    if waiting is not None:
+        record_waiting(connection, robot, run_id, night, waiting, file_ids)
+    repository.robot_event(
+        connection=connection,
+        robot=robot.name,
+        action="claims_decided",
+        entity="run",
+        entity_id=run_id,
+        run_id=run_id,
+        detail=f"{0 if computed is None else len(computed)} claims decided",
+    )
+
+
+def _copy_rows(copies: pd.DataFrame, file_names: list[str]) -> pd.DataFrame:
+    """Tonight's identical copies as info exceptions naming the row that was kept."""
+    if not len(copies):
+        return pd.DataFrame(columns=["rule_id", "message"])
+    names = pd.Series(file_names, dtype="string")
+    kept_in = names.take(copies["original_file"].astype("int64").to_numpy()).to_numpy()
+    return copies.assign(
+        rule_id=CLAIM_COPY_TONIGHT.id,
+        message=(
+            "the same claim as "
+            + pd.Series(kept_in, index=copies.index, dtype="string")
+            + " line "
+            + copies["original_line"].astype("string")
+            + " tonight: read once"
+        ),
+    )[["claim_ref", "file", "line", "rule_id", "message"]]
+
+
+def _claim_rows(
+    computed: pd.DataFrame,
+    claim_pks: np.ndarray,
+    robot: Robot,
+    run_id: str,
+    file_ids: dict[int, int | None],
+) -> pd.DataFrame:
+    """The claims table's rows, keyed by the primary keys reserved for them."""
+    return pd.DataFrame(
+        {
+            "id": claim_pks,
+            "idempotency_key": computed["idempotency_key"],
+            "robot": robot.name,
+            "claim_id": computed[robot.claim_id_column],
+            "source_id": own_source_ids(computed, robot),
+            "run_id": run_id,
+            "source_file_id": computed[FILE].map(file_ids),
+            "source_line": computed[LINE],
+            "cpr": computed["cpr"] if "cpr" in computed else None,
+            **{name: computed[name] for name in COMPUTED_COLUMNS},
+            **{name: computed[name] if name in computed else None for name in KEY_COLUMNS},
+            "service_date": computed[robot.service_date_column],
+            "fingerprint": computed["fingerprint"],
+            "decision": computed["decision"],
+            "rule_ids": computed["rule_ids"],
+        },
+        index=computed.index,
+        copy=False,
+    )
+
+
+def _history_rows(rows: pd.DataFrame, rule_id: str, text: str, robot: Robot) -> pd.DataFrame:
+    if rows is None or len(rows) == 0:
+        return pd.DataFrame(columns=["rule_id", "message"])
+    return pd.DataFrame(
+        {
+            "claim_pk": rows["claim_pk"].to_numpy(),
+            "claim_ref": rows[robot.claim_id_column].to_numpy(),
+            "file": rows[FILE].to_numpy(),
+            "line": rows[LINE].to_numpy(),
+            "rule_id": rule_id,
+            "message": (
+                "claim " + rows[robot.claim_id_column] + " " + text + rows["run_id"].astype(str)
+            ).to_numpy(),
+        }
+    )
