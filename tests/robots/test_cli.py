@@ -103,3 +103,18 @@ def _one_more_claim() -> str:
     from nightdata import CLAIMS_HEADER, PROVIDER
 
     return CLAIMS_HEADER + f"C9,0303403457,medicin,{PROVIDER},2026-10-03,10.00,2026-10-05,\n"
+
+
+def test_status_shows_whole_run_ids_and_who_reported_a_killed_run(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    write_inbox(data)
+    killed = run_robots_command(data, tmp_path / "logs", kill_at="after_ledger_commit")
+    assert killed.returncode != 0
+    rerun = run_robots_command(data, tmp_path / "logs")
+    own_run = next(line.split()[1] for line in rerun.stdout.splitlines() if line.startswith("Run "))
+
+    done = _robots("status", "--data-dir", str(data), cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert own_run in done.stdout, "a run id names its folders: it is never cut"
+    assert "reported by" in done.stdout
