@@ -14,6 +14,9 @@ class ColumnType(StrEnum):
     """How a column's text is turned into a value."""
 
     TEXT = "text"
+    CODE = "code"
+    """A value from a fixed list (a status, a type): read in lower case, as the contract
+    writes the list (`Active` and `DEAD` from another system mean active and dead)."""
     CPR = "cpr"
     CVR = "cvr"
     DATE = "date"
@@ -71,10 +74,10 @@ CITIZENS = Dataset(
     columns=(
         C("cpr", T.CPR),
         C("name", T.TEXT),
-        C("status", T.TEXT),
+        C("status", T.CODE),
         C("status_date", T.DATE, required=False),
         C("municipality_code", T.INT),
-        C("civil_status", T.TEXT, required=False),
+        C("civil_status", T.CODE, required=False),
         C("moved_date", T.DATE, required=False, optional_column=True),
     ),
 )
@@ -87,9 +90,9 @@ COMPANIES = Dataset(
     columns=(
         C("cvr", T.CVR),
         C("name", T.TEXT),
-        C("status", T.TEXT),
+        C("status", T.CODE),
         C("status_date", T.DATE, required=False),
-        C("sector", T.TEXT, required=False),
+        C("sector", T.CODE, required=False),
     ),
 )
 
@@ -99,7 +102,7 @@ PENSIONERS = Dataset(
     role=Role.REFERENCE,
     columns=(
         C("cpr", T.CPR),
-        C("pension_type", T.TEXT),
+        C("pension_type", T.CODE),
         C("supplement_percent", T.INT),
         C("liquid_assets", T.MONEY),
         C("valid_from", T.DATE),
@@ -117,7 +120,7 @@ HEALTH_CLAIMS = Dataset(
     columns=(
         C("claim_id", T.TEXT),
         C("cpr", T.CPR),
-        C("expense_type", T.TEXT),
+        C("expense_type", T.CODE),
         C("provider_cvr", T.CVR),
         C("service_date", T.DATE),
         C("citizen_share", T.MONEY),
@@ -159,7 +162,7 @@ DOCTOR_INVOICES = Dataset(
         # The project's additions (README "Formats"): one row per invoice line, and credit
         # notes (OIOUBL CreditNote, or document_type=credit_note with the credited invoice).
         C("invoice_line", T.TEXT, required=False, optional_column=True),
-        C("document_type", T.TEXT, required=False, optional_column=True),
+        C("document_type", T.CODE, required=False, optional_column=True),
         C("credited_invoice_id", T.TEXT, required=False, optional_column=True),
     ),
 )

@@ -172,6 +172,11 @@ def _convert(values: pd.Series, kind: ColumnType, dialect: str) -> tuple[pd.Seri
         # Upper-casing changes no digit, so digits-only values skip it with the regex.
         cleaned = _without(values, f"^DK|[{_WHITESPACE}]", upper=True)
         return cleaned.where(~blank, pd.NA), pd.Series(False, index=values.index), ""
+    if kind is ColumnType.CODE:
+        text = _arrow_text(values)
+        lower = pc.utf8_lower(text)
+        if pc.any(pc.not_equal(text, lower)).as_py():
+            values = _pandas_text(lower, values.index)
     return values.where(~blank, pd.NA), pd.Series(False, index=values.index), ""
 
 

@@ -9,6 +9,7 @@ wrong number of fields becomes a `RowError`; a file that cannot be read whole ra
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -108,6 +109,15 @@ def _decode(path: Path, data: bytes) -> tuple[bytes, str, str]:
     """
     if not data or data.isspace():
         raise UnreadableFileError(path.name, "the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise UnreadableFileError(
+                path.name, "the file says it is UTF-16 (byte order mark) but is not"
+            ) from None
+        data = text.encode("utf-8")
+        return data, _first_line(text), "utf-16"
     if data.startswith(b"\xef\xbb\xbf"):
         data, encoding = data[3:], "utf-8-sig"
     else:
@@ -130,14 +140,36 @@ def _decode(path: Path, data: bytes) -> tuple[bytes, str, str]:
         data, encoding = text.encode("utf-8"), "cp1252"
     if "\x00" in text[:4096]:
         raise UnreadableFileError(path.name, "the file holds binary data, not CSV text")
-    # Lines may end in LF, CRLF or a lone CR (old Mac exports): the header ends at the first.
+    return data, _first_line(text), encoding
+
+
+def _first_line(text: str) -> str:
+    """Lines may end in LF, CRLF or a lone CR (old Mac exports): the first ends at the first."""
     ends = [at for at in (text.find("\n"), text.find("\r")) if at >= 0]
-    return data, text[: min(ends)] if ends else text, encoding
+    return text[: min(ends)] if ends else text
+
+
+_SEPARATOR_HINT = re.compile(r'^\s*"?sep=(.)"?\s*$', re.IGNORECASE)
+"""Excel's first line naming the delimiter (`sep=;`), written before the header."""
+
+
+def _without_separator_hint(data: bytes, first: str) -> tuple[bytes, str, str | None]:
+    """The file without an Excel `sep=` line, its header line, and the delimiter it named."""
+    hint = _SEPARATOR_HINT.match(first)
+    if hint is None:
+        return data, first, None
+    rest = data[data.index(b"\n") + 1 :] if b"\n" in data else data[data.index(b"\r") + 1 :]
+    return rest, _first_line(rest.decode("utf-8")[:65536]), hint.group(1)
 
 
 def _read_csv(path: Path) -> RawFrame:
     data, header_line, encoding = _decode(path, path.read_bytes())
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    data, header_line, named = _without_separator_hint(data, header_line)
+    skipped = 0 if named is None else 1  # the hint's line: every line number one further on
+    if named is not None:
+        delimiter = named
+    else:
+        delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     header = [h.strip().strip('"').strip().lower() for h in header_line.split(delimiter)]
     _check_names(path.name, header)
     bad: list[RowError] = []
@@ -145,7 +177,7 @@ def _read_csv(path: Path) -> RawFrame:
 
     def _on_invalid_row(row: pacsv.InvalidRow) -> str:
         if not row.text.strip():
-            blank_lines.add(int(row.number))
+            blank_lines.add(int(row.number) + skipped)
         else:
             swallowed = row.text.count("\n") + row.text.count("\r")
             reason = (
@@ -158,7 +190,7 @@ def _read_csv(path: Path) -> RawFrame:
             )
             bad.append(
                 RowError(
-                    int(row.number),
+                    int(row.number) + skipped,
                     reason,
                     tuple(f.strip().strip('"').strip() for f in row.text.split(delimiter)),
                 )
@@ -182,7 +214,8 @@ def _read_csv(path: Path) -> RawFrame:
     # Every physical line after the header is a record (empty lines included), so the
     # good rows' line numbers are the record numbers less the bad ones.
     bad_lines = {e.line for e in bad} | blank_lines
-    all_lines = np.arange(2, 2 + len(frame) + len(bad_lines), dtype=np.int64)
+    first = 2 + skipped
+    all_lines = np.arange(first, first + len(frame) + len(bad_lines), dtype=np.int64)
     frame[LINE] = all_lines[~np.isin(all_lines, list(bad_lines))][: len(frame)]
     frame = _drop_blank_rows(frame)
     return RawFrame(frame, "semicolon" if delimiter == ";" else "comma", encoding, bad)
