@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from checks.rules import Kind, Rule, Severity, register
+from checks.rules import Kind, Severity, rule_maker
 from robots.core.money import format_kroner, to_oere
 from robots.core.robot import FiringRows, arrow_column, concat_findings, findings
 from robots.core.settings import config_dir
@@ -28,27 +28,7 @@ from robots.core.settings import config_dir
 ROBOT = "helbredstillaeg"
 
 
-def _rule(
-    rule_id: str,
-    looks_for: str,
-    severity: Severity,
-    kind: Kind,
-    *,
-    provisional: bool = False,
-    missing_from: str | None = None,
-) -> str:
-    register(
-        Rule(
-            rule_id,
-            ROBOT,
-            looks_for,
-            severity,
-            kind,
-            marks_provisional=provisional,
-            missing_from=missing_from,
-        )
-    )
-    return rule_id
+_rule = rule_maker(ROBOT)
 
 
 R, H, INFO = Severity.REJECT, Severity.HOLD, Severity.INFO

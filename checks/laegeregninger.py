@@ -15,34 +15,14 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from checks.rules import Kind, Rule, Severity, register
+from checks.rules import Kind, Severity, rule_maker
 from robots.core.robot import empty_findings, findings
 from robots.core.settings import config_dir
 
 ROBOT = "laegeregninger"
 
 
-def _rule(
-    rule_id: str,
-    looks_for: str,
-    severity: Severity,
-    kind: Kind,
-    *,
-    provisional: bool = False,
-    missing_from: str | None = None,
-) -> str:
-    register(
-        Rule(
-            rule_id,
-            ROBOT,
-            looks_for,
-            severity,
-            kind,
-            marks_provisional=provisional,
-            missing_from=missing_from,
-        )
-    )
-    return rule_id
+_rule = rule_maker(ROBOT)
 
 
 R, H, INFO = Severity.REJECT, Severity.HOLD, Severity.INFO

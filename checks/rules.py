@@ -8,6 +8,7 @@ decides its outcome.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -80,6 +81,35 @@ def register(rule: Rule) -> Rule:
         raise ValueError(f"rule id {rule.id} is registered twice with different content")
     _CATALOGUE[rule.id] = rule
     return rule
+
+
+def rule_maker(robot: str) -> Callable[..., str]:
+    """A function that registers one of `robot`'s rules and gives back its id (so a check
+    module names its rules as constants: `DEAD = _rule("HT-DEAD", ...)`)."""
+
+    def make(
+        rule_id: str,
+        looks_for: str,
+        severity: Severity,
+        kind: Kind,
+        *,
+        provisional: bool = False,
+        missing_from: str | None = None,
+    ) -> str:
+        register(
+            Rule(
+                rule_id,
+                robot,
+                looks_for,
+                severity,
+                kind,
+                marks_provisional=provisional,
+                missing_from=missing_from,
+            )
+        )
+        return rule_id
+
+    return make
 
 
 def catalogue() -> list[Rule]:

@@ -155,3 +155,24 @@ def invoice_xml(invoice_id: str = "F500", request_id: str = "R1", inside: str = 
  </cac:InvoiceLine>
 </Invoice>
 """
+
+
+def run_id_of(stdout: str) -> str:
+    """The run a `robots run` reported (its report's first line)."""
+    return next(line.split()[1] for line in stdout.splitlines() if line.startswith("Run "))
+
+
+def outcome_rows(stdout: str) -> list[dict[str, str]]:
+    """The rows of the outcome file a `robots run` reported."""
+    import csv
+
+    path = next(
+        line.split(": ", 1)[1] for line in stdout.splitlines() if line.startswith("Outcome file")
+    )
+    with Path(path).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def outcomes_by_claim(stdout: str) -> dict[str, dict[str, str]]:
+    """The outcome file's rows by claim id (the last row of an id wins)."""
+    return {row["claim_id"]: row for row in outcome_rows(stdout)}

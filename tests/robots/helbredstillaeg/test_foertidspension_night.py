@@ -3,10 +3,17 @@ the extract: the register shows the old scheme, so nobody needs to check it by h
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-from nightdata import ANNA, CARL, CLAIMS_HEADER, PROVIDER, run_robots_command, write_inbox
+from nightdata import (
+    ANNA,
+    CARL,
+    CLAIMS_HEADER,
+    PROVIDER,
+    outcomes_by_claim,
+    run_robots_command,
+    write_inbox,
+)
 
 
 def test_old_scheme_shown_by_the_rows_start_is_paid_and_a_new_one_held(tmp_path: Path) -> None:
@@ -26,10 +33,6 @@ def test_old_scheme_shown_by_the_rows_start_is_paid_and_a_new_one_held(tmp_path:
     )
     done = run_robots_command(data, tmp_path / "logs")
     assert done.returncode == 0, done.stdout + done.stderr
-    outcome_file = next(
-        line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("Outcome")
-    )
-    with Path(outcome_file).open(encoding="utf-8", newline="") as handle:
-        rows = {row["claim_id"]: row for row in csv.DictReader(handle)}
+    rows = outcomes_by_claim(done.stdout)
     assert rows["OLD"]["outcome"] == "paid" and rows["OLD"]["amount"] == "28.69"
     assert rows["NEW"]["outcome"] == "held" and rows["NEW"]["rule_ids"] == "HT-FOERTID-UNKNOWN"

@@ -3,10 +3,15 @@ ledger's earlier bills; a large bill that is usual for its type is paid."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-from nightdata import CLAIMS_HEADER, PROVIDER, run_robots_command, write_inbox
+from nightdata import (
+    CLAIMS_HEADER,
+    PROVIDER,
+    outcomes_by_claim,
+    run_robots_command,
+    write_inbox,
+)
 
 PEOPLE = [f"0101{50 + i:02d}{1000 + i}" for i in range(30)]
 
@@ -26,14 +31,6 @@ def _registers(data: Path) -> None:
     )
 
 
-def _outcomes(stdout: str) -> dict[str, dict[str, str]]:
-    path = next(
-        line.split(": ", 1)[1] for line in stdout.splitlines() if line.startswith("Outcome file")
-    )
-    with Path(path).open(encoding="utf-8", newline="") as handle:
-        return {row["claim_id"]: row for row in csv.DictReader(handle)}
-
-
 def test_a_7500_kr_medicine_bill_is_held_and_a_15000_kr_denture_paid(tmp_path: Path) -> None:
     data, logs = tmp_path / "data", tmp_path / "logs"
     _registers(data)
@@ -43,7 +40,7 @@ def test_a_7500_kr_medicine_bill_is_held_and_a_15000_kr_denture_paid(tmp_path: P
     )
     write_inbox(data, claims=usual, name="usual.csv", registers=False)
     first = run_robots_command(data, logs, night="2026-11-22")
-    assert all(r["outcome"] == "paid" for r in _outcomes(first.stdout).values())
+    assert all(r["outcome"] == "paid" for r in outcomes_by_claim(first.stdout).values())
 
     tonight = CLAIMS_HEADER + (
         f"BIG,{PEOPLE[0]},medicin,{PROVIDER},2026-11-01,7500.00,2026-11-02,\n"
@@ -52,6 +49,6 @@ def test_a_7500_kr_medicine_bill_is_held_and_a_15000_kr_denture_paid(tmp_path: P
     write_inbox(data, claims=tonight, name="tonight.csv", registers=False)
     second = run_robots_command(data, logs, night="2026-11-23")
 
-    rows = _outcomes(second.stdout)
+    rows = outcomes_by_claim(second.stdout)
     assert rows["BIG"]["outcome"] == "held" and rows["BIG"]["rule_ids"] == "HT-HIGH-AMOUNT"
     assert rows["TEETH"]["outcome"] == "paid"

@@ -3,24 +3,23 @@ under a used id is a data error."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
-from nightdata import CARL, CLAIMS_HEADER, NIGHT_CLAIMS, PROVIDER, run_robots_command, write_inbox
+from nightdata import (
+    CARL,
+    CLAIMS_HEADER,
+    NIGHT_CLAIMS,
+    PROVIDER,
+    outcome_rows,
+    run_robots_command,
+    write_inbox,
+)
 from sqlalchemy import create_engine, text
 
 from robots.core.pipeline.copies import split_copies
 from robots.core.pipeline.ingest import FILE
 from robots.core.pipeline.reading import LINE
-
-
-def _outcomes(stdout: str) -> list[dict[str, str]]:
-    path = next(
-        line.split(": ", 1)[1] for line in stdout.splitlines() if line.startswith("Outcome file")
-    )
-    with Path(path).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def test_an_identical_claim_in_two_files_is_paid_once(tmp_path: Path) -> None:
@@ -34,7 +33,7 @@ def test_an_identical_claim_in_two_files_is_paid_once(tmp_path: Path) -> None:
     done = run_robots_command(data, tmp_path / "logs")
 
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = _outcomes(done.stdout)
+    rows = outcome_rows(done.stdout)
     c1 = [r for r in rows if r["claim_id"] == "C1"]
     assert sorted(r["outcome"] for r in c1) == ["already_processed", "paid"]
     assert next(r for r in c1 if r["outcome"] == "already_processed")["rule_ids"] == (
@@ -58,7 +57,7 @@ def test_a_different_claim_under_a_used_id_is_a_data_error(tmp_path: Path) -> No
     done = run_robots_command(data, tmp_path / "logs")
 
     assert done.returncode == 0, done.stdout + done.stderr
-    c4 = [r for r in _outcomes(done.stdout) if r["claim_id"] == "C4"]
+    c4 = [r for r in outcome_rows(done.stdout) if r["claim_id"] == "C4"]
     assert [r["outcome"] for r in c4] == ["data_error", "data_error"]
     assert all("DQ-HC-CLAIM-ID-UNIQUE" in r["rule_ids"] for r in c4)
 

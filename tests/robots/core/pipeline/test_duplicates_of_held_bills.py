@@ -3,7 +3,6 @@ group releases the original, the copy would pay the same bill twice."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from nightdata import (
@@ -12,19 +11,12 @@ from nightdata import (
     CLINIC,
     INVOICES_HEADER,
     PROVIDER,
+    outcomes_by_claim,
     run_robots_command,
     write_inbox,
     write_invoices,
 )
 from sqlalchemy import create_engine, text
-
-
-def _outcomes(stdout: str) -> dict[str, dict[str, str]]:
-    path = next(
-        line.split(": ", 1)[1] for line in stdout.splitlines() if line.startswith("Outcome file")
-    )
-    with Path(path).open(encoding="utf-8", newline="") as handle:
-        return {row["claim_id"]: row for row in csv.DictReader(handle)}
 
 
 def test_a_copy_of_a_held_health_claim_is_held_and_names_the_original(tmp_path: Path) -> None:
@@ -33,13 +25,13 @@ def test_a_copy_of_a_held_health_claim_is_held_and_names_the_original(tmp_path: 
     bill = f"{ANNA},medicin,{PROVIDER},2025-06-01,45.00,2025-06-02,\n"
     write_inbox(data, claims=CLAIMS_HEADER + "P1," + bill)
     first = run_robots_command(data, logs, night="2026-11-22", mode="production")
-    assert _outcomes(first.stdout)["P1"]["outcome"] == "held"
+    assert outcomes_by_claim(first.stdout)["P1"]["outcome"] == "held"
 
     # The same bill under a new id on a night that would pay it (demo pays provisional).
     write_inbox(data, claims=CLAIMS_HEADER + "P2," + bill, name="again.csv", registers=False)
     second = run_robots_command(data, logs, night="2026-11-23", mode="demo")
 
-    copy = _outcomes(second.stdout)["P2"]
+    copy = outcomes_by_claim(second.stdout)["P2"]
     assert copy["outcome"] == "held", second.stdout
     assert "HT-DUP-HELD" in copy["rule_ids"]
     engine = create_engine(f"sqlite:///{data / 'ledger.sqlite'}")
@@ -60,11 +52,11 @@ def test_a_copy_of_a_held_doctors_invoice_is_held(tmp_path: Path) -> None:
     first = run_robots_command(
         data, logs, night="2026-11-22", robot="laegeregninger", mode="production"
     )
-    assert _outcomes(first.stdout)[f"{CLINIC}-F100-1"]["outcome"] == "held"
+    assert outcomes_by_claim(first.stdout)[f"{CLINIC}-F100-1"]["outcome"] == "held"
 
     write_invoices(data, INVOICES_HEADER + "F200," + line, name="again.csv")
     second = run_robots_command(data, logs, night="2026-11-23", robot="laegeregninger")
 
-    copy = _outcomes(second.stdout)[f"{CLINIC}-F200-1"]
+    copy = outcomes_by_claim(second.stdout)[f"{CLINIC}-F200-1"]
     assert copy["outcome"] == "held", second.stdout
     assert {"LR-DUP-HELD", "LR-REQUEST-HELD"} <= set(copy["rule_ids"].split(","))

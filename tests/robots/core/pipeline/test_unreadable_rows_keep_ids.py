@@ -3,7 +3,6 @@ id its sender gave it (a doctor's own invoice number), in the outcome file."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from nightdata import (
@@ -13,18 +12,11 @@ from nightdata import (
     CLINIC,
     INVOICES_HEADER,
     PROVIDER,
+    outcome_rows,
     run_robots_command,
     write_inbox,
     write_invoices,
 )
-
-
-def _rows(stdout: str) -> list[dict[str, str]]:
-    path = next(
-        line.split(": ", 1)[1] for line in stdout.splitlines() if line.startswith("Outcome file")
-    )
-    with Path(path).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def test_invoice_rows_with_an_impossible_date_or_a_broken_line_keep_their_ids(
@@ -41,7 +33,7 @@ def test_invoice_rows_with_an_impossible_date_or_a_broken_line_keep_their_ids(
     done = run_robots_command(data, tmp_path / "logs", robot="laegeregninger")
     assert done.returncode == 0, done.stdout + done.stderr
 
-    errors = {row["line"]: row for row in _rows(done.stdout)}
+    errors = {row["line"]: row for row in outcome_rows(done.stdout)}
     assert errors["2"]["outcome"] == "data_error" and errors["2"]["rule_ids"] == "READ-VALUE"
     assert (errors["2"]["claim_id"], errors["2"]["source_id"]) == (f"{CLINIC}-F300-1", "F300")
     assert errors["3"]["rule_ids"] == "READ-MALFORMED"
@@ -54,5 +46,5 @@ def test_a_health_claim_with_a_bad_amount_keeps_its_claim_id(tmp_path: Path) -> 
         data, claims=CLAIMS_HEADER + f"C7,{ANNA},medicin,{PROVIDER},2026-10-01,4x.00,2026-10-02,\n"
     )
     done = run_robots_command(data, tmp_path / "logs")
-    [row] = _rows(done.stdout)
+    [row] = outcome_rows(done.stdout)
     assert (row["claim_id"], row["source_id"], row["outcome"]) == ("C7", "C7", "data_error")
