@@ -338,10 +338,12 @@ def ingest_registers(
         refused = refuse_links(engine, folders, run_id, name)
         intake.files += refused
         read: list[_ReadRegisterFile] = []
+        full_seen_before = False
         for path in files_waiting(folders, name):
             item = NightFile(path, name, sha256_of(path))
             intake.files.append(item)
             if _seen_before(engine, folders, night, item):
+                full_seen_before |= policies[name].kind_of(path.name) == "full"
                 continue
             raw = _read(engine, folders, run_id, item, dataset, limits)
             if raw is None:
@@ -351,7 +353,7 @@ def ingest_registers(
             doubtful = {n for n, state in intake.states.items() if state.in_doubt}
             frame, errors = _validated_register(folders, name, raw, night, citizens, doubtful)
             read.append(_ReadRegisterFile(item, frame, errors, policies[name].kind_of(path.name)))
-        combined = _combine(folders, name, read, policies[name])
+        combined = _combine(folders, name, read, policies[name], full_seen_before)
         if combined.full_refused:
             for entry in (r for r in read if r.kind == "full"):
                 entry.item.status = "quarantined"
@@ -408,16 +410,27 @@ def _validated_register(
 
 
 def _combine(
-    folders: DataFolders, name: str, read: list[_ReadRegisterFile], policy: RegisterPolicy
+    folders: DataFolders,
+    name: str,
+    read: list[_ReadRegisterFile],
+    policy: RegisterPolicy,
+    full_seen_before: bool,
 ) -> Combination:
     """Tonight's files of a register laid over its snapshot (the snapshot is read only
-    when there is something to lay over it)."""
+    when there is something to lay over it).
+
+    A full extract that came again unchanged (seen before, so not read again) is tonight's
+    full picture all the same: the register stands as taken in, and tonight's other files,
+    full or delta, are laid over it in name order, never taken for the whole register.
+    """
     if not read:
         return Combination(None, False, 0, 0, 0)
     try:
         previous = snapshots.load_snapshot(folders, name)
     except snapshots.MissingReferenceError:
         previous = None
+    if full_seen_before and previous is not None:
+        return combine(previous, [], [r.frame for r in read], policy)
     return combine(
         previous,
         [r.frame for r in read if r.kind == "full"],

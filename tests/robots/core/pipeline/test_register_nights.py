@@ -162,3 +162,20 @@ def test_claims_wait_at_most_max_days_then_are_decided(tmp_path: Path) -> None:
     _, outcomes = _night(tmp_path, "2026-11-23")  # 14 days: decided on what there is
     assert outcomes["C1"]["outcome"] == "held"
     assert outcomes["C1"]["rule_ids"] == "HT-PROVIDER-UNKNOWN"
+
+
+def test_a_small_file_beside_an_unchanged_full_extract_is_laid_over_it(tmp_path: Path) -> None:
+    """Night 2 sends the same full extract as night 1 (seen before, not read again) and a
+    file of corrections: the corrections are laid over the register, not taken for it."""
+    _first_night(tmp_path)
+    corrections = CITIZENS_HEADER + f"{CARL};Carl Øst;active;;173;single\n"
+    data = tmp_path / "data"
+    write_inbox(data, claims=NIGHT_CLAIMS, registers=False)
+    (data / "inbox" / "citizens" / "citizens.csv").write_text(_citizens(100), encoding="cp1252")
+    report, outcomes = _night(
+        tmp_path, "2026-11-23", {"citizens/citizens_rettelser.csv": corrections}
+    )
+    status = {f["file"]: f["status"] for f in report["files"] if f["dataset"] == "citizens"}
+    assert status == {"citizens.csv": "seen_before", "citizens_rettelser.csv": "read"}
+    assert report["registers"]["in_doubt"] == []
+    assert outcomes["C1"]["outcome"] == "paid" and outcomes["C4"]["outcome"] == "paid"
