@@ -2,12 +2,19 @@
 
 Why it is built like this:
 - Every claim is first drawn clean (an active pensioner in the municipality with a
-  valid pension record, an active provider of the right kind, a plausible amount well
-  under the usual max, dates inside the window), then each planted kind changes exactly
-  one thing. So a test, or the control group, can tell which rule caught which row.
+  valid pension record, an active provider of the right kind, a plausible amount, dates
+  inside the window), then each planted kind changes exactly one thing. So a test, or
+  the control group, can tell which rule caught which row.
+- Clean amounts are right-skewed like real bills: per expense type a median of
+  ceiling / (4 x times_median) (config/checks.toml), none above times_median / 2 times it,
+  so HT-HIGH-AMOUNT's median rule (times_median times the type's median) never fires on
+  a clean bill, while a planted unusual bill 13-25 times the median is caught below the
+  ceiling. A denture of several thousand kroner is usual among dentures and is paid.
 - People are drawn from "slots" (three per clean pensioner), so nobody gets more than
   three clean claims a night; planted duplicates and history rows add at most two more,
   which keeps everybody except the planted velocity citizens under the per-night limit.
+  Velocity citizens take turns by night (population.VELOCITY_GROUPS), so last night's
+  held velocity bills can come again tonight as HT-DUP-HELD and trip nothing else.
 - The night's regular claims depend only on the spec (seed + night), never on the
   previous night, so a previous night can be regenerated exactly: its clean claims for
   the history kinds and the bytes of one of its files for FILE-ALREADY-PROCESSED.
@@ -27,9 +34,11 @@ from robots.core.demo.policy import EXPENSE_TYPES, DemoConfigError, DemoPolicy
 from robots.core.demo.population import (
     CITIZEN_FAULTS,
     ROLE_CLEAN,
+    ROLE_FOERTID_OLD_BLANK,
     ROLE_NO_PENSION_ABSENT,
     ROLE_NO_PENSION_ENDED,
     ROLE_VELOCITY,
+    VELOCITY_GROUPS,
     Population,
     new_cprs,
     new_cvrs,
@@ -53,12 +62,24 @@ IntArray = npt.NDArray[np.int64]
 INVALID_TYPES: tuple[str, ...] = ("massage", "akupunktur", "zoneterapi", "kosttilskud", "fodbad")
 """Expense types a provider might send that are not in the contract list."""
 ALL_TYPES: tuple[str, ...] = EXPENSE_TYPES + INVALID_TYPES
+DENTURES = EXPENSE_TYPES.index("tandprotese")
+LARGE_DENTURES = 5
+"""Clean dentures a night at 4/5 to all of their clean maximum: large, but usual."""
 TYPE_WEIGHTS = np.array([0.40, 0.20, 0.12, 0.06, 0.08, 0.04, 0.06, 0.04])
 """How often each contract expense type occurs among clean claims (medicine dominates)."""
 MIN_SHARE_OERE = 5_000
-"""Clean claims are at least 50,00 kr.: smaller bills are rare and look like errors."""
-CLEAN_SHARE_FRACTION = 2
-"""Clean claims stay below usual max / 2, well clear of HT-HIGH-AMOUNT."""
+"""Clean claims are at least 50,00 kr. (or half their type's median, if that is less)."""
+CLEAN_MEDIAN_DIVISOR = 4
+"""A type's clean median is its ceiling / (this x times_median): 1/40 of it at 10."""
+CLEAN_SPREAD = 0.6
+"""Spread of clean shares around their median (sigma of the log share): right-skewed."""
+UNUSUAL_TIMES = (1.3, 2.5)
+"""Planted unusual shares: between these multiples of times_median times the type's
+clean median (13-25 times at times_median 10), which stays below the ceiling."""
+UNUSUAL_MIN_BILLS = 100
+"""A type gets planted unusual shares only with this many clean bills tonight (and at
+least min_bills): with fewer, the robot's median (tonight's and the ledger's bills) may
+stray too far from the generator's."""
 WINDOW_DAYS = 60
 """Clean service dates lie within this many days before the night."""
 
@@ -79,8 +100,14 @@ CLAIM_LEVEL_KINDS: tuple[str, ...] = (
 """Planted kinds whose fault sits in the claim row itself; their people are clean."""
 HISTORY_KINDS: tuple[str, ...] = ("HT-DUP-PAID", "CLAIM-ALREADY-PROCESSED", "HT-RESUBMIT-CHANGED")
 """Planted kinds that need the previous night's (paid) claims."""
+DUP_HELD = "HT-DUP-HELD"
+"""Planted on night 2: a bill held on night 1 (velocity) again under a new claim id."""
+COPY_TONIGHT = "CLAIM-COPY-TONIGHT"
+"""Planted on night 2: an exact copy (same claim id and content) of a claim of tonight."""
 
 BAD_DATE_FIELD, BAD_RECEIVED_FIELD, BAD_SHARE_FIELD = 0, 1, 2
+COMMA_FILE, MAC_FILE = 1, 3
+"""Positions of the comma file and the old-Mac file among a mixed night's claim files."""
 MISSING_FIELD, EXTRA_FIELD = 0, 1
 
 
@@ -99,6 +126,8 @@ class Flavour:
 
 
 SEMICOLON = Flavour("semicolon", False, ";", "cp1252", False, "\r\n", True, True)
+MAC = Flavour("mac", False, ";", "cp1252", False, "\r", True, True)
+"""An old Mac export: lines end in a carriage return alone."""
 COMMA = Flavour("comma", False)
 COMMA_BOM = Flavour("comma_bom", False, bom=True)
 XLSX = Flavour("xlsx", True)
@@ -200,8 +229,16 @@ def make_plan(night: date, claims: int, error_rate: float, policy: DemoPolicy) -
         skipped["HT-STALE"] = reason
     per_citizen = policy.max_claims_per_citizen_per_night + 1
     velocity_citizens = max(1, -(-n // per_citizen))
+    # HT-HIGH-AMOUNT: n above the ceiling and n unusual for their type (the median rule).
     claim_level = tuple(
-        (kind, 0 if kind in skipped else 2 * n if kind == "DQ-HC-CLAIM-ID-UNIQUE" else n)
+        (
+            kind,
+            0
+            if kind in skipped
+            else 2 * n
+            if kind in ("DQ-HC-CLAIM-ID-UNIQUE", "HT-HIGH-AMOUNT")
+            else n,
+        )
         for kind in CLAIM_LEVEL_KINDS
     )
     planted = (
@@ -210,6 +247,7 @@ def make_plan(night: date, claims: int, error_rate: float, policy: DemoPolicy) -
         + n  # DQ-HC-CPR-KNOWN
         + n  # HT-DUP-NIGHT
         + velocity_citizens * per_citizen
+        + n  # look-alikes: old-scheme foertidspension with no award date (clean)
     )
     clean = claims - planted
     if clean < n:
@@ -229,7 +267,7 @@ def make_plan(night: date, claims: int, error_rate: float, policy: DemoPolicy) -
         stale_days=stale_days,
         clean_count=clean,
         claim_level_counts=claim_level,
-        id_width=max(6, len(str(claims + n))),
+        id_width=max(6, len(str(claims + 2 * n))),
     )
 
 
@@ -277,6 +315,47 @@ def _providers(rng: np.random.Generator, etype: IntArray, by_type: dict[str, Int
     return provider
 
 
+def share_bounds(policy: DemoPolicy) -> tuple[IntArray, IntArray, IntArray]:
+    """Per contract expense type (in EXPENSE_TYPES order): the lowest clean share, the
+    median clean shares are drawn around, and the highest clean share, in øre.
+
+    The median is the type's ceiling / (CLEAN_MEDIAN_DIVISOR x times_median) and the
+    highest clean share times_median / 2 times the median: half of what HT-HIGH-AMOUNT's
+    median rule allows, and an eighth of the ceiling.
+    """
+    usual = np.array([policy.usual_max_oere[t] for t in EXPENSE_TYPES], dtype=np.int64)
+    median = usual // (CLEAN_MEDIAN_DIVISOR * policy.times_median)
+    highest = median * policy.times_median // 2
+    lowest = np.minimum(MIN_SHARE_OERE, median // 2)
+    if bool((lowest < 1).any()):
+        raise DemoConfigError(
+            "config/checks.toml usual_max_citizen_share is too small for the demo's clean "
+            f"bills: each ceiling must be at least {2 * CLEAN_MEDIAN_DIVISOR * policy.times_median}"
+            " øre"
+        )
+    return lowest, median, highest
+
+
+def clean_shares(rng: np.random.Generator, etype: IntArray, policy: DemoPolicy) -> IntArray:
+    """Right-skewed clean shares: log-normal around the type's median, cut to its bounds.
+
+    Values outside the bounds are drawn again (a few rounds, vectorised), so no share
+    piles up at a bound. Unknown expense types (planted) take the last type's bounds.
+    """
+    lowest, median, highest = share_bounds(policy)
+    code = np.minimum(etype, len(EXPENSE_TYPES) - 1)
+    mid = median[code].astype(np.float64)
+    low = np.log(lowest[code] / mid) / CLEAN_SPREAD
+    high = np.log(highest[code] / mid) / CLEAN_SPREAD
+    z = rng.standard_normal(len(code))
+    outside = (z < low) | (z > high)
+    while outside.any():
+        z[outside] = rng.standard_normal(int(outside.sum()))
+        outside = (z < low) | (z > high)
+    share = np.rint(mid * np.exp(CLEAN_SPREAD * z)).astype(np.int64)
+    return np.clip(share, lowest[code], highest[code])
+
+
 def _base_rows(
     rng: np.random.Generator,
     plan: NightPlan,
@@ -295,10 +374,7 @@ def _base_rows(
     service = _draw(rng, plan.service_days if days is None else days, n)
     delay = np.minimum(rng.integers(0, 31, n), rng.integers(0, 31, n))
     received = np.minimum(service + delay, np.maximum(service, plan.night_day))
-    usual = np.array([policy.usual_max_oere[t] for t in EXPENSE_TYPES], dtype=np.int64)
-    hi = usual[np.minimum(etype, len(EXPENSE_TYPES) - 1)] // CLEAN_SHARE_FRACTION
-    span = hi - MIN_SHARE_OERE + 1
-    share = MIN_SHARE_OERE + np.minimum(rng.integers(0, span), rng.integers(0, span))
+    share = clean_shares(rng, etype, policy)
     udvidet = np.isin(etype, [EXPENSE_TYPES.index(t) for t in policy.udvidet_expense_types])
     approval = np.where(udvidet, service - rng.integers(1, 91, n), BLANK_DAY)
     return pd.DataFrame(
@@ -317,6 +393,7 @@ def _base_rows(
             "bad_field": np.full(n, -1, dtype=np.int64),
             "bad_variant": np.full(n, -1, dtype=np.int64),
             "malformed": np.full(n, -1, dtype=np.int64),
+            "ref_median": np.zeros(n, dtype=np.int64),
         }
     )
 
@@ -361,7 +438,15 @@ def build_night(
             "at 3 claims each; raise pensioners"
         )
     cprs = slots[rng.choice(len(slots), size=slot_rows, replace=False)]
-    blocks = [_base_rows(rng, plan, policy, population, cprs[: plan.clean_count], "")]
+    # Clean, with a few dentures at the top of their clean range: large bills (many times a
+    # usual medicine bill) that are usual among dentures, so HT-HIGH-AMOUNT must pay them.
+    etype = rng.choice(len(EXPENSE_TYPES), size=plan.clean_count, p=TYPE_WEIGHTS).astype(np.int64)
+    large = min(n, LARGE_DENTURES, plan.clean_count)
+    etype[:large] = DENTURES
+    clean = _base_rows(rng, plan, policy, population, cprs[: plan.clean_count], "", etype=etype)
+    top = share_bounds(policy)[2][DENTURES]
+    clean.loc[: large - 1, "share"] = rng.integers(top * 4 // 5, top + 1, large)
+    blocks = [clean]
     start = plan.clean_count
     for kind, count in plan.claim_level_counts:
         if count == 0:
@@ -377,7 +462,11 @@ def build_night(
             days = plan.future_days
         elif kind == "HT-STALE":
             days = plan.stale_days
+        elif kind == "HT-HIGH-AMOUNT":
+            etype, medians = _unusual_types(rng, count, blocks[0], policy)
         block = _base_rows(rng, plan, policy, population, people, kind, etype=etype, days=days)
+        if kind == "HT-HIGH-AMOUNT":
+            block["ref_median"] = medians
         blocks.append(_plant_claim_level(rng, plan, policy, population, block, kind))
 
     # --- rows whose people carry the fault --------------------------------------------
@@ -389,10 +478,12 @@ def build_night(
         else:
             people = population.pools[kind]
         blocks.append(_base_rows(rng, plan, policy, population, people[:n], kind))
-    velocity = np.repeat(
-        population.pools[ROLE_VELOCITY][: plan.velocity_citizens], plan.velocity_claims_each
-    )
+    velocity = np.repeat(velocity_citizens(plan, population), plan.velocity_claims_each)
     blocks.append(_base_rows(rng, plan, policy, population, velocity, ROLE_VELOCITY))
+    # Look-alikes that must be paid: foertidspension with no award date, old scheme shown
+    # by a record in force before the cutoff.
+    lookalikes = population.pools[ROLE_FOERTID_OLD_BLANK][:n]
+    blocks.append(_base_rows(rng, plan, policy, population, lookalikes, ""))
     births = rng.integers(day_of(date(1930, 1, 1)), day_of(date(1956, 12, 31)) + 1, n)
     strangers = new_cprs(rng, births, population.citizens["cpr"].to_numpy())
     blocks.append(_base_rows(rng, plan, policy, population, strangers, "DQ-HC-CPR-KNOWN"))
@@ -401,6 +492,42 @@ def build_night(
     _make_distinct(rows)
     rows = pd.concat([rows, _dup_night_twins(rng, plan, rows)], ignore_index=True)
     return _lay_out(rng, plan, rows, csv_only)
+
+
+def velocity_citizens(plan: NightPlan, population: Population) -> IntArray:
+    """Tonight's velocity citizens: the group whose turn it is (night ordinal modulo the
+    groups), so two nights in a row never share one."""
+    group = plan.night.toordinal() % VELOCITY_GROUPS
+    size = plan.velocity_citizens
+    return population.pools[ROLE_VELOCITY][group * size : (group + 1) * size]
+
+
+def _unusual_types(
+    rng: np.random.Generator, count: int, clean: pd.DataFrame, policy: DemoPolicy
+) -> tuple[IntArray, IntArray]:
+    """Expense types for HT-HIGH-AMOUNT rows, and for each the clean median it is unusual
+    against (0: the row crosses the ceiling instead).
+
+    The first half may be of any type and crosses the ceiling. The second half is of types
+    with enough clean bills tonight for a steady median (UNUSUAL_MIN_BILLS) and is planted
+    below the ceiling; with no such type (a small night) it crosses the ceiling too.
+    """
+    etype = rng.choice(len(EXPENSE_TYPES), size=count, p=TYPE_WEIGHTS).astype(np.int64)
+    medians = np.zeros(count, dtype=np.int64)
+    half = count // 2
+    types = clean["etype"].to_numpy()
+    shares = clean["share"].to_numpy()
+    bills = np.bincount(types, minlength=len(EXPENSE_TYPES))
+    steady = np.flatnonzero(bills >= max(policy.min_bills, UNUSUAL_MIN_BILLS))
+    if len(steady) == 0 or count == half:
+        return etype, medians
+    median_of = np.zeros(len(EXPENSE_TYPES), dtype=np.int64)
+    for code in steady:  # a few types, each one vectorised pass
+        median_of[code] = int(np.ceil(np.median(shares[types == code])))
+    chosen = steady[rng.integers(0, len(steady), count - half)]
+    etype[half:] = chosen
+    medians[half:] = median_of[chosen]
+    return etype, medians
 
 
 def _plant_claim_level(
@@ -435,7 +562,11 @@ def _plant_claim_level(
     elif kind == "HT-HIGH-AMOUNT":
         usual = np.array([policy.usual_max_oere[t] for t in EXPENSE_TYPES], dtype=np.int64)
         limit = usual[block["etype"].to_numpy()]
-        block["share"] = limit + rng.integers(1, limit // 2)
+        above_ceiling = limit + rng.integers(1, limit // 2)
+        median = block["ref_median"].to_numpy()
+        times = rng.uniform(*UNUSUAL_TIMES, k) * policy.times_median
+        unusual = np.minimum(np.rint(median * times).astype(np.int64), limit)
+        block["share"] = np.where(median > 0, unusual, above_ceiling)
     elif kind == "HT-UDVIDET-APPROVAL":
         service = block["service"].to_numpy()
         after = service + rng.integers(1, np.minimum(plan.night_day - service, 6) + 1)
@@ -483,6 +614,11 @@ def _lay_out(
     file_idx = np.where(malformed, rng.integers(0, 2, total), file_idx)  # CSV files only
     if csv_only:
         file_idx = np.zeros(total, dtype=np.int64)
+    else:
+        # A few clean claims come in an old Mac export (lines end in CR alone): read and paid.
+        clean = np.flatnonzero(rows["kind"].to_numpy() == "")
+        mac = rng.choice(clean, size=min(len(clean), plan.per_kind), replace=False)
+        file_idx[mac] = MAC_FILE
     rows["file"] = file_idx.astype(np.int64)
 
     number = np.arange(1, total + 1, dtype=np.int64)
@@ -514,8 +650,9 @@ def _lay_out(
             f"{night}_claims_semicolon.csv",
             f"{night}_claims_comma.csv",
             f"{night}_claims.xlsx",
+            f"{night}_claims_mac.csv",
         )
-        flavours = (SEMICOLON, COMMA, XLSX)
+        flavours = (SEMICOLON, COMMA, XLSX, MAC)
     rows["bad_token"] = _bad_tokens(rows, flavours, plan.night.year)
     return NightClaims(plan=plan, rows=rows, file_names=names, flavours=flavours)
 
@@ -548,8 +685,10 @@ def plant_history(
     policy: DemoPolicy,
     previous: NightClaims,
     claims: int,
-) -> pd.DataFrame:
-    """Rows that only make sense against last night: paid duplicates and resent claims.
+    population: Population,
+) -> tuple[pd.DataFrame, tuple[tuple[str, str], ...]]:
+    """Rows that only make sense against last night: paid duplicates, resent claims and
+    copies of held bills; and the kinds that could not be planted, each with the reason.
 
     They go into a file of their own, so tonight's regular files stay independent of
     the previous night and can themselves be regenerated byte-exactly tomorrow.
@@ -579,16 +718,90 @@ def plant_history(
 
     changed = (rows["kind"] == "HT-RESUBMIT-CHANGED").to_numpy()
     old = rows.loc[changed, "share"].to_numpy()
-    usual = np.array([policy.usual_max_oere[t] for t in EXPENSE_TYPES], dtype=np.int64)
-    hi = usual[rows.loc[changed, "etype"].to_numpy()] // CLEAN_SHARE_FRACTION
+    _, _, highest = share_bounds(policy)
+    hi = highest[rows.loc[changed, "etype"].to_numpy()]
     step = rng.integers(100, 2_000, n)
     rows.loc[changed, "share"] = np.where(old + step <= hi, old + step, old - step)
 
+    held, skipped = _held_again(rng, plan, policy, population, previous, claims + n + 1)
+    rows = pd.concat([rows, held], ignore_index=True)
     rows = rows.iloc[rng.permutation(len(rows))].reset_index(drop=True)
     rows["file"] = 0
     rows["line"] = np.arange(2, len(rows) + 2, dtype=np.int64)
     rows["bad_token"] = ""
-    return rows
+    return rows, skipped
+
+
+def _held_again(
+    rng: np.random.Generator,
+    plan: NightPlan,
+    policy: DemoPolicy,
+    population: Population,
+    previous: NightClaims,
+    first_number: int,
+) -> tuple[pd.DataFrame, tuple[tuple[str, str], ...]]:
+    """HT-DUP-HELD: bills held last night for velocity, sent again under new claim ids.
+
+    Velocity is a fault of last night's count, not of the bill, so tonight the copy trips
+    nothing but the held original: tonight's velocity citizens are another group, and
+    each citizen gets at most half the per-night limit of copies.
+    """
+    prev = previous.rows
+    tonight = velocity_citizens(plan, population)
+    held = np.flatnonzero(
+        (prev["kind"].to_numpy() == ROLE_VELOCITY) & ~np.isin(prev["cpr"].to_numpy(), tonight)
+    )
+    each = max(1, policy.max_claims_per_citizen_per_night // 2)
+    order = rng.permutation(held)
+    owner = prev["cpr"].to_numpy()[order]
+    rank = pd.Series(owner).groupby(owner).cumcount().to_numpy()
+    chosen = order[rank < each][: min(plan.per_kind, plan.velocity_citizens * each)]
+    if len(chosen) == 0:
+        reason = (
+            f"NOT PLANTED: the velocity citizens of {previous.plan.night.isoformat()} are "
+            f"those of {plan.night.isoformat()} too (they take turns by night), so a copy of "
+            "their held bills would also be velocity; generate consecutive nights"
+        )
+        return prev.iloc[0:0].assign(previous_id="", previous_share=0), ((DUP_HELD, reason),)
+    rows = prev.loc[chosen].copy().reset_index(drop=True)
+    k = len(rows)
+    rows["kind"] = DUP_HELD
+    rows["previous_id"] = rows["claim_id"]
+    rows["previous_share"] = rows["share"]
+    stamp = plan.night.strftime("%Y%m%d")
+    numbers = first_number + np.arange(k, dtype=np.int64)
+    rows["claim_id"] = to_numpy(cat(f"HC-{stamp}-", zero_padded(numbers, plan.id_width)))
+    rows["hyphen"] = rng.random(k) < 0.4
+    resent = plan.night_day - rng.integers(0, 5, k)
+    rows["received"] = np.maximum(rows["received"].to_numpy(), resent)
+    return rows, ()
+
+
+def plant_copies(seed: int, claims: NightClaims) -> pd.DataFrame:
+    """CLAIM-COPY-TONIGHT: a re-export of a few of tonight's clean claims, same claim ids
+    and content, for a file read after theirs (the comma file, or the only file).
+
+    The originals are decided (and paid); each copy is read once and said to be one.
+    """
+    plan = claims.plan
+    rng = np.random.default_rng([seed, plan.night.toordinal(), 4])
+    rows = claims.rows
+    source = COMMA_FILE if len(claims.file_names) > COMMA_FILE else 0
+    usable = np.flatnonzero(
+        (rows["kind"].to_numpy() == "")
+        & (rows["dup_pair"].to_numpy() < 0)
+        & (rows["id_pair"].to_numpy() < 0)
+        & (rows["file"].to_numpy() == source)
+    )
+    chosen = np.sort(rng.choice(usable, size=min(len(usable), plan.per_kind), replace=False))
+    copies = rows.loc[chosen].copy().reset_index(drop=True)
+    copies["kind"] = COPY_TONIGHT
+    copies["original_file"] = claims.file_names[source]
+    copies["original_line"] = copies["line"]
+    copies["hyphen"] = ~copies["hyphen"].to_numpy()  # written differently, read the same
+    copies["file"] = 0
+    copies["line"] = np.arange(2, len(copies) + 2, dtype=np.int64)
+    return copies
 
 
 def describe(
@@ -681,14 +894,29 @@ def describe(
     def note_high(f: pd.DataFrame) -> Strings:
         usual = np.array([policy.usual_max_oere[t] for t in EXPENSE_TYPES], dtype=np.int64)
         etype = f["etype"].to_numpy()
-        return cat(
+        median = f["ref_median"].to_numpy()
+        share = plain_amounts(f["share"].to_numpy())
+        kind = strings(type_names[etype])
+        unusual = cat(
             "citizen_share ",
-            plain_amounts(f["share"].to_numpy()),
+            share,
+            f" is more than {policy.times_median} times the median ",
+            plain_amounts(median),
+            " of tonight's clean ",
+            kind,
+            " bills (below the usual max ",
+            plain_amounts(usual[etype]),
+            ")",
+        )
+        ceiling = cat(
+            "citizen_share ",
+            share,
             " above the usual max ",
             plain_amounts(usual[etype]),
             " for ",
-            strings(type_names[etype]),
+            kind,
         )
+        return choose(median > 0, unusual, ceiling)
 
     def note_approval(f: pd.DataFrame) -> Strings:
         approval = f["approval"].to_numpy()
@@ -748,6 +976,11 @@ def describe(
             dates(lookup(current, "awarded_day", f["cpr"])),
             f" (on or after {policy.foertid_awarded_before.isoformat()})",
         ),
+        "HT-FOERTID-UNKNOWN": lambda f: cat(
+            "foertidspension with no awarded_date, in force only since ",
+            dates(lookup(current, "valid_from", f["cpr"])),
+            f" (on or after {policy.foertid_awarded_before.isoformat()}): old or new scheme?",
+        ),
         "HT-ASSETS": note_assets,
         "HT-PCT-ZERO": lambda f: "supplement_percent is 0",
         "HT-DUP-NIGHT": note_dup_night,
@@ -776,6 +1009,20 @@ def describe(
             strings(f["previous_id"]),
             " from a previous night; skip, do not pay again",
         ),
+        DUP_HELD: lambda f: cat(
+            "same bill as claim ",
+            strings(f["previous_id"]),
+            " held on a previous night (HT-VELOCITY), sent again under a new claim_id",
+        ),
+        COPY_TONIGHT: lambda f: cat(
+            "exact copy of claim ",
+            strings(f["claim_id"]),
+            " (",
+            strings(f["original_file"]),
+            " line ",
+            strings(f["original_line"].to_numpy()),
+            ") re-exported tonight; read once, paid once",
+        ),
         "HT-RESUBMIT-CHANGED": lambda f: cat(
             "claim_id from a previous night sent again with citizen_share ",
             plain_amounts(f["share"].to_numpy()),
@@ -797,14 +1044,20 @@ __all__ = [
     "ALL_TYPES",
     "COMMA",
     "COMMA_BOM",
+    "COPY_TONIGHT",
+    "DUP_HELD",
     "HISTORY_KINDS",
+    "MAC",
     "SEMICOLON",
     "XLSX",
     "Flavour",
     "NightClaims",
     "NightPlan",
     "build_night",
+    "clean_shares",
     "describe",
     "make_plan",
+    "plant_copies",
     "plant_history",
+    "share_bounds",
 ]

@@ -183,7 +183,11 @@ def claim_file(rows: pd.DataFrame, flavour: Flavour, stamp: datetime) -> bytes:
 
 def citizens_file(population: Population, flavour: Flavour) -> bytes:
     """The CPR extract; names carry æøå, which is what the cp1252 reader must get right."""
-    c = population.citizens
+    return citizen_rows_file(population.citizens, flavour)
+
+
+def citizen_rows_file(c: pd.DataFrame, flavour: Flavour) -> bytes:
+    """Citizen rows (the whole extract or a few corrections) as one CPR extract file."""
     fields = [
         cpr_text(c["cpr"].to_numpy(), c["hyphen"].to_numpy()),
         strings(c["name"]),

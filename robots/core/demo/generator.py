@@ -28,9 +28,11 @@ from robots.core.demo.claims import (
     build_night,
     describe,
     make_plan,
+    plant_copies,
     plant_history,
 )
 from robots.core.demo.files import (
+    citizen_rows_file,
     citizens_file,
     claim_file,
     companies_file,
@@ -38,7 +40,12 @@ from robots.core.demo.files import (
     unreadable_file,
 )
 from robots.core.demo.policy import DEFAULT_CONFIG_DIR, DemoPolicy, load_policy
-from robots.core.demo.population import Population, build_population, role_layout
+from robots.core.demo.population import (
+    Population,
+    build_population,
+    corrections,
+    role_layout,
+)
 
 DATASETS = (
     "citizens",
@@ -148,7 +155,9 @@ def generate_night(
 
     With `previous_night`, also plant the kinds that need history: last night's clean
     claims are regenerated (same function, same seed) and resent paid, repeated,
-    changed, and one of last night's claim files arrives again as a byte copy.
+    changed, last night's held velocity bills come again under new ids, and one of last
+    night's claim files arrives again as a byte copy. Such a night also brings a second
+    citizens file (a few corrections) and a re-export of a few of tonight's claims.
     """
     policy = load_policy(config_dir)
     if previous_night is not None:
@@ -181,6 +190,14 @@ def generate_night(
             pensioners_file(population, COMMA_BOM if mixed else COMMA),
         )
     )
+    if previous_night is not None:
+        # Sorts after the full extract, so its rows win; no ground truth (nothing to catch).
+        written.append(
+            _write(
+                inbox / "citizens" / f"citizens_{night}_rettelser.csv",
+                citizen_rows_file(corrections(population, spec.seed, spec.night), COMMA),
+            )
+        )
     company_name = f"companies_{night}.xlsx" if mixed else f"companies_{night}.csv"
     written.append(
         _write(
@@ -214,12 +231,28 @@ def generate_night(
     # --- history kinds ----------------------------------------------------------------
     if previous_night is not None:
         before = _night_claims(previous_night, policy, population)
-        history = plant_history(spec.seed, tonight.plan, policy, before, spec.claims)
+        history, not_planted = plant_history(
+            spec.seed, tonight.plan, policy, before, spec.claims, population
+        )
         history["note"] = describe(history, population, policy, tonight.plan)
         resubmitted = f"{night}_claims_resubmitted.csv"
         written.append(_write(claims_dir / resubmitted, claim_file(history, COMMA, stamp)))
         truth.append(_truth_rows(history, (resubmitted,), night))
         claims_written += len(history)
+        for kind, reason in not_planted:
+            extra.append({"file": "", "planted": kind, "note": reason})
+
+        # A re-export of a few of tonight's claims in the other dialect, read after them.
+        copies = plant_copies(spec.seed, tonight)
+        copies["note"] = describe(copies, population, policy, tonight.plan)
+        reexport = f"{night}_claims_reexport.csv"
+        if len(copies) and not reexport > str(copies["original_file"].iloc[0]):
+            raise RuntimeError(f"{reexport} must sort after the file its claims copy")
+        written.append(
+            _write(claims_dir / reexport, claim_file(copies, SEMICOLON if mixed else COMMA, stamp))
+        )
+        truth.append(_truth_rows(copies, (reexport,), night))
+        claims_written += len(copies)
 
         copy_index = 1 if len(before.file_names) > 1 else 0
         original = before.file_names[copy_index]
@@ -261,6 +294,8 @@ def generate_night(
             if previous is not None and previous_night is not None
             else None,
             xlsx=mixed,
+            seed=spec.seed,
+            look_alikes=doctors.per_kind(spec.invoices, spec.error_rate) if spec.error_rate else 0,
         )
         written += made.files
         truth.append(made.truth.loc[:, list(GROUND_TRUTH_COLUMNS)])

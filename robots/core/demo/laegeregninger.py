@@ -6,10 +6,15 @@ document each), the rest in a `;` CSV (Windows-1252, Danish amounts and dates) a
 sheet. Every rule of checks/laegeregninger.py gets planted cases in rows that are otherwise
 clean, listed in the ground truth beside the helbredstillaeg ones. Same spec, same bytes.
 Fees come from config/rates through the robot's own fee card, so the demo follows config.
+
+Look-alikes that must be paid: a few e-invoices carry the invoice as an embedded PDF
+(base64), and a few CSV rows are sent again as an e-invoice (the copy is read once and
+said to be one: CLAIM-COPY-TONIGHT on the e-invoice, which the robot reads after the CSV).
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -58,6 +63,10 @@ TONIGHT_KINDS = (
 )
 HISTORY_KINDS = ("LR-REQUEST-PAID", "LR-DUP-PAID", "LR-RESUBMIT-CHANGED", "LR-CREDIT-EXCEEDS")
 """Kinds that need last night's paid invoices."""
+DUP_HELD = "LR-DUP-HELD"
+"""Last night's invoices held for an unknown request, sent again under new numbers once
+the request is in the extract: nothing but the held original stops them."""
+COPY_TONIGHT = "CLAIM-COPY-TONIGHT"
 
 
 @dataclass(frozen=True)
@@ -171,7 +180,10 @@ def build_invoices(
                 "invoice_id": [f"{stamp}{i:06d}" for i in ids],
                 "doctor_cvr": rng.choice(clinics.active, size=n),
                 "request_id": [f"R{stamp}-{i:06d}" for i in ids],
-                "cpr": pool[(ids + night.toordinal()) % len(pool)],
+                # Each night takes the next block of the pool: two nights in a row share
+                # no citizen (given enough people), so no clean bill of tonight repeats a
+                # bill of last night by chance (that would be LR-DUP-PAID).
+                "cpr": pool[(ids + night.toordinal() * count) % len(pool)],
                 "certificate_code": code,
                 "service_date": _day(night, service_back),
                 "invoice_date": _day(night, invoice_back),
@@ -198,6 +210,9 @@ def build_invoices(
         history, history_requests = _plant_history(previous, rng, k, stamp)
         rows.append(history)
         extra_requests.append(history_requests)
+        held, late_requests = _held_again(previous, stamp)
+        rows.append(held)
+        extra_requests.append(late_requests)
     invoices = pd.concat(rows, ignore_index=True)
 
     asked = pd.concat([clean, requests_of.loc[request_kept], *extra_requests], ignore_index=True)
@@ -328,6 +343,29 @@ def _plant_tonight(
     rows.iloc[i, col("note")] = "negative amount instead of a credit note"
 
 
+def _held_again(previous: NightInvoices, stamp: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """LR-DUP-HELD: last night's invoices held because their order reference named no
+    request, sent again under a new invoice number (same doctor, citizen, certificate,
+    date, amount and request) now that the job centre's late request is in tonight's
+    extract. The request no longer stops the copy; the held original does: releasing
+    both would pay the certificate twice. Returns the copies and the late requests.
+    """
+    unknown = previous.invoices.loc[previous.invoices["kind"] == "LR-REQUEST-UNKNOWN"]
+    late = unknown.copy()
+    out = unknown.copy().reset_index(drop=True)
+    out["note"] = (
+        "same bill as invoice "
+        + out["invoice_id"].astype(str)
+        + " held on a previous night (its request "
+        + out["request_id"].astype(str)
+        + " was not yet known), sent again under a new invoice number"
+    )
+    out["invoice_id"] = [f"{stamp}D{n:05d}" for n in range(len(out))]
+    out["invoice_date"] = out["invoice_date"] + pd.Timedelta(days=1)
+    out["kind"] = DUP_HELD
+    return out, late
+
+
 def _plant_history(
     previous: NightInvoices, rng: np.random.Generator, k: int, stamp: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -336,7 +374,9 @@ def _plant_history(
     Also a few clean credit notes (half of a paid invoice), which must be set off and paid.
     """
     paid = previous.invoices.loc[previous.invoices["kind"] == ""].reset_index(drop=True)
-    take = paid.iloc[: k * (len(HISTORY_KINDS) + 1)].copy()
+    # Not the first k: last night's LR-REQUEST-TWICE rows are those bills a day later, so
+    # an LR-REQUEST-PAID row made from one would also be the same bill as a held one.
+    take = paid.iloc[k : k * (len(HISTORY_KINDS) + 2)].copy()
     take["kind"] = np.repeat(np.array([*HISTORY_KINDS, ""]), k)[: len(take)]
     take["note"] = ""
     ids = np.array([f"{stamp}H{n:05d}" for n in range(len(take))], dtype=object)
@@ -398,7 +438,7 @@ xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
   <cbc:CustomizationID>OIOUBL-2.02</cbc:CustomizationID>
   <cbc:ID>{invoice_id}</cbc:ID>
   <cbc:IssueDate>{invoice_date}</cbc:IssueDate>
-  <cbc:DocumentCurrencyCode>DKK</cbc:DocumentCurrencyCode>{reference}
+  <cbc:DocumentCurrencyCode>DKK</cbc:DocumentCurrencyCode>{reference}{attachment}
   <cac:AccountingSupplierParty>
     <cac:Party>
       <cbc:EndpointID schemeID="DK:CVR">DK{cvr}</cbc:EndpointID>
@@ -437,12 +477,31 @@ xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
   </cac:{line_tag}>
 </{root}>
 """
-XML_LINE = XML_TEMPLATE.split("<cac:{line_tag}>")[0].count("\n") + 1
-"""The physical line of the invoice line element: what the reader names in errors."""
+ATTACHMENT = """
+  <cac:AdditionalDocumentReference>
+    <cbc:ID>{invoice_id}</cbc:ID>
+    <cbc:DocumentType>Faktura</cbc:DocumentType>
+    <cac:Attachment>
+      <cbc:EmbeddedDocumentBinaryObject mimeCode="application/pdf" \
+filename="faktura_{invoice_id}.pdf">
+{base64}</cbc:EmbeddedDocumentBinaryObject>
+    </cac:Attachment>
+  </cac:AdditionalDocumentReference>"""
+"""The invoice as a PDF, base64 in 76-character lines, as e-invoicing systems embed it."""
+PDF_KIB = (20, 48)
+"""Size range of an embedded PDF, in KiB: a one-page invoice, and keeps the demo fast."""
+EMBEDDED_PDFS = 5
+"""At most this many e-invoices a night carry a PDF (a few; benchmarks stay comparable)."""
 
 
-def invoice_xml(row: pd.Series) -> bytes:
-    """One OIOUBL 2.02 Invoice or CreditNote for one invoice row."""
+def invoice_pdf(rng: np.random.Generator) -> bytes:
+    """Deterministic bytes that start and end like a PDF (nobody opens it)."""
+    size = int(rng.integers(PDF_KIB[0] * 1024, PDF_KIB[1] * 1024))
+    return b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + rng.bytes(size) + b"\n%%EOF\n"
+
+
+def invoice_xml(row: pd.Series, pdf: bytes | None = None) -> bytes:
+    """One OIOUBL 2.02 Invoice or CreditNote for one invoice row (with `pdf`, embedded)."""
     credit = row["document_type"] == "credit_note"
     if credit:
         reference = (
@@ -457,11 +516,19 @@ def invoice_xml(row: pd.Series) -> bytes:
         )
     else:
         reference = ""
+    attachment = (
+        ATTACHMENT.format(
+            invoice_id=row["invoice_id"], base64=base64.encodebytes(pdf).decode("ascii")
+        )
+        if pdf is not None
+        else ""
+    )
     text = XML_TEMPLATE.format(
         root="CreditNote" if credit else "Invoice",
         invoice_id=row["invoice_id"],
         invoice_date=_iso(row["invoice_date"]),
         reference=reference,
+        attachment=attachment,
         cvr=f"{int(row['doctor_cvr']):08d}",
         service_date=_iso(row["service_date"]),
         amount=_point_amount(row["amount"]),
@@ -474,11 +541,13 @@ def invoice_xml(row: pd.Series) -> bytes:
     return text.encode("utf-8")
 
 
-def xml_line_of(row: pd.Series) -> int:
-    """The line the reader gives this row (the reference block shifts it)."""
-    credit = row["document_type"] == "credit_note"
-    shift = 5 if credit else (3 if row["request_id"] else 0)
-    return XML_LINE + shift
+def xml_line_of(document: bytes) -> int:
+    """The physical line of a one-line document's invoice line: what the reader names."""
+    for tag in (b"<cac:InvoiceLine>", b"<cac:CreditNoteLine>"):
+        at = document.find(tag)
+        if at >= 0:
+            return document.count(b"\n", 0, at) + 1
+    raise ValueError("not an invoice or credit note of this generator")
 
 
 HOSTILE_XML = b"""<?xml version="1.0"?>
@@ -583,13 +652,19 @@ def write_night(
     stamp: datetime,
     previous: tuple[NightInvoices, date] | None = None,
     xlsx: bool = True,
+    seed: int = 0,
+    look_alikes: int = 0,
 ) -> WrittenInvoices:
     """Write requests, invoices (XML, CSV, XLSX) and the unreadable XML files.
 
     With `previous`, one of last night's clean XML invoices arrives again, byte for byte.
+    `look_alikes` clean CSV rows are sent again as e-invoices (the copies planted
+    CLAIM-COPY-TONIGHT), and as many clean e-invoices (at most EMBEDDED_PDFS) carry an
+    embedded PDF.
     """
     invoices = night_data.invoices.reset_index(drop=True)
     as_xml = xml_mask(invoices, night, xml_share)
+    pdfs = _embedded_pdfs(invoices, as_xml, night, seed, min(look_alikes, EMBEDDED_PDFS))
     folder = inbox / DATASET
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -605,10 +680,11 @@ def write_night(
         row = invoices.iloc[position]
         name = f"{day}_oioubl_{row['doctor_cvr']}_{row['invoice_id']}.xml"
         path = folder / name
-        path.write_bytes(invoice_xml(row))
+        document = invoice_xml(row, pdfs.get(int(position)))
+        path.write_bytes(document)
         written.append(path)
         if row["kind"]:
-            truth.append(_truth(day, name, xml_line_of(row), row))
+            truth.append(_truth(day, name, xml_line_of(document), row))
 
     text_rows = invoices.loc[~as_xml].reset_index(drop=True)
     half = len(text_rows) // 2 if xlsx else len(text_rows)
@@ -629,6 +705,21 @@ def write_night(
         for line, (_, row) in enumerate(part.iterrows(), start=2):
             if row["kind"]:
                 truth.append(_truth(day, name, line, row))
+    # The same invoice twice tonight: a CSV row, and again as an e-invoice. The robot reads
+    # the CSV and XLSX rows first and the e-invoices after them, so the e-invoice is the copy.
+    rng = np.random.default_rng([seed, 13, night.toordinal()])
+    plain = np.flatnonzero(
+        (csv_part["kind"] == "").to_numpy() & (csv_part["document_type"] == "invoice").to_numpy()
+    )
+    copied = np.sort(rng.choice(plain, size=min(look_alikes, len(plain)), replace=False))
+    for position in copied:
+        row = csv_part.iloc[position]
+        name = f"{day}_oioubl_{row['doctor_cvr']}_{row['invoice_id']}.xml"
+        document = invoice_xml(row)
+        (folder / name).write_bytes(document)
+        written.append(folder / name)
+        note = f"same invoice as {csv_name} line {position + 2}, sent again as an e-invoice"
+        truth.append(_truth(day, name, xml_line_of(document), row, COPY_TONIGHT, note))
 
     hostile, reminder = f"{day}_oioubl_hostile.xml", f"{day}_oioubl_reminder.xml"
     # Each night's copies differ (the date inside), so neither is "seen before".
@@ -657,18 +748,43 @@ def write_night(
                     day, resent.name, "FILE-ALREADY-PROCESSED", f"byte copy from {before_night}"
                 )
             )
-    return WrittenInvoices(written, pd.DataFrame(truth), len(invoices))
+    return WrittenInvoices(written, pd.DataFrame(truth), len(invoices) + len(copied))
 
 
-def _truth(day: str, file: str, line: int, row: pd.Series) -> dict[str, object]:
+def _embedded_pdfs(
+    invoices: pd.DataFrame, as_xml: np.ndarray, night: date, seed: int, count: int
+) -> dict[int, bytes]:
+    """Which clean e-invoices carry a PDF, and its bytes (by row position).
+
+    Never the first clean e-invoice of a night: that one arrives again the next night as
+    a byte copy (FILE-ALREADY-PROCESSED), which is written without knowing this choice.
+    """
+    clean = as_xml & (invoices["kind"] == "").to_numpy()
+    first = np.flatnonzero(clean)[:1]
+    eligible = np.setdiff1d(
+        np.flatnonzero(clean & (invoices["document_type"] == "invoice").to_numpy()), first
+    )
+    rng = np.random.default_rng([seed, 12, night.toordinal()])
+    chosen = np.sort(rng.choice(eligible, size=min(count, len(eligible)), replace=False))
+    return {int(position): invoice_pdf(rng) for position in chosen}
+
+
+def _truth(
+    day: str,
+    file: str,
+    line: int,
+    row: pd.Series,
+    planted: str | None = None,
+    note: str | None = None,
+) -> dict[str, object]:
     return {
         "night": day,
         "dataset": DATASET,
         "file": file,
         "line": str(line),
         "claim_id": "",
-        "planted": row["kind"],
-        "note": row["note"] or row["kind"],
+        "planted": planted or row["kind"],
+        "note": note or row["note"] or row["kind"],
     }
 
 

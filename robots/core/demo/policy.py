@@ -21,6 +21,10 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[3] / "config"
 """The project's `config/` folder, found from this file so the CLI works from any cwd."""
 
 
+MIN_TIMES_MEDIAN = 4
+"""Clean shares reach half of `times_median` times their median: below 4 that is no spread."""
+
+
 class DemoConfigError(ValueError):
     """A config file the generator needs is missing or says something it cannot use."""
 
@@ -39,6 +43,10 @@ class DemoPolicy:
     """Everything from `config/` that decides whether a claim is clean."""
 
     usual_max_oere: dict[str, int]
+    times_median: int
+    """HT-HIGH-AMOUNT holds a share above this many times its expense type's median."""
+    min_bills: int
+    """... once the type has at least this many bills (fewer: the ceiling decides alone)."""
     stale_after_months: int
     max_claims_per_citizen_per_night: int
     udvidet_expense_types: tuple[str, ...]
@@ -87,11 +95,14 @@ def load_policy(config_dir: Path = DEFAULT_CONFIG_DIR) -> DemoPolicy:
         section = checks["helbredstillaeg"]
         usual = section["usual_max_citizen_share"]
         limits = section["limits"]
+        unusual = section["unusual_amount"]
         usual_max = {
             t: _kroner_to_oere(usual[t], f"checks.toml usual_max_citizen_share.{t}")
             for t in EXPENSE_TYPES
         }
         policy_args: dict[str, Any] = {
+            "times_median": int(unusual["times_median"]),
+            "min_bills": int(unusual["min_bills"]),
             "stale_after_months": int(limits["stale_after_months"]),
             "max_claims_per_citizen_per_night": int(limits["max_claims_per_citizen_per_night"]),
             "udvidet_expense_types": tuple(limits["udvidet_expense_types"]),
@@ -101,6 +112,11 @@ def load_policy(config_dir: Path = DEFAULT_CONFIG_DIR) -> DemoPolicy:
         }
     except KeyError as exc:
         raise DemoConfigError(f"{config_dir / 'checks.toml'} lacks {exc.args[0]!r}") from exc
+    if policy_args["times_median"] < MIN_TIMES_MEDIAN or policy_args["min_bills"] < 1:
+        raise DemoConfigError(
+            f"checks.toml [helbredstillaeg.unusual_amount]: the demo needs times_median >= "
+            f"{MIN_TIMES_MEDIAN} (clean bills go up to half of it) and min_bills >= 1"
+        )
     unknown = set(policy_args["udvidet_expense_types"]) - set(EXPENSE_TYPES)
     if unknown:
         raise DemoConfigError(f"checks.toml udvidet_expense_types names unknown {sorted(unknown)}")

@@ -4,10 +4,12 @@ The registers depend on the seed and the sizes only, never on the night, so nigh
 sees the same citizens, pensioners and companies as night 1 (a full extract written
 again), and only the claims change. Every person has a role: most are clean
 pensioners; a few are planted to trip exactly one citizen-level rule (dead, emigrated,
-missing, moved away, no pension, new-rules førtidspension, assets over the limit,
-tillægsprocent 0, too many claims in a night). Register dates are set relative to the
-first year that has a rate file (the `anchor`), so every status change lies before any
-service date the claims can carry.
+missing, moved away, no pension, new-rules førtidspension, førtidspension with no award
+date and nothing to show the old scheme, assets over the limit, tillægsprocent 0, too many
+claims in a night). A few are look-alikes that must be paid: old-scheme førtidspension
+with no award date, whose pension record in force before the cutoff shows the old scheme.
+Register dates are set relative to the first year that has a rate file (the `anchor`), so
+every status change lies before any service date the claims can carry.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ ROLE_VELOCITY = "HT-VELOCITY"
 ROLE_NO_PENSION_ENDED = "HT-NO-PENSION/ended"
 ROLE_NO_PENSION_ABSENT = "HT-NO-PENSION/absent"
 ROLE_OTHER = "other"
+ROLE_FOERTID_OLD_BLANK = "foertid-old-blank"
+"""Look-alike: førtidspension with no award date, but in force before the cutoff (paid)."""
 CITIZEN_FAULTS: tuple[str, ...] = (
     "HT-DEAD",
     "HT-EMIGRATED",
@@ -37,10 +41,15 @@ CITIZEN_FAULTS: tuple[str, ...] = (
     "HT-MOVED",
     "HT-NO-PENSION",
     "HT-FOERTID-NEW",
+    "HT-FOERTID-UNKNOWN",
     "HT-ASSETS",
     "HT-PCT-ZERO",
 )
 """Planted kinds where the fault sits in a register, not in the claim row."""
+VELOCITY_GROUPS = 2
+"""Velocity citizens come in groups taking turns by night (night ordinal modulo the
+groups), so last night's velocity citizens are not tonight's: a copy of one of their held
+bills tonight is a copy, not another claim of a citizen with too many."""
 
 FEMALE_NAMES = np.array(
     [
@@ -206,6 +215,7 @@ class RoleSizes:
 
     per_kind: int
     velocity_citizens: int
+    """Velocity citizens a night; the register holds VELOCITY_GROUPS times as many."""
     clean: int
     other: int
 
@@ -325,7 +335,14 @@ def _names(
 
 def role_layout(pensioners: int, per_kind: int, velocity_citizens: int) -> RoleSizes:
     """How many clean pensioners remain once every planted role has its people."""
-    planted = per_kind * 7 + per_kind // 2 + velocity_citizens
+    # Every citizen fault but HT-NO-PENSION has n pensioners; HT-NO-PENSION has n // 2
+    # with an ended record (the rest are not in the extract at all); n look-alikes.
+    planted = (
+        per_kind * (len(CITIZEN_FAULTS) - 1)
+        + per_kind // 2
+        + per_kind
+        + velocity_citizens * VELOCITY_GROUPS
+    )
     return RoleSizes(
         per_kind=per_kind,
         velocity_citizens=velocity_citizens,
@@ -346,9 +363,9 @@ def build_population(
 
     # --- who is who -----------------------------------------------------------------
     pensioner_roles = (
-        [(ROLE_CLEAN, sizes.clean), (ROLE_VELOCITY, sizes.velocity_citizens)]
+        [(ROLE_CLEAN, sizes.clean), (ROLE_VELOCITY, sizes.velocity_citizens * VELOCITY_GROUPS)]
         + [(kind, n) for kind in CITIZEN_FAULTS if kind != "HT-NO-PENSION"]
-        + [(ROLE_NO_PENSION_ENDED, n // 2)]
+        + [(ROLE_NO_PENSION_ENDED, n // 2), (ROLE_FOERTID_OLD_BLANK, n)]
     )
     citizen_only_roles = [(ROLE_NO_PENSION_ABSENT, n - n // 2), (ROLE_OTHER, sizes.other)]
     role = np.concatenate([np.repeat(r, k) for r, k in pensioner_roles + citizen_only_roles])
@@ -357,8 +374,13 @@ def build_population(
 
     # Old-rules førtidspensionister (awarded before the cutoff) are younger; the rest of
     # the pensioners are of folkepension age.
+    # The two førtidspension roles with no award date are made below: one awarded after
+    # the cutoff (held, HT-FOERTID-UNKNOWN), one before it (a look-alike, paid).
+    unknown_award = role == "HT-FOERTID-UNKNOWN"
+    blank_old = role == ROLE_FOERTID_OLD_BLANK
     foertid = is_pensioner & (role != "HT-FOERTID-NEW") & (rng.random(total) < 0.10)
-    foertid_new = role == "HT-FOERTID-NEW"
+    foertid = (foertid & ~unknown_award) | blank_old
+    foertid_new = (role == "HT-FOERTID-NEW") | unknown_award
     birth = np.where(
         foertid,
         _uniform_days(rng, date(1960, 1, 1), date(1972, 12, 31), total),
@@ -441,8 +463,18 @@ def build_population(
     # Some pensioners have an earlier record that ended when their facts changed: the
     # checks must use the record valid on the service date, not just any record.
     has_history = (~ended) & (rng.random(m) < 0.15) & (awarded < anchor - 3)
+    # HT-FOERTID-UNKNOWN: the only record starts on or after the cutoff, so nothing in the
+    # register shows the old scheme. Every second look-alike has an earlier record: its
+    # current record may start after the cutoff, the earliest one shows the old scheme.
+    p_blank_old = p_role == ROLE_FOERTID_OLD_BLANK
+    has_history = (has_history & (p_role != "HT-FOERTID-UNKNOWN")) | (
+        p_blank_old & (np.cumsum(p_blank_old) % 2 == 0) & (awarded < anchor - 3)
+    )
     split = _vector_uniform(rng, awarded + 1, np.maximum(awarded + 1, np.full(m, anchor - 2)))
     current_from = np.where(has_history, split, awarded)
+    # The extract leaves awarded_date blank for these two roles; valid_from still holds.
+    no_award_date = np.isin(p_role, ["HT-FOERTID-UNKNOWN", ROLE_FOERTID_OLD_BLANK])
+    written_awarded = np.where(no_award_date, BLANK_DAY, awarded)
 
     min_limit, max_limit = min(limits), max(limits)
     safe_max = max(min_limit - 100_000, 0)  # stay 1.000 kr. clear of the lowest limit
@@ -463,7 +495,7 @@ def build_population(
             "liquid_assets_oere": assets.astype(np.int64),
             "valid_from": current_from,
             "valid_to": valid_to,
-            "awarded_day": awarded,
+            "awarded_day": written_awarded,
         }
     )
     h = np.flatnonzero(has_history)
@@ -479,7 +511,7 @@ def build_population(
             ).astype(np.int64),
             "valid_from": awarded[h],
             "valid_to": split[h] - 1,
-            "awarded_day": awarded[h],
+            "awarded_day": written_awarded[h],
         }
     )
     pensioners = pd.concat([current, earlier], ignore_index=True)
@@ -514,6 +546,26 @@ def build_population(
         closed_providers=closed_providers,
         anchor_day=anchor,
     )
+
+
+CORRECTIONS = 5
+"""Rows in night 2's second citizens file (a handful of corrections)."""
+
+
+def corrections(population: Population, seed: int, night: date) -> pd.DataFrame:
+    """A second citizens file of a night: a few clean citizens repeated, one with another
+    civil status (which no check reads). Its name says neither delta nor full, so it is a
+    full extract combined by CPR with the big one, the later file (by name) winning."""
+    rng = np.random.default_rng([seed, night.toordinal(), 5])
+    citizens = population.citizens
+    clean = np.flatnonzero(citizens["role"].to_numpy() == ROLE_CLEAN)
+    chosen = np.sort(rng.choice(clean, size=min(CORRECTIONS, len(clean)), replace=False))
+    rows = citizens.iloc[chosen].copy().reset_index(drop=True)
+    rows["hyphen"] = ~rows["hyphen"].to_numpy()  # written differently, read the same
+    if len(rows):
+        following = {"single": "married", "married": "single", "cohabiting": "married"}
+        rows.loc[0, "civil_status"] = following[str(rows.loc[0, "civil_status"])]
+    return rows
 
 
 def _build_companies(rng: np.random.Generator, count: int, anchor: int) -> pd.DataFrame:

@@ -366,7 +366,7 @@ def ingest_registers(
         state = _state_after(folders, name, night, accepted, refused, combined)
         snapshots.save_state(folders, state)
         intake.states[name] = state
-        intake.notes += _register_notes(name, accepted, refused, combined)
+        intake.notes += _register_notes(name, accepted, refused, combined, full_seen_before)
         if name == "citizens" and combined.frame is not None:
             citizens = combined.frame["cpr"]
         _record_and_archive(engine, folders, run_id, night, accepted)
@@ -480,9 +480,16 @@ def _register_notes(
     accepted: list[_ReadRegisterFile],
     refused: list[NightFile],
     combined: Combination,
+    full_seen_before: bool,
 ) -> list[str]:
     notes = []
-    if len(accepted) > 1:
+    if full_seen_before and accepted:
+        notes.append(
+            f"{name}: tonight's full extract is one taken in before (unchanged); "
+            + ", ".join(r.item.path.name for r in accepted)
+            + " laid over the register by key"
+        )
+    elif len(accepted) > 1:
         notes.append(
             f"{name}: {len(accepted)} files combined by key in name order ("
             + ", ".join(f"{r.item.path.name} [{r.kind}]" for r in accepted)

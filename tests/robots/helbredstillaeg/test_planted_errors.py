@@ -1,40 +1,127 @@
 """Two demo nights through the real pipeline: every planted error is caught, no clean
-claim is flagged, and the second night pays nothing twice."""
+claim is flagged, the look-alikes are paid, and the second night pays nothing twice."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
-from robots.core.demo.generator import DemoSpec, generate_night
-from robots.core.demo.scoring import score
-from robots.core.pipeline.nightly import run_night
+import numpy as np
+import pandas as pd
+import pytest
+
+from robots.core.demo.claims import DENTURES, share_bounds
+from robots.core.demo.generator import (
+    DemoNight,
+    DemoSpec,
+    _night_claims,
+    _population,
+    generate_night,
+)
+from robots.core.demo.policy import EXPENSE_TYPES, load_policy
+from robots.core.demo.population import ROLE_FOERTID_OLD_BLANK
+from robots.core.demo.scoring import Score, score
+from robots.core.pipeline.nightly import NightRun, run_night
+from robots.core.settings import Settings, clear_settings_cache
 from robots.helbredstillaeg.robot import ROBOT
 
+FIRST = DemoSpec(night=date(2026, 11, 22), seed=7, pensioners=1_500, claims=600)
+SECOND = DemoSpec(night=date(2026, 11, 23), seed=7, pensioners=1_500, claims=600)
 
-def test_every_planted_error_is_caught_and_no_clean_claim_is_flagged(
-    settings_for, tmp_path: Path
-) -> None:
-    settings = settings_for(None, mode="demo")
-    first = DemoSpec(night=date(2026, 11, 22), seed=7, pensioners=1_500, claims=600)
-    second = DemoSpec(night=date(2026, 11, 23), seed=7, pensioners=1_500, claims=600)
-    scores = []
-    for spec, previous in ((first, None), (second, first)):
+
+@dataclass(frozen=True)
+class Night:
+    spec: DemoSpec
+    made: DemoNight
+    run: NightRun
+    score: Score
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory: pytest.TempPathFactory) -> list[Night]:
+    root = tmp_path_factory.mktemp("planted")
+    clear_settings_cache()
+    settings = Settings(data_dir=root / "data", mode="demo", logs_dir=root / "logs")
+    out = []
+    for spec, previous in ((FIRST, None), (SECOND, FIRST)):
         made = generate_night(settings.data_dir, spec, previous_night=previous)
         run = run_night(ROBOT, settings=settings, night=spec.night)
-        scores.append(score(made.ground_truth, run, settings.data_dir))
-    for result in scores:
-        assert result.planted > 100
-        assert result.missed.empty, result.missed.to_string()
-        assert result.false_alarms.empty, result.false_alarms.to_string()
-    kinds = set(scores[0].per_rule["rule_id"]) | set(scores[1].per_rule["rule_id"])
+        out.append(Night(spec, made, run, score(made.ground_truth, run, settings.data_dir)))
+    return out
+
+
+def _outcomes(night: Night) -> pd.DataFrame:
+    names = [f.path.name for f in night.run.claim_files]
+    out = night.run.outcomes.copy()
+    out["file_name"] = out["file"].map(lambda i: names[int(i)] if pd.notna(i) else "")
+    return out
+
+
+def test_every_planted_error_is_caught_and_no_clean_claim_is_flagged(nights: list[Night]) -> None:
+    for night in nights:
+        assert night.score.planted > 100
+        assert night.score.missed.empty, night.score.missed.to_string()
+        assert night.score.false_alarms.empty, night.score.false_alarms.to_string()
+    kinds = set(nights[0].score.per_rule["rule_id"]) | set(nights[1].score.per_rule["rule_id"])
     assert {
         "HT-DUP-PAID",
+        "HT-DUP-HELD",
         "HT-RESUBMIT-CHANGED",
+        "HT-HIGH-AMOUNT",
+        "HT-FOERTID-UNKNOWN",
         "CLAIM-ALREADY-PROCESSED",
+        "CLAIM-COPY-TONIGHT",
         "FILE-ALREADY-PROCESSED",
         "FILE-UNREADABLE",
         "READ-MALFORMED",
         "HT-DEAD",
         "HT-STALE",
     } <= kinds
+    # Both kinds of HT-HIGH-AMOUNT: above the ceiling, and unusual for the type below it.
+    truth = pd.read_csv(nights[0].made.ground_truth, dtype=str, keep_default_na=False)
+    high = truth[truth["planted"] == "HT-HIGH-AMOUNT"]
+    assert high["note"].str.contains("times the median").sum() == len(high) // 2
+
+
+def test_look_alikes_are_read_and_paid(nights: list[Night]) -> None:
+    """What looks odd but is right goes straight through: an old Mac export (CR line ends),
+    foertidspension with no award date whose record shows the old scheme, large dentures
+    usual among dentures, and the originals of tonight's re-exported claims."""
+    policy = load_policy()
+    population = _population(FIRST, policy)
+    for night in nights:
+        outcomes = _outcomes(night)
+        paid = set(outcomes.loc[outcomes["outcome"] == "paid", "claim_id"])
+        mac = outcomes[outcomes["file_name"] == f"{night.spec.night.isoformat()}_claims_mac.csv"]
+        assert len(mac) >= 3 and (mac["outcome"] == "paid").all()
+
+        rows = _night_claims(night.spec, policy, population).rows
+        lookalike = (rows["kind"] == "") & rows["cpr"].isin(
+            population.pools[ROLE_FOERTID_OLD_BLANK]
+        )
+        assert lookalike.sum() >= 3 and set(rows.loc[lookalike, "claim_id"]) <= paid
+        top = share_bounds(policy)[2][DENTURES]
+        large = (rows["kind"] == "") & (rows["etype"] == DENTURES) & (rows["share"] >= top * 4 // 5)
+        assert large.sum() >= 3 and set(rows.loc[large, "claim_id"]) <= paid
+        medicine = rows.loc[
+            (rows["kind"] == "") & (rows["etype"] == EXPENSE_TYPES.index("medicin")), "share"
+        ]
+        assert rows.loc[large, "share"].min() > policy.times_median * np.median(medicine)
+
+    truth = pd.read_csv(nights[1].made.ground_truth, dtype=str, keep_default_na=False)
+    copies = truth[
+        (truth["planted"] == "CLAIM-COPY-TONIGHT") & (truth["dataset"] == ROBOT.claims.name)
+    ]
+    outcomes = _outcomes(nights[1])
+    originals = outcomes[outcomes["claim_id"].isin(copies["claim_id"])]
+    assert len(originals) == 2 * len(copies) > 0
+    assert (
+        originals.groupby("claim_id")["outcome"].apply(set) == {"paid", "already_processed"}
+    ).all()
+
+
+def test_a_second_citizens_file_is_combined_with_the_full_extract(nights: list[Night]) -> None:
+    second = nights[1].run
+    assert "citizens" not in second.registers_in_doubt
+    assert not (_outcomes(nights[1])["outcome"] == "waiting").any()
+    assert any("laid over the register by key" in note for note in second.register_notes)

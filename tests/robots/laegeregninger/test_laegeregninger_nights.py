@@ -1,14 +1,16 @@
 """Two demo nights of doctors' invoices through the real pipeline, on both ledgers.
 
-Every planted kind is caught on its row, no clean invoice is flagged, credit notes are set
-off against the doctor's transfer, each doctor gets one transfer with the invoices in the
-remittance, and the same night again pays nothing more.
+Every planted kind is caught on its row, no clean invoice is flagged, e-invoices with an
+embedded PDF are read and paid, an invoice sent both in the CSV and as an e-invoice is paid
+once, credit notes are set off against the doctor's transfer, each doctor gets one transfer
+with the invoices in the remittance, and the same night again pays nothing more.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 from lxml import etree
 
@@ -48,10 +50,35 @@ def test_two_nights_of_invoices(settings_for, ledger_url: str) -> None:
         "LR-SELLER-INACTIVE",
         "LR-NOT-MUNICIPAL",
         "LR-DUP-PAID",
+        "LR-DUP-HELD",
         "LR-CREDIT-EXCEEDS",
+        "CLAIM-COPY-TONIGHT",
         "FILE-UNREADABLE",
         "FILE-ALREADY-PROCESSED",
     } <= kinds
+
+    for run in runs:
+        names = pd.Series([f.path.name for f in run.claim_files], dtype="string")
+        outcomes = run.outcomes.assign(file_name=run.outcomes["file"].map(names).fillna(""))
+        # E-invoices with the invoice embedded as a PDF: read (the physical line of the
+        # invoice line, past the base64) and paid.
+        with_pdf = [
+            f.path.name
+            for f in run.claim_files
+            if f.stored_path is not None
+            and b"EmbeddedDocumentBinaryObject" in f.stored_path.read_bytes()
+        ]
+        assert len(with_pdf) >= 3
+        pdf_rows = outcomes[outcomes["file_name"].isin(with_pdf)]
+        assert len(pdf_rows) == len(with_pdf) and (pdf_rows["outcome"] == "paid").all()
+        assert (pdf_rows["line"].astype(int) > 100).all()
+        # The same invoice in the CSV and as an e-invoice: the CSV row paid, the copy not.
+        copies = outcomes[outcomes["rule_ids"] == "CLAIM-COPY-TONIGHT"]
+        both = outcomes[outcomes["claim_id"].isin(copies["claim_id"])]
+        assert len(copies) >= 3 and len(both) == 2 * len(copies)
+        assert (copies["file_name"].str.endswith(".xml")).all()
+        kept = both[both["outcome"] == "paid"]
+        assert len(kept) == len(copies) and kept["file_name"].str.endswith(".csv").all()
 
     second = runs[1]
     credits = second.outcomes[second.outcomes["claim_id"].str.contains("-CN-", na=False)]
