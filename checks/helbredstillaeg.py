@@ -340,22 +340,39 @@ def usual_by_type(
 ) -> tuple[pd.Series, pd.Series]:
     """Per row: twice the median share of its expense type (twice, so a median halfway
     between two øre stays a whole number) and how many bills that median is taken over:
-    tonight's bills and the ledger's recent ones, per type."""
-    tonight = pd.DataFrame({"type": types.astype("string"), "share": shares.astype("Int64")})
-    if history is not None and len(history):
-        earlier = pd.DataFrame(
-            {
-                "type": history["category"].astype("string"),
-                "share": history["basis_oere"].astype("Int64"),
-            }
-        )
-        tonight = pd.concat([tonight, earlier], ignore_index=True)
-    grouped = tonight.dropna().groupby("type")["share"]
-    twice_median = (grouped.median() * 2).round().astype("int64")
-    count = grouped.size()
+    tonight's bills and the ledger's recent ones, per type.
+
+    In arrays, a type at a time (a night has a million bills and eight types); the
+    middle values are taken exactly, as integers (tests hold it equal to pandas' median).
+    """
+    earlier = history if history is not None and len(history) else None
+    names = [arrow_column(types, pa.string())]
+    values = [shares.to_numpy(dtype=np.float64, na_value=np.nan)]
+    if earlier is not None:
+        names.append(arrow_column(earlier["category"], pa.string()))
+        values.append(earlier["basis_oere"].to_numpy(dtype=np.float64, na_value=np.nan))
+    encoded = pa.concat_arrays(names).dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    amounts = np.concatenate(values)
+    known = (codes >= 0) & ~np.isnan(amounts)
+    twice_median = np.zeros(len(encoded.dictionary), dtype=np.int64)
+    count = np.zeros(len(encoded.dictionary), dtype=np.int64)
+    for code in range(len(encoded.dictionary)):
+        found = amounts[known & (codes == code)].astype(np.int64)
+        count[code] = len(found)
+        if len(found):
+            middle = len(found) // 2
+            low, high = np.partition(found, [max(middle - 1, 0), middle])[
+                [max(middle - 1, 0), middle]
+            ]
+            twice_median[code] = 2 * high if len(found) % 2 else low + high
+    tonight = codes[: len(types)]
+    has = tonight >= 0
     return (
-        types.map(twice_median).astype("Int64"),
-        types.map(count).fillna(0).astype("int64"),
+        pd.Series(
+            pd.array(np.where(has, twice_median[tonight], 0), dtype="Int64"), index=types.index
+        ).where(has & (count[tonight] > 0), pd.NA),
+        pd.Series(np.where(has, count[tonight], 0), index=types.index, dtype="int64"),
     )
 
 

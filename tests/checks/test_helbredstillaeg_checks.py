@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -633,3 +634,46 @@ def test_smallest_amount_that_does_not_round_to_zero() -> None:
     computed, found = night(claim(citizen_share=59), pensions=[pension(supplement_percent=1)])
     assert fired(found) == []
     assert computed["amount_oere"].tolist()[PLANTED] == 1
+
+
+def _usual_by_type_plainly(
+    shares: pd.Series, types: pd.Series, earlier: pd.DataFrame | None
+) -> tuple[pd.Series, pd.Series]:
+    """What usual_by_type computes, said with pandas' groupby and median."""
+    rows = pd.DataFrame({"type": types.astype("string"), "share": shares.astype("Int64")})
+    if earlier is not None and len(earlier):
+        rows = pd.concat(
+            [rows, earlier.rename(columns={"category": "type", "basis_oere": "share"})],
+            ignore_index=True,
+        ).astype({"type": "string", "share": "Int64"})
+    grouped = rows.dropna().groupby("type")["share"]
+    twice = (grouped.median() * 2).round().astype("int64")
+    return (
+        types.map(twice).astype("Int64"),
+        types.map(grouped.size()).fillna(0).astype("int64"),
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_usual_by_type_equals_the_median_said_plainly(seed: int) -> None:
+    from checks.helbredstillaeg import usual_by_type
+
+    rng = np.random.default_rng(seed)
+    kinds = ["medicin", "briller", "tandprotese", None]
+    n, m = int(rng.integers(0, 40)), int(rng.integers(0, 40))
+    types = pd.Series(rng.choice(kinds, n), dtype="string")
+    shares = pd.Series(rng.integers(1, 10_000, n), dtype="Int64").mask(rng.random(n) < 0.1)
+    earlier = (
+        pd.DataFrame(
+            {
+                "category": pd.Series(rng.choice(kinds[:3], m), dtype="string"),
+                "basis_oere": pd.Series(rng.integers(1, 10_000, m), dtype="int64"),
+            }
+        )
+        if seed % 3
+        else None
+    )
+    fast = usual_by_type(shares, types, earlier)
+    plain = _usual_by_type_plainly(shares, types, earlier)
+    pd.testing.assert_series_equal(fast[0], plain[0], check_names=False)
+    pd.testing.assert_series_equal(fast[1], plain[1], check_names=False)

@@ -390,14 +390,19 @@ _TRANSFER_COLUMNS = {
 }
 
 
-def payable_claims(*, connection: Connection, robot: str) -> pa.Table:
-    """A robot's claims decided 'pay' that are in no payment yet (in no particular order)."""
+def payable_claims(
+    *, connection: Connection, robot: str, with_source_ids: bool = True
+) -> pa.Table:
+    """A robot's claims decided 'pay' that are in no payment yet (in no particular order),
+    with the sender's own id of each (unless the robot has none but the claim id: then a
+    million such ids are not read twice)."""
+    source_id = "COALESCE(c.source_id, c.claim_id)" if with_source_ids else None
     return read_arrow(
         connection=connection,
         columns={
             "claim_pk": ("c.id", pa.int64()),
             "claim_id": ("c.claim_id", pa.string()),
-            "source_id": ("COALESCE(c.source_id, c.claim_id)", pa.string()),
+            **({"source_id": (source_id, pa.string())} if source_id else {}),
             "payee_kind": ("c.payee_kind", pa.string()),
             "payee_id": ("c.payee_id", pa.string()),
             "amount_oere": ("c.amount_oere", pa.int64()),

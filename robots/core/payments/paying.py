@@ -168,7 +168,12 @@ def _pay_new(
 def _payable_claims(engine: Engine, robot: Robot) -> pa.Table:
     """Outstanding claims, less those of payees whose credits outweigh the bills (set-off)."""
     with engine.connect() as connection:
-        return payable(repository.payable_claims(connection=connection, robot=robot.name))
+        claims = repository.payable_claims(
+            connection=connection,
+            robot=robot.name,
+            with_source_ids=robot.claims.source_id not in (None, robot.claim_id_column),
+        )
+        return payable(claims)
 
 
 def _plan(claims: pa.Table, robot: Robot, run_id: str, night: date) -> tuple[_Batch, BatchPlan]:

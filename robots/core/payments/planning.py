@@ -194,18 +194,21 @@ def remittances(
 
 def _documents(ordered: pa.Table, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each payee's documents begin among its claims (claims of one document lie
-    together: ids sort by document, then line), and the transfer of each document."""
+    together: ids sort by document, then line), and the transfer of each document.
+
+    A document begins with a new payee, or where the payee's own id or the sign of the
+    amount (an invoice or its credit note) changes from the claim before.
+    """
     count = ordered.num_rows
-    key = pc.binary_join_element_wise(
-        ordered.column("payee_kind"),
-        ordered.column("payee_id"),
-        ordered.column("source_id"),
-        pc.cast(pc.less(ordered.column("amount_oere"), 0), pa.string()),
-        "\x00",
-    ).combine_chunks()
-    new_payee = np.zeros(count, dtype=bool)
-    new_payee[starts] = True
-    changed = pc.not_equal(key.slice(1), key.slice(0, count - 1)).to_numpy(zero_copy_only=False)
-    doc_starts = np.flatnonzero(new_payee | np.concatenate([[True], changed]))
-    payee_of_claim = np.cumsum(new_payee) - 1
+    begins = np.zeros(count, dtype=bool)
+    begins[starts] = True
+    if count > 1:
+        own = ordered.column("source_id").combine_chunks()
+        credit = np.signbit(ordered.column("amount_oere").to_numpy())
+        begins[1:] |= pc.not_equal(own.slice(1), own.slice(0, count - 1)).to_numpy(
+            zero_copy_only=False
+        )
+        begins[1:] |= credit[1:] != credit[:-1]
+    doc_starts = np.flatnonzero(begins)
+    payee_of_claim = np.cumsum(np.isin(np.arange(count), starts)) - 1
     return doc_starts, payee_of_claim[doc_starts]
