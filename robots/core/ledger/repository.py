@@ -390,9 +390,7 @@ _TRANSFER_COLUMNS = {
 }
 
 
-def payable_claims(
-    *, connection: Connection, robot: str, with_source_ids: bool = True
-) -> pa.Table:
+def payable_claims(*, connection: Connection, robot: str, with_source_ids: bool = True) -> pa.Table:
     """A robot's claims decided 'pay' that are in no payment yet (in no particular order),
     with the sender's own id of each (unless the robot has none but the claim id: then a
     million such ids are not read twice)."""

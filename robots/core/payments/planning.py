@@ -17,8 +17,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from robots.core.money import format_oere_arrow
-
 REMITTANCE_CHARS = 140
 """The whole remittance text of a transfer: one unstructured line (Max140Text), what every
 bank and NemKonto pass on to the payee; a second Ustrd is dropped by many."""
@@ -126,7 +124,7 @@ def plan_batch(claims: pa.Table, *, batch_id: str, title: str, label: str = "kra
             "payee_id": ordered.column("payee_id").take(starts),
             "amount_oere": pa.array(sums, type=pa.int64()),
             "claims": pa.array(counts, type=pa.int64()),
-            "remittance": remittances(ordered, starts, sums, title, label),
+            "remittance": remittances(ordered, starts, title, label),
         }
     )
     plan_claims = pa.table(
@@ -146,17 +144,17 @@ def _end_to_end_ids(batch_id: str, count: int) -> pa.Array:
     return pc.binary_join_element_wise(batch_id, pc.utf8_lpad(numbers, 6, "0"), "-")
 
 
-def remittances(
-    ordered: pa.Table, starts: np.ndarray, sums: np.ndarray, title: str, label: str
-) -> pa.Array:
+def remittances(ordered: pa.Table, starts: np.ndarray, title: str, label: str) -> pa.Array:
     """What each transfer pays, in words a payee's bookkeeper matches against open items,
     in one line of at most REMITTANCE_CHARS characters:
 
-        Laegeattester: fakt. 1001, 1002, KN 77 - 3 stk. i alt 2688,00 kr.
+        Laegeattester: fakt. 1001, 1002, KN 77
+        Laegeattester: fakt. 1001, 1002, ... 1019 m.fl. (30 stk.)
 
     Each document once (an invoice's lines are one invoice), in the payee's own numbers, a
-    credit note marked KN; as many whole numbers as fit, then "m.fl.", never a number cut
-    in two; the count and the total always. In arrays: a batch has 100,000s of transfers.
+    credit note marked KN; as many whole numbers as fit, never a number cut in two, and
+    where not all fit "m.fl." and how many there are. The amount is the transfer's own, on
+    the statement beside the text. In arrays: a batch has 100,000s of transfers.
     """
     doc_starts, doc_of_payee = _documents(ordered, starts)
     at = pa.array(doc_starts)
@@ -164,15 +162,19 @@ def remittances(
     credit = pc.less(ordered.column("amount_oere").combine_chunks().take(at), 0)
     shown = pc.if_else(credit, pc.binary_join_element_wise("KN ", own, ""), own)
     documents = np.bincount(doc_of_payee, minlength=len(starts))
-    total = pc.replace_substring(format_oere_arrow(pa.array(sums, pa.int64())), ".", ",")
-    tail = pc.binary_join_element_wise(
-        " - ", pc.cast(pa.array(documents), pa.string()), " stk. i alt ", total, " kr.", ""
-    )
     head = f"{title}: {label} "
     more = " m.fl."
-    room = REMITTANCE_CHARS - len(head) - len(more) - pc.utf8_length(tail).to_numpy()
+    tail = pc.binary_join_element_wise(
+        " (", pc.cast(pa.array(documents), pa.string()), " stk.)", ""
+    )
     # Whole numbers while they fit: each costs its length and ", " before the next.
     cost = pc.utf8_length(shown).to_numpy().astype(np.int64) + 2
+    all_of_them = np.bincount(doc_of_payee, weights=cost, minlength=len(starts)) - 2
+    room = np.where(
+        len(head) + all_of_them <= REMITTANCE_CHARS,
+        REMITTANCE_CHARS - len(head),
+        REMITTANCE_CHARS - len(head) - len(more) - pc.utf8_length(tail).to_numpy(),
+    )
     first_doc = np.cumsum(documents) - documents
     used = np.cumsum(cost) - np.repeat(np.cumsum(cost)[first_doc] - cost[first_doc], documents)
     fits = used - 2 <= room[doc_of_payee]
@@ -184,12 +186,15 @@ def remittances(
         ", ",
     )
     cut = pa.array(kept < documents)
-    numbers = pc.if_else(
+    return pc.if_else(
         pa.array(kept > 0),
-        pc.binary_join_element_wise(head, listed, pc.if_else(cut, more, ""), ""),
-        f"{title}:",
+        pc.binary_join_element_wise(
+            head, listed, pc.if_else(cut, pc.binary_join_element_wise(more, tail, ""), ""), ""
+        ),
+        pc.binary_join_element_wise(
+            f"{title}: ", pc.cast(pa.array(documents), pa.string()), " stk.", ""
+        ),
     )
-    return pc.binary_join_element_wise(numbers, tail, "")
 
 
 def _documents(ordered: pa.Table, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
