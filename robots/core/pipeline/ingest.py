@@ -406,7 +406,7 @@ def _validated_register(
         ],
         ignore_index=True,
     )
-    return result.frame.drop(columns=[LINE]), errors
+    return result.frame, errors
 
 
 def _combine(

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from robots.core.errors import ConfigError
+from robots.core.pipeline.reading import LINE
 from robots.core.settings import config_dir
 
 Kind = Literal["full", "delta"]
@@ -116,7 +117,14 @@ def lay_over(frames: list[pd.DataFrame], key: tuple[str, ...]) -> Layered:
         return Layered(pd.DataFrame(), 0)
     if len(frames) == 1:
         return Layered(frames[0].reset_index(drop=True), 0)
-    stacked = pd.concat([f.assign(**{ORDER: n}) for n, f in enumerate(frames)], ignore_index=True)
+    # A row's line in its file is no part of what the register says.
+    stacked = pd.concat(
+        [
+            f.drop(columns=[LINE], errors="ignore").assign(**{ORDER: n})
+            for n, f in enumerate(frames)
+        ],
+        ignore_index=True,
+    )
     keys = stacked.groupby(list(key), sort=False, dropna=False)
     latest = keys[ORDER].transform("max")
     kept = stacked[stacked[ORDER] == latest].drop(columns=ORDER).reset_index(drop=True)
