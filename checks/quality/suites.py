@@ -65,6 +65,8 @@ class QualityRule:
     money: bool = False
     condition_reads: tuple[str, ...] = ()
     """Columns its row condition reads: the suite validates only the columns it names."""
+    unique: bool = False
+    """The rule says its column's values are unique (one value, one row)."""
 
     def messages(self, values: pd.Series) -> pd.Series:
         """Say what failed in a caseworker's words (dates as dates, øre as kroner)."""
@@ -129,6 +131,7 @@ def _unique(rule_id: str, dataset: Dataset, column: str) -> QualityRule:
         column,
         lambda _ctx: gxe.ExpectColumnValuesToBeUnique(column=column),
         "occurs on more than one row; it must be unique",
+        unique=True,
     )
 
 

@@ -9,6 +9,8 @@ uniqueness rule makes each a data error, since nobody can tell which one the id 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -23,27 +25,38 @@ _MISSING = "\x00"
 """How a missing value is written when contents are compared (no text holds it)."""
 
 
+@dataclass(frozen=True)
+class Copies:
+    """What split_copies found: the copies set aside, and whether every id left is one."""
+
+    rows: pd.DataFrame
+    """COPY_COLUMNS: each copy, and where the row that was kept is."""
+    ids_unique: bool
+    """No id is left on two rows (then the suite's uniqueness rule has nothing to find)."""
+
+
 def split_copies(
     frame: pd.DataFrame, id_column: str, content_columns: list[str], source_id: str | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, Copies]:
     """Tonight's rows with each identical claim once, and the copies that were set aside.
 
     Only rows whose id occurs more than once are compared, so a night without copies
     costs one hash of the id column.
     """
     if not len(frame) or id_column not in frame:
-        return frame, _no_copies()
+        return frame, Copies(_no_copies(), True)
     ids = frame[id_column]
     repeated = ids.notna() & ids.duplicated(keep=False)
     if not repeated.any():
-        return frame, _no_copies()
+        return frame, Copies(_no_copies(), True)
     twins = frame.loc[repeated]
     content = _content_text(twins, [c for c in content_columns if c in twins])
     same_everywhere = content.groupby(twins[id_column]).transform("nunique") == 1
+    unique_after = bool(same_everywhere.all())
     candidates = twins.loc[same_everywhere.to_numpy()]
     later = candidates[id_column].duplicated(keep="first")
     if not later.any():
-        return frame, _no_copies()
+        return frame, Copies(_no_copies(), unique_after)
     first_at = candidates.groupby(id_column, sort=False).head(1).set_index(id_column)
     copies = candidates.loc[later.to_numpy()]
     originals = first_at.loc[copies[id_column]]
@@ -57,7 +70,7 @@ def split_copies(
             "original_line": originals[LINE].to_numpy(),
         }
     )
-    return frame.drop(index=copies.index).reset_index(drop=True), found
+    return frame.drop(index=copies.index).reset_index(drop=True), Copies(found, unique_after)
 
 
 def _content_text(rows: pd.DataFrame, columns: list[str]) -> pd.Series:

@@ -206,6 +206,7 @@ class _Night:
     frame: pd.DataFrame | None = None
     read_again: set[int] = field(default_factory=set)
     copies: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ids_unique: bool = False
     errors: pd.DataFrame = field(default_factory=pd.DataFrame)
     waiting_errors: pd.DataFrame = field(default_factory=pd.DataFrame)
     data_errors: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -313,9 +314,10 @@ def _read(n: _Night) -> None:
     n.read_again = ids_read_again(frame)
     if robot.prepare is not None and len(frame):
         frame = robot.prepare(frame)
-    n.frame, n.copies = split_copies(
+    n.frame, copies = split_copies(
         frame, robot.claim_id_column, robot.claims.column_names, robot.claims.source_id
     )
+    n.copies, n.ids_unique = copies.rows, copies.ids_unique
     # From here on the claims live in `frame` alone: the ingested frame is let go.
     n.ingested = replace(ingested, frame=pd.DataFrame())
 
@@ -324,7 +326,7 @@ def _validate(n: _Night) -> None:
     """Data quality; rows that wait for a register set aside; tonight's claims told apart
     from claims the ledger already knows."""
     assert n.ingested is not None and n.frame is not None
-    claims, errors = _validated(n.robot, n.frame, n.ingested.errors, n.night, n.refs)
+    claims, errors = _validated(n.robot, n.frame, n.ingested.errors, n.night, n.refs, n.ids_unique)
     n.errors, n.waiting_errors = errors_waiting(n.frame, errors, n.in_doubt, n.night)
     n.frame = None
     n.data_errors = data_error_rows(n.errors)
@@ -477,13 +479,22 @@ def _validated(
     read_errors: pd.DataFrame,
     night: date,
     refs: dict[str, pd.DataFrame],
+    ids_unique: bool,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The claims that met every data-quality rule, and every error of the night so far."""
+    """The claims that met every data-quality rule, and every error of the night so far.
+
+    When the night's copies were set aside and every claim id is left once (`ids_unique`,
+    known from that pass), the rule that claim ids are unique has nothing to find and is
+    not asked again (0.14 s at a million claims).
+    """
     if not len(frame):
         return frame, pd.concat([read_errors], ignore_index=True)
-    quality = validate(
-        frame, robot.claims.name, robot.quality_suite, SuiteContext(night), reference_sets(refs)
-    )
+    suite = [
+        rule
+        for rule in robot.quality_suite
+        if not (ids_unique and rule.unique and rule.column == robot.claim_id_column)
+    ]
+    quality = validate(frame, robot.claims.name, suite, SuiteContext(night), reference_sets(refs))
     found = [e for e in (read_errors, _quality_errors(quality.findings, frame, robot)) if len(e)]
     return quality.frame, pd.concat(found or [read_errors], ignore_index=True)
 
@@ -491,14 +502,17 @@ def _validated(
 def _quality_errors(findings: pd.DataFrame, frame: pd.DataFrame, robot: Robot) -> pd.DataFrame:
     """Quality findings as errors naming tonight's file, the line and the claim id."""
     rows = findings["row"].to_numpy(dtype=np.int64)
+
+    def at_rows(column: str | None) -> object:
+        # The failing rows' values only: a million ids as Python objects cost 0.1 s.
+        return frame[column].iloc[rows].to_numpy() if column in frame else None
+
     return pd.DataFrame(
         {
             "file": frame[FILE].to_numpy()[rows],
             "line": findings["line"].to_numpy(),
-            "claim_ref": frame[robot.claim_id_column].to_numpy()[rows],
-            "source_ref": frame[robot.claims.source_id].to_numpy()[rows]
-            if robot.claims.source_id in frame
-            else None,
+            "claim_ref": at_rows(robot.claim_id_column),
+            "source_ref": at_rows(robot.claims.source_id),
             "rule_id": findings["rule_id"].to_numpy(),
             "message": findings["message"].to_numpy(),
         }

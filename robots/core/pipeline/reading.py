@@ -192,7 +192,7 @@ def _read_csv(path: Path) -> RawFrame:
                 RowError(
                     int(row.number) + skipped,
                     reason,
-                    tuple(f.strip().strip('"').strip() for f in row.text.split(delimiter)),
+                    tuple(row.text.replace('"', "").split(delimiter)),
                 )
             )
         return "skip"

@@ -74,7 +74,8 @@ def test_split_copies_keeps_the_first_and_names_it() -> None:
     )
     kept, copies = split_copies(frame, "claim_id", ["claim_id", "amount", "day"], "claim_id")
     assert kept["claim_id"].tolist() == ["A", "B", "B", "C"]
-    assert copies.to_dict("records") == [
+    assert copies.ids_unique is False  # B is on two rows with different content
+    assert copies.rows.to_dict("records") == [
         {
             "claim_ref": "A",
             "source_ref": "A",
@@ -84,3 +85,16 @@ def test_split_copies_keeps_the_first_and_names_it() -> None:
             "original_line": 2,
         }
     ]
+
+
+def test_split_copies_says_when_every_id_is_left_once() -> None:
+    frame = pd.DataFrame(
+        {
+            "claim_id": pd.array(["A", "B", "A"], dtype="string"),
+            FILE: [0, 0, 1],
+            LINE: [2, 3, 2],
+        }
+    )
+    kept, copies = split_copies(frame, "claim_id", ["claim_id"], "claim_id")
+    assert kept["claim_id"].tolist() == ["A", "B"] and copies.ids_unique
+    assert split_copies(kept, "claim_id", ["claim_id"])[1].ids_unique
