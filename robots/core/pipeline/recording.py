@@ -6,6 +6,7 @@ that wait. Nothing is archived or paid before this commits.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,13 @@ def record_night(
                 night=night,
             )
     file_ids = ingested.file_ids
+    record_exceptions = partial(
+        insert_exceptions,
+        connection=connection,
+        run_id=run_id,
+        robot=robot.name,
+        file_ids=file_ids,
+    )
     if computed is not None:
         claim_pks = repository.reserve_claim_pks(connection=connection, count=len(computed))
         with repository.claim_lookup_index_deferred(connection=connection, incoming=len(computed)):
@@ -58,52 +66,30 @@ def record_night(
                 table="claims",
                 frame=_claim_rows(computed, claim_pks, robot, run_id, file_ids),
             )
-        claim_findings = findings.assign(
-            claim_pk=findings["row"].map(pd.Series(claim_pks, index=computed.index)),
-            claim_ref=findings["row"].map(computed[robot.claim_id_column]),
-            file=findings["row"].map(computed[FILE]),
-            line=findings["row"].map(computed[LINE]),
+        record_exceptions(
+            frame=findings.assign(
+                claim_pk=findings["row"].map(pd.Series(claim_pks, index=computed.index)),
+                claim_ref=findings["row"].map(computed[robot.claim_id_column]),
+                file=findings["row"].map(computed[FILE]),
+                line=findings["row"].map(computed[LINE]),
+            )
         )
-        insert_exceptions(
-            connection=connection,
-            run_id=run_id,
-            robot=robot.name,
-            frame=claim_findings,
-            file_ids=file_ids,
+    record_exceptions(frame=errors)
+    record_exceptions(
+        frame=pd.concat(
+            [
+                _history_rows(same, CLAIM_ALREADY_PROCESSED.id, "already processed in run ", robot),
+                _history_rows(
+                    changed,
+                    robot.resubmitted_changed_rule,
+                    "differs from the claim decided in run ",
+                    robot,
+                ),
+            ],
+            ignore_index=True,
         )
-    insert_exceptions(
-        connection=connection,
-        run_id=run_id,
-        robot=robot.name,
-        frame=errors,
-        file_ids=file_ids,
     )
-    redelivered = pd.concat(
-        [
-            _history_rows(same, CLAIM_ALREADY_PROCESSED.id, "already processed in run ", robot),
-            _history_rows(
-                changed,
-                robot.resubmitted_changed_rule,
-                "differs from the claim decided in run ",
-                robot,
-            ),
-        ],
-        ignore_index=True,
-    )
-    insert_exceptions(
-        connection=connection,
-        run_id=run_id,
-        robot=robot.name,
-        frame=redelivered,
-        file_ids=file_ids,
-    )
-    insert_exceptions(
-        connection=connection,
-        run_id=run_id,
-        robot=robot.name,
-        frame=_copy_rows(copies, [f.path.name for f in ingested.files]),
-        file_ids=file_ids,
-    )
+    record_exceptions(frame=_copy_rows(copies, [f.path.name for f in ingested.files]))
     if waiting is not None:
         record_waiting(connection, robot, run_id, night, waiting, file_ids)
     repository.robot_event(
