@@ -31,8 +31,9 @@ class Copies:
 
     rows: pd.DataFrame
     """COPY_COLUMNS: each copy, and where the row that was kept is."""
-    ids_unique: bool
-    """No id is left on two rows (then the suite's uniqueness rule has nothing to find)."""
+    repeated_ids: pd.Index
+    """Ids left on more than one row, with different content: the rows the uniqueness rule
+    of the claims' suite fails (found here, in the one pass over the ids the night needs)."""
 
 
 def split_copies(
@@ -44,19 +45,19 @@ def split_copies(
     costs one hash of the id column.
     """
     if not len(frame) or id_column not in frame:
-        return frame, Copies(_no_copies(), True)
+        return frame, Copies(_no_copies(), pd.Index([]))
     ids = frame[id_column]
     repeated = ids.notna() & ids.duplicated(keep=False)
     if not repeated.any():
-        return frame, Copies(_no_copies(), True)
+        return frame, Copies(_no_copies(), pd.Index([]))
     twins = frame.loc[repeated]
     content = _content_text(twins, [c for c in content_columns if c in twins])
     same_everywhere = content.groupby(twins[id_column]).transform("nunique") == 1
-    unique_after = bool(same_everywhere.all())
+    differing = pd.Index(twins.loc[~same_everywhere.to_numpy(), id_column].unique())
     candidates = twins.loc[same_everywhere.to_numpy()]
     later = candidates[id_column].duplicated(keep="first")
     if not later.any():
-        return frame, Copies(_no_copies(), unique_after)
+        return frame, Copies(_no_copies(), differing)
     first_at = candidates.groupby(id_column, sort=False).head(1).set_index(id_column)
     copies = candidates.loc[later.to_numpy()]
     originals = first_at.loc[copies[id_column]]
@@ -70,7 +71,7 @@ def split_copies(
             "original_line": originals[LINE].to_numpy(),
         }
     )
-    return frame.drop(index=copies.index).reset_index(drop=True), Copies(found, unique_after)
+    return frame.drop(index=copies.index).reset_index(drop=True), Copies(found, differing)
 
 
 def _content_text(rows: pd.DataFrame, columns: list[str]) -> pd.Series:

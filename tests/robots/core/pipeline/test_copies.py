@@ -74,7 +74,7 @@ def test_split_copies_keeps_the_first_and_names_it() -> None:
     )
     kept, copies = split_copies(frame, "claim_id", ["claim_id", "amount", "day"], "claim_id")
     assert kept["claim_id"].tolist() == ["A", "B", "B", "C"]
-    assert copies.ids_unique is False  # B is on two rows with different content
+    assert copies.repeated_ids.tolist() == ["B"]  # on two rows with different content
     assert copies.rows.to_dict("records") == [
         {
             "claim_ref": "A",
@@ -96,5 +96,5 @@ def test_split_copies_says_when_every_id_is_left_once() -> None:
         }
     )
     kept, copies = split_copies(frame, "claim_id", ["claim_id"], "claim_id")
-    assert kept["claim_id"].tolist() == ["A", "B"] and copies.ids_unique
-    assert split_copies(kept, "claim_id", ["claim_id"])[1].ids_unique
+    assert kept["claim_id"].tolist() == ["A", "B"] and copies.repeated_ids.empty
+    assert split_copies(kept, "claim_id", ["claim_id"])[1].repeated_ids.empty
