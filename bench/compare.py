@@ -21,6 +21,7 @@ import csv
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -140,6 +141,11 @@ def _print_speed(robot: str, size: int, base: str, results: dict[str, list[dict]
     _say(f"  {'total':<14}{was:>10.2f}{now:>10.2f}{now / was:>14.2f}")
     _say(f"  peak MiB      {best['before']['peak_mib']:>10.0f}{best['after']['peak_mib']:>10.0f}")
     every = {name: [round(r["total_seconds"], 2) for r in runs] for name, runs in results.items()}
+    middle = {name: statistics.median(times) for name, times in every.items()}
+    _say(
+        f"  median total  {middle['before']:>10.2f}{middle['after']:>10.2f}"
+        f"{middle['after'] / middle['before']:>14.2f}"
+    )
     _say(f"  (before = {base}; every run, s: before {every['before']}, after {every['after']})")
 
 

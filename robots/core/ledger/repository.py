@@ -617,6 +617,10 @@ def claims_by_key(
         ),
         columns=["key", "claim_id", "amount_oere"],
         params={"robot": robot, "decision": decision},
+        candidates=(
+            f"SELECT 1 FROM claims WHERE robot = :robot AND decision = :decision "
+            f"AND {column} IS NOT NULL LIMIT 1"
+        ),
     )
     frame["amount_oere"] = pd.to_numeric(frame["amount_oere"]).astype("Int64")
     return frame
