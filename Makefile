@@ -27,8 +27,13 @@ demo: $(STAMP)
 	@echo "=== The same night again ($(NIGHT)): nothing new may be paid ==="
 	$(BIN)/robots run all --data-dir $(DEMO_DIR) --mode demo --date $(NIGHT)
 
-## make test: the whole test suite (PostgreSQL tests need TEST_DATABASE_URL; .ci/run sets it)
+## make test: the layers, lint and types first (quick), then the whole test suite
+## (PostgreSQL tests need TEST_DATABASE_URL; .ci/run sets it)
 test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

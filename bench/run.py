@@ -34,7 +34,7 @@ NIGHT = date(2026, 11, 23)
 
 def _pipeline_once(size: int, workdir: Path) -> dict[str, object]:
     """Runs inside a fresh process: generate, then one timed night."""
-    from robots.core.demo.generator import DemoSpec, generate_night
+    from robots.demo import DemoSpec, generate_night
     from robots.helbredstillaeg.robot import ROBOT
 
     started = time.perf_counter()
@@ -53,7 +53,7 @@ def _pipeline_once(size: int, workdir: Path) -> dict[str, object]:
 
 def _invoices_once(size: int, workdir: Path, xml_share: float) -> dict[str, object]:
     """Runs inside a fresh process: N doctors' invoice lines, a share of them as OIOUBL."""
-    from robots.core.demo.generator import DemoSpec, generate_night
+    from robots.demo import DemoSpec, generate_night
     from robots.laegeregninger.robot import ROBOT as LAEGEREGNINGER
 
     started = time.perf_counter()
@@ -224,14 +224,18 @@ def main(
     for size in rpa_sizes:
         result = _in_fresh_process(["--rpa", str(size)])
         seconds = float(result["seconds"])  # type: ignore[arg-type]
-        line = f"\nRPA way, one work item per claim, {size:,} claims: {seconds:.1f} s ({size / seconds:,.0f} claims/s)"
+        line = (
+            f"\nRPA way, one work item per claim, {size:,} claims: {seconds:.1f} s "
+            f"({size / seconds:,.0f} claims/s)"
+        )
         if size in ours:
             line += f"; the pipeline is {seconds / ours[size]:.0f}x faster at this size"
         else:
             smallest = min(ours) if ours else None
             per_claim_ours = ours[smallest] / smallest if smallest else None
             if per_claim_ours:
-                line += f"; the pipeline at its smallest size ran {seconds / size / per_claim_ours:.0f}x faster per claim"
+                faster = seconds / size / per_claim_ours
+                line += f"; the pipeline at its smallest size ran {faster:.0f}x faster per claim"
         print(line)  # noqa: T201
 
 

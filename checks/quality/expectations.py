@@ -74,8 +74,8 @@ def cvr_valid_mask(values: pd.Series) -> np.ndarray:
     plain = text.str.fullmatch(r"[0-9]{8}").fillna(False).to_numpy(dtype=bool)
     verdict = np.zeros(len(text), dtype=bool)
     if plain.any():
-        digits = np.frombuffer("".join(text[plain]).encode("ascii"), dtype=np.uint8)
-        digits = digits.reshape(-1, 8).astype(np.int64) - ord("0")
+        codes = np.frombuffer("".join(text[plain]).encode("ascii"), dtype=np.uint8)
+        digits = codes.reshape(-1, 8).astype(np.int64) - ord("0")
         verdict[plain] = (digits[:, 0] != 0) & (digits @ CVR_WEIGHTS % 11 == 0)
     odd = ~plain & text.notna().to_numpy(dtype=bool)
     verdict[odd] = np.fromiter(

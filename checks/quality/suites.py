@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 import great_expectations.expectations as gxe
@@ -98,6 +99,10 @@ def _rule(rule_id: str, looks_for: str, missing_from: str | None = None) -> Rule
     )
 
 
+def _not_null(_context: SuiteContext, column: str) -> Any:
+    return gxe.ExpectColumnValuesToNotBeNull(column=column)
+
+
 def _required(dataset: Dataset) -> list[QualityRule]:
     rule = _rule(
         f"DQ-{dataset.code}-REQUIRED",
@@ -108,7 +113,7 @@ def _required(dataset: Dataset) -> list[QualityRule]:
         QualityRule(
             rule,
             c.name,
-            (lambda _ctx, name=c.name: gxe.ExpectColumnValuesToNotBeNull(column=name)),
+            partial(_not_null, column=c.name),
             "is missing; the column must have a value",
         )
         for c in dataset.columns

@@ -52,7 +52,7 @@ def ascii_digits(cells: np.ndarray, places: Iterable[int]) -> np.ndarray:
 def number(cells: np.ndarray, start: int, stop: int) -> np.ndarray:
     """The digits at places start..stop-1 read as a whole number (garbage where they are
     not digits: check with `ascii_digits` first)."""
-    value = np.zeros(len(cells), dtype=np.int32)
+    value: np.ndarray = np.zeros(len(cells), dtype=np.int32)
     for i in range(start, stop):
         value = value * np.int32(10) + (cells[:, i] - np.uint8(ord("0")))
     return value

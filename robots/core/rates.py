@@ -76,6 +76,7 @@ def rate(benefit: str, name: str, year: int, *, folder: Path | None = None) -> R
         carried = candidate != year
         provisional = carried or bool(entry.get("provisional", False))
         origin = entry.get("provisional_from")
+        origin = None if origin is None else str(origin)
         provisional_from = candidate if carried else (int(origin) if origin is not None else None)
         if carried and entry.get("provisional"):
             provisional_from = int(origin) if origin is not None else candidate

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -155,7 +156,7 @@ class FiringRows:
         return len(self.index)
 
 
-Evidence = str | pd.Series | Callable[[FiringRows], "pd.Series | str"]
+Evidence: TypeAlias = str | pd.Series | Callable[[FiringRows], "pd.Series | str"]
 """A finding's text: one text for every row, a column aligned with the mask, or a callable
 given the firing rows of `frame` (so text is built for those rows only)."""
 

@@ -55,9 +55,10 @@ def run_robot_task(robot: Robot) -> None:
 
     def stage(name: str) -> None:
         log.info(f"stage {STAGES.index(name) + 1}/{len(STAGES)}: {name}")
-        if marks:  # read by the `robots` command to draw its progress bar
-            sys.__stdout__.write(f"::stage {name}\n")
-            sys.__stdout__.flush()
+        out = sys.__stdout__
+        if marks and out is not None:  # read by the `robots` command to draw its progress bar
+            out.write(f"::stage {name}\n")
+            out.flush()
 
     log_dir = os.environ.get(LOG_DIR_VARIABLE)
     result = run_night(

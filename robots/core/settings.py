@@ -117,7 +117,7 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=8)
 def _cached(overrides: tuple[tuple[str, object], ...]) -> Settings:
-    return Settings(**dict(overrides))
+    return Settings(**dict(overrides))  # type: ignore[arg-type]  # pydantic validates each
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -1,11 +1,6 @@
-"""Demo data: nightly inbox files for the robots, with planted errors and an answer key.
+"""Demo data's shared parts: the population, file formats and the answer key's scoring.
 
-`generate_night` writes the register extracts and the night's health claims under
-`<data_dir>/inbox/` and a ground-truth CSV under `<data_dir>/ground_truth/`, so a demo
-or a test can check that every clean claim is paid and every planted error is caught
-by the rule meant for it.
+The night itself is written by `robots.demo.generate_night`, above the robots: each robot's
+package brings its own planted kinds (robots/laegeregninger/demo.py), and the generator
+puts them together with the registers every robot reads.
 """
-
-from robots.core.demo.generator import DemoNight, DemoSpec, generate_night
-
-__all__ = ["DemoNight", "DemoSpec", "generate_night"]

@@ -453,18 +453,18 @@ def build_night(
             continue
         people = cprs[start : start + count]
         start += count
-        etype = None
-        days = None
+        types = None
+        days: np.ndarray | None = None
         if kind == "HT-UDVIDET-APPROVAL":
-            etype = udvidet_codes[rng.integers(0, len(udvidet_codes), count)].astype(np.int64)
+            types = udvidet_codes[rng.integers(0, len(udvidet_codes), count)].astype(np.int64)
             days = plan.service_days[plan.service_days <= plan.night_day - 2]
         elif kind == "DQ-HC-SERVICE-NOT-FUTURE":
             days = plan.future_days
         elif kind == "HT-STALE":
             days = plan.stale_days
         elif kind == "HT-HIGH-AMOUNT":
-            etype, medians = _unusual_types(rng, count, blocks[0], policy)
-        block = _base_rows(rng, plan, policy, population, people, kind, etype=etype, days=days)
+            types, medians = _unusual_types(rng, count, blocks[0], policy)
+        block = _base_rows(rng, plan, policy, population, people, kind, etype=types, days=days)
         if kind == "HT-HIGH-AMOUNT":
             block["ref_median"] = medians
         blocks.append(_plant_claim_level(rng, plan, policy, population, block, kind))

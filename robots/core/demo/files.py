@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -123,7 +124,7 @@ def claim_file(rows: pd.DataFrame, flavour: Flavour, stamp: datetime) -> bytes:
     bad_field = rows["bad_field"].to_numpy()
     token = strings(rows["bad_token"])
     if flavour.xlsx:
-        columns: list[list[object]] = [
+        columns: list[list[Any]] = [
             rows["claim_id"].tolist(),
             cpr.to_pylist(),
             etype.to_pylist(),

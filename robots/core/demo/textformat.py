@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -24,11 +24,11 @@ BLANK_DAY = np.iinfo(np.int64).min
 
 EPOCH = date(1970, 1, 1)
 
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
-Strings = pa.Array
+IntArray: TypeAlias = npt.NDArray[np.int64]
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
+Strings: TypeAlias = pa.Array
 """A column of text (an Arrow string array)."""
-Part = pa.Array | str
+Part: TypeAlias = pa.Array | str
 
 
 def day_of(value: date) -> int:
@@ -61,7 +61,7 @@ def column(values: Strings) -> pd.api.extensions.ExtensionArray:
     return pd.arrays.ArrowStringArray(values)
 
 
-def pick(labels: Sequence[str], index: npt.ArrayLike) -> Strings:
+def pick(labels: Sequence[str] | np.ndarray, index: npt.ArrayLike) -> Strings:
     """labels[index] element-wise, e.g. expense type names from their codes."""
     return pa.array(list(labels), type=pa.string()).take(
         pa.array(np.asarray(index, dtype=np.int64))

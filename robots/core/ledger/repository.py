@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, exc, func, select, text, update
+from sqlalchemy import Connection, Table, exc, func, insert, select, text, update
 from sqlalchemy.schema import CreateIndex, DropIndex
 
 from robots.core.ledger.schema import (
@@ -135,7 +135,7 @@ def _insert_sqlite(
                 # A lazy zip: the driver binds one row tuple at a time and zip reuses it.
                 rows = zip(*(column.to_pylist() for column in bound), strict=True)
                 if bound:
-                    cursor.executemany(sql, rows)
+                    cursor.executemany(sql, rows)  # type: ignore[arg-type]  # any iterable
                 else:  # every column the same: the statement once per row
                     cursor.executemany(sql, [()] * batch.num_rows)
     finally:
@@ -148,7 +148,9 @@ def _copy_postgres(
     """COPY in CSV written by Arrow: strings quoted, NULL as an empty unquoted field."""
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
     options = pacsv.WriteOptions(include_header=False, batch_size=_BATCH_ROWS)
-    cursor = connection.connection.driver_connection.cursor()
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
     try:
         with _as_sqlalchemy_error(connection, sql), cursor.copy(sql) as copy:
             for batch in batches:
@@ -255,7 +257,8 @@ def claim_lookup_index_deferred(*, connection: Connection, incoming: int) -> Ite
     with everything else. PostgreSQL keeps its index (dropping one would lock the table
     against readers until commit).
     """
-    index = next(i for i in Claim.__table__.indexes if i.name == "ix_claims_fingerprint")
+    table: Table = Claim.__table__  # type: ignore[assignment]  # declarative: a Table
+    index = next(i for i in table.indexes if i.name == "ix_claims_fingerprint")
     defer = not _is_postgres(connection) and incoming > 0
     if defer:
         _hold_sqlite_write_lock(connection)
@@ -802,7 +805,7 @@ def start_run(
         .values(status=RunStatus.INTERRUPTED, finished_at=at)
     )
     connection.execute(
-        Run.__table__.insert().values(
+        insert(Run).values(
             id=run_id, robot=robot, night=night, mode=mode, status=RunStatus.RUNNING, started_at=at
         )
     )
@@ -856,8 +859,10 @@ def known_files(*, connection: Connection, sha256s: Iterable[str]) -> set[str]:
 
 def record_file(*, connection: Connection, **values: Any) -> int:
     """Record a source file and return its id."""
-    result = connection.execute(SourceFile.__table__.insert().values(**values))
-    return int(result.inserted_primary_key[0])
+    result = connection.execute(insert(SourceFile).values(**values))
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def robot_event(
@@ -898,7 +903,7 @@ def audit(
 ) -> None:
     """Append one audit event (never updated, never deleted)."""
     connection.execute(
-        AuditEvent.__table__.insert().values(
+        insert(AuditEvent).values(
             at=at,
             actor=actor,
             action=action,

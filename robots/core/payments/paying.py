@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from robots.core import dates
@@ -208,7 +208,7 @@ def _record(engine: Engine, robot: Robot, batch: _Batch, plan: BatchPlan) -> Non
     transfers, claim_count = plan.transfers.num_rows, plan.claims.num_rows
     with engine.begin() as connection:
         connection.execute(
-            PaymentBatch.__table__.insert().values(
+            insert(PaymentBatch).values(
                 id=batch_id,
                 robot=robot.name,
                 run_id=batch.run_id,

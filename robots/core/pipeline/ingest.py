@@ -461,9 +461,10 @@ def _state_after(
     """The register's state after tonight: in doubt from a refused extract until one is
     accepted again."""
     before = snapshots.load_state(folders, name)
+    taken: str | None
     if combined.frame is not None:
         rows, taken = len(combined.frame), night.isoformat()
-    else:
+    else:  # nothing accepted tonight: what it rested on before (None: never any)
         rows, taken = before.rows, before.night
     if refused:
         why = "; ".join(f"{f.path.name}: {f.reason}" for f in refused)

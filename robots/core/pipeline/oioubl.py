@@ -34,11 +34,19 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from lxml import etree
 
-from robots.core.pipeline.reading import LINE, MIB, RawFrame, UnreadableFileError, check_file_size
+from robots.core.pipeline.reading import (
+    LINE,
+    MIB,
+    Dialect,
+    RawFrame,
+    UnreadableFileError,
+    check_file_size,
+)
 from robots.core.settings import InboxLimits
 
 UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -206,7 +214,7 @@ def parse_document(
     return root, shift
 
 
-DIALECT = "comma"
+DIALECT: Dialect = "comma"
 """Amounts in XML are written with a decimal point, as in a `,` CSV file."""
 
 
@@ -215,7 +223,7 @@ def read_oioubl(path: Path, limits: InboxLimits | None = None) -> RawFrame:
     return RawFrame(pd.DataFrame(read_columns(path, limits), dtype=object), DIALECT, "xml")
 
 
-def read_columns(path: Path, limits: InboxLimits | None = None) -> dict[str, list[object]]:
+def read_columns(path: Path, limits: InboxLimits | None = None) -> dict[str, list[Any]]:
     """One document's rows as plain columns (with `_line`): the night's documents are
     framed together, since a pandas frame per one-line document cost more than its parse."""
     limits = limits or InboxLimits()
@@ -246,7 +254,7 @@ def invoice_columns(
     lines = _LINES(root)
     if not lines:
         raise UnreadableFileError(file_name, f"the {kind} has no lines")
-    columns: dict[str, list[str]] = {name: [] for name in (*_LINE, "certificate_code")}
+    columns: dict[str, list[Any]] = {name: [] for name in (*_LINE, "certificate_code")}
     for line in lines:
         for name, get in _LINE.items():
             columns[name].append(str(get(line)).strip())

@@ -259,6 +259,7 @@ def _money(values: pd.Series, blank: pd.Series, dialect: str) -> tuple[pd.Series
         usable = danish if point is None else point
     else:
         usable = pc.or_(point, danish)
+    assert usable is not None  # every dialect reads one notation at least
     kroner = pc.cast(normalised, pa.decimal128(18, 2))
     oere = pc.cast(pc.multiply(kroner, pa.scalar(100, pa.decimal128(3, 0))), pa.int64())
     ok = pd.Series(usable.to_numpy(zero_copy_only=False), index=values.index)

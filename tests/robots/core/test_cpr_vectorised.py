@@ -63,12 +63,12 @@ def test_edge_cases_agree_with_stdnum() -> None:
     )
 )
 def test_random_cprs_agree_with_stdnum(values: list[str]) -> None:
-    # ASCII digits only: `\d` would also draw e.g. '𝟎', see the test below.
+    # ASCII digits only: `\d` would also draw e.g. '𝟎', see the test below.  # noqa: RUF003
     assert valid_mask(pd.Series(values), TODAY).tolist() == [_stdnum(v) for v in values]
 
 
 def test_digits_from_other_scripts_are_not_a_cpr_number() -> None:
-    # stdnum's isdigit() takes '𝟎' (a mathematical digit); the contract says 10 digits, and
+    # stdnum's isdigit() takes '𝟎' (a mathematical digit); the contract says 10 digits, and  # noqa: RUF003
     # the ledger and NemKonto need plain ones, so the vectorised check refuses it (stricter).
     assert valid_mask(pd.Series(["01010\U0001d7ce0000", "0101500000"]), TODAY).tolist() == [
         False,

@@ -196,7 +196,7 @@ def write_rates(folder: Path, year: int, body: str) -> None:
 def test_year_before_any_rate_file_is_a_config_error(tmp_path: Path) -> None:
     rates = tmp_path / "rates"
     write_rates(rates, 2024, '[helbredstillaeg.coverage_percent]\nvalue = "85"\nsource = "S1"\n')
-    with pytest.raises(ConfigError, match="no helbredstillaeg.coverage_percent rate for 2023"):
+    with pytest.raises(ConfigError, match=r"no helbredstillaeg\.coverage_percent rate for 2023"):
         rate("helbredstillaeg", "coverage_percent", 2023, folder=rates)
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from robots.core.demo.claims import DENTURES, share_bounds
-from robots.core.demo.generator import (
+from robots.demo import (
     DemoNight,
     DemoSpec,
     _night_claims,

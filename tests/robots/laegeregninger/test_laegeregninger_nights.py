@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from lxml import etree
 
-from robots.core.demo.generator import DemoSpec, generate_night
+from robots.demo import DemoSpec, generate_night
 from robots.core.demo.scoring import score
 from robots.core.pipeline.nightly import run_night
 from robots.laegeregninger.robot import ROBOT

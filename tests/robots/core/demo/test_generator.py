@@ -27,7 +27,7 @@ import pytest
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.dk import cvr as stdnum_cvr
 
-from robots.core.demo import DemoNight, DemoSpec, generate_night
+from robots.demo import DemoNight, DemoSpec, generate_night
 
 REPO = Path(__file__).resolve().parents[4]
 CONFIG = REPO / "config"

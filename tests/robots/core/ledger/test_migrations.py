@@ -69,12 +69,15 @@ def test_the_database_refuses_a_second_claim_key_and_a_second_payment(ledger_url
     with engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO runs (id, robot, night, mode, status, started_at) VALUES ('R1', 'helbredstillaeg', '2026-11-23', 'demo', 'running', '2026-11-23 22:00:00+00')"
+                "INSERT INTO runs (id, robot, night, mode, status, started_at) VALUES ('R1', "
+                "'helbredstillaeg', '2026-11-23', 'demo', 'running', '2026-11-23 22:00:00+00')"
             )
         )
         connection.execute(
             text(
-                "INSERT INTO source_files (sha256, dataset, file_name, stored_path, run_id, status, rows_read, rows_rejected) VALUES ('h', 'health_claims', 'f', 'p', 'R1', 'processed', 1, 0)"
+                "INSERT INTO source_files (sha256, dataset, file_name, stored_path, run_id, "
+                "status, rows_read, rows_rejected) VALUES ('h', 'health_claims', 'f', 'p', 'R1', "
+                "'processed', 1, 0)"
             )
         )
         connection.execute(insert_claim, _claim("helbredstillaeg:C1"))
@@ -84,25 +87,30 @@ def test_the_database_refuses_a_second_claim_key_and_a_second_payment(ledger_url
         pk = connection.execute(text("SELECT id FROM claims")).scalar_one()
         connection.execute(
             text(
-                "INSERT INTO payment_batches (id, robot, run_id, status, created_at, execution_date, transfers, total_oere) VALUES ('B1', 'helbredstillaeg', 'R1', 'prepared', '2026-11-23 22:00:00+00', '2026-11-24', 1, 85)"
+                "INSERT INTO payment_batches (id, robot, run_id, status, created_at, "
+                "execution_date, transfers, total_oere) VALUES ('B1', 'helbredstillaeg', 'R1', "
+                "'prepared', '2026-11-23 22:00:00+00', '2026-11-24', 1, 85)"
             )
         )
         connection.execute(
             text(
-                "INSERT INTO payment_transfers (batch_id, end_to_end_id, payee_kind, payee_id, amount_oere, claims) VALUES ('B1', 'B1-1', 'cpr', '0101501233', 85, 1)"
+                "INSERT INTO payment_transfers (batch_id, end_to_end_id, payee_kind, payee_id, "
+                "amount_oere, claims) VALUES ('B1', 'B1-1', 'cpr', '0101501233', 85, 1)"
             )
         )
         transfer = connection.execute(text("SELECT id FROM payment_transfers")).scalar_one()
         connection.execute(
             text(
-                "INSERT INTO payment_items (claim_pk, transfer_id, batch_id, amount_oere) VALUES (:c, :t, 'B1', 85)"
+                "INSERT INTO payment_items (claim_pk, transfer_id, batch_id, amount_oere) VALUES "
+                "(:c, :t, 'B1', 85)"
             ),
             {"c": pk, "t": transfer},
         )
     with pytest.raises(exc.IntegrityError), engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO payment_items (claim_pk, transfer_id, batch_id, amount_oere) VALUES (:c, :t, 'B1', 85)"
+                "INSERT INTO payment_items (claim_pk, transfer_id, batch_id, amount_oere) VALUES "
+                "(:c, :t, 'B1', 85)"
             ),
             {"c": pk, "t": transfer},
         )
@@ -115,13 +123,15 @@ def test_the_database_refuses_two_transfers_to_one_payee_in_a_batch(ledger_url: 
         connection.execute(
             text(
                 "INSERT INTO runs (id, robot, night, mode, status, started_at) VALUES "
-                "('R1', 'helbredstillaeg', '2026-11-23', 'demo', 'running', '2026-11-23 22:00:00+00')"
+                "('R1', 'helbredstillaeg', '2026-11-23', 'demo', 'running', "
+                "'2026-11-23 22:00:00+00')"
             )
         )
         connection.execute(
             text(
-                "INSERT INTO payment_batches (id, robot, run_id, status, created_at, execution_date, "
-                "transfers, total_oere) VALUES ('B1', 'helbredstillaeg', 'R1', 'prepared', "
+                "INSERT INTO payment_batches (id, robot, run_id, status, created_at, "
+                "execution_date, transfers, total_oere) VALUES ('B1', 'helbredstillaeg', 'R1', "
+                "'prepared', "
                 "'2026-11-23 22:00:00+00', '2026-11-24', 2, 170)"
             )
         )

@@ -65,7 +65,7 @@ def test_comma_utf8_with_bom(tmp_path: Path) -> None:
     assert raw.dialect == "comma"
     assert raw.encoding == "utf-8-sig"
     # The BOM must not stick to the first column's name.
-    assert list(raw.frame.columns)[0] == "cpr"
+    assert raw.frame.columns[0] == "cpr"
     assert column(raw, "cpr") == ["0101501234"]
     assert column(raw, "name") == ["Åse Ørsted"]
     assert column(raw, LINE) == [2]
@@ -214,7 +214,8 @@ def test_quoted_delimiter_stays_inside_the_value(tmp_path: Path) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="KNOWN LIMITATION (README Formats): reading._read_csv numbers rows by CSV record, not physical line: a quoted "
+    reason="KNOWN LIMITATION (README Formats): reading._read_csv numbers rows by CSV record, "
+    "not physical line: a quoted "
     "value holding a line break shifts every later _line and RowError.line up by one",
 )
 def test_quoted_line_break_keeps_later_physical_line_numbers(tmp_path: Path) -> None:
@@ -257,11 +258,11 @@ def test_xlsx_numbers_and_dates_become_the_text_a_csv_would_hold(tmp_path: Path)
                 "0101501234",
                 "medicin",
                 12345674,
-                datetime(2026, 11, 1),
+                datetime(2026, 11, 1),  # noqa: DTZ001  # an Excel cell has no zone
                 1234.5,
                 date(2026, 11, 2),
             ],
-            ["C2", "0101501234", "medicin", "12345674", "01-11-2026", 45, datetime(2026, 11, 3)],
+            ["C2", "0101501234", "medicin", "12345674", "01-11-2026", 45, datetime(2026, 11, 3)],  # noqa: DTZ001
             ["C3", "0101501234", "medicin", "12345674", "2026-11-01", 99.95, "2026-11-04"],
         ],
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from robots.core.demo import laegeregninger as doctors
+from robots.laegeregninger import demo as doctors
 from robots.core.demo.claims import (
     COMMA,
     COMMA_BOM,
