@@ -73,7 +73,7 @@ _GENERATE = """
 import sys
 from datetime import date
 from pathlib import Path
-from robots.demo import DemoSpec, generate_night
+from robots.demo.generator import DemoSpec, generate_night
 claims, invoices, folder = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
 spec = DemoSpec(night=date(2026, 11, 23), seed=1, pensioners=max(2_000, max(claims, 1) // 2),
                 claims=max(claims, 1), formats="csv", invoices=invoices, xml_share=0.1)
@@ -153,7 +153,7 @@ _DEMO_NIGHT = """
 import sys
 from datetime import date
 from pathlib import Path
-from robots.demo import DemoSpec, generate_night
+from robots.demo.generator import DemoSpec, generate_night
 night, folder = date.fromisoformat(sys.argv[1]), Path(sys.argv[2])
 previous = DemoSpec(night=date.fromisoformat(sys.argv[3])) if len(sys.argv) > 3 else None
 generate_night(folder, DemoSpec(night=night), previous_night=previous)

@@ -24,7 +24,7 @@ def prepare_work_items(size: int, workdir: Path) -> Path:
     """The producer: demo claims and registers, as one input work item per claim."""
     import pandas as pd
 
-    from robots.demo import DemoSpec, generate_night
+    from robots.demo.generator import DemoSpec, generate_night
 
     generate_night(
         workdir,

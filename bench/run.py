@@ -34,7 +34,7 @@ NIGHT = date(2026, 11, 23)
 
 def _pipeline_once(size: int, workdir: Path) -> dict[str, object]:
     """Runs inside a fresh process: generate, then one timed night."""
-    from robots.demo import DemoSpec, generate_night
+    from robots.demo.generator import DemoSpec, generate_night
     from robots.helbredstillaeg.robot import ROBOT
 
     started = time.perf_counter()
@@ -53,7 +53,7 @@ def _pipeline_once(size: int, workdir: Path) -> dict[str, object]:
 
 def _invoices_once(size: int, workdir: Path, xml_share: float) -> dict[str, object]:
     """Runs inside a fresh process: N doctors' invoice lines, a share of them as OIOUBL."""
-    from robots.demo import DemoSpec, generate_night
+    from robots.demo.generator import DemoSpec, generate_night
     from robots.laegeregninger.robot import ROBOT as LAEGEREGNINGER
 
     started = time.perf_counter()

@@ -231,7 +231,7 @@ def demo(
     """Make two nights of demo data for Lyngby-Taarbaek (173) and run the robots on each."""
     import shutil
 
-    from robots.demo import DemoSpec, generate_night
+    from robots.demo.generator import DemoSpec, generate_night
     from robots.registry import ROBOTS
 
     target = data_dir.resolve()

@@ -79,7 +79,7 @@ def test_no_cpr_in_robolog_terminal_report_or_outcomes(tmp_path: Path) -> None:
 def test_no_cpr_in_the_doctors_invoice_robots_output(tmp_path: Path) -> None:
     from datetime import date
 
-    from robots.demo import DemoSpec, generate_night
+    from robots.demo.generator import DemoSpec, generate_night
 
     data_dir = tmp_path / "data"
     spec = DemoSpec(night=date(2026, 11, 23), seed=3, pensioners=600, claims=100, invoices=200)

@@ -10,19 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from robots.core.demo.claims import DENTURES, share_bounds
-from robots.demo import (
+from robots.core.pipeline.nightly import NightRun, run_night
+from robots.core.settings import Settings, clear_settings_cache
+from robots.demo.claims import DENTURES, share_bounds
+from robots.demo.generator import (
     DemoNight,
     DemoSpec,
     _night_claims,
     _population,
     generate_night,
 )
-from robots.core.demo.policy import EXPENSE_TYPES, load_policy
-from robots.core.demo.population import ROLE_FOERTID_OLD_BLANK
-from robots.core.demo.scoring import Score, score
-from robots.core.pipeline.nightly import NightRun, run_night
-from robots.core.settings import Settings, clear_settings_cache
+from robots.demo.policy import EXPENSE_TYPES, load_policy
+from robots.demo.population import ROLE_FOERTID_OLD_BLANK
+from robots.demo.scoring import Score, score
 from robots.helbredstillaeg.robot import ROBOT
 
 FIRST = DemoSpec(night=date(2026, 11, 22), seed=7, pensioners=1_500, claims=600)

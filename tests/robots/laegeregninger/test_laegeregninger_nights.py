@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from lxml import etree
 
-from robots.demo import DemoSpec, generate_night
-from robots.core.demo.scoring import score
 from robots.core.pipeline.nightly import run_night
+from robots.demo.generator import DemoSpec, generate_night
+from robots.demo.scoring import score
 from robots.laegeregninger.robot import ROBOT
 
 FIRST = DemoSpec(night=date(2026, 11, 22), seed=5, pensioners=800, claims=100, invoices=400)

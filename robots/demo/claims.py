@@ -30,8 +30,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from robots.core.demo.policy import EXPENSE_TYPES, DemoConfigError, DemoPolicy
-from robots.core.demo.population import (
+from robots.demo.policy import EXPENSE_TYPES, DemoConfigError, DemoPolicy
+from robots.demo.population import (
     CITIZEN_FAULTS,
     ROLE_CLEAN,
     ROLE_FOERTID_OLD_BLANK,
@@ -43,7 +43,7 @@ from robots.core.demo.population import (
     new_cprs,
     new_cvrs,
 )
-from robots.core.demo.textformat import (
+from robots.demo.textformat import (
     BLANK_DAY,
     Strings,
     cat,

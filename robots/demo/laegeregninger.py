@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from robots.core.demo.population import Population, new_cprs, new_cvrs
-from robots.core.demo.xlsx import workbook_bytes
 from robots.core.pipeline.datasets import CERTIFICATE_REQUESTS, DOCTOR_INVOICES
+from robots.demo.population import Population, new_cprs, new_cvrs
+from robots.demo.xlsx import workbook_bytes
 from robots.laegeregninger.fees import fee_card
 
 DATASET = DOCTOR_INVOICES.name

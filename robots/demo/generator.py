@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from robots.laegeregninger import demo as doctors
-from robots.core.demo.claims import (
+from robots.demo import laegeregninger as doctors
+from robots.demo.claims import (
     COMMA,
     COMMA_BOM,
     SEMICOLON,
@@ -31,7 +31,7 @@ from robots.core.demo.claims import (
     plant_copies,
     plant_history,
 )
-from robots.core.demo.files import (
+from robots.demo.files import (
     citizen_rows_file,
     citizens_file,
     claim_file,
@@ -39,8 +39,8 @@ from robots.core.demo.files import (
     pensioners_file,
     unreadable_file,
 )
-from robots.core.demo.policy import DEFAULT_CONFIG_DIR, DemoPolicy, load_policy
-from robots.core.demo.population import (
+from robots.demo.policy import DEFAULT_CONFIG_DIR, DemoPolicy, load_policy
+from robots.demo.population import (
     Population,
     build_population,
     corrections,

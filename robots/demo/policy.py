@@ -17,7 +17,7 @@ from typing import Any
 
 from checks.quality.suites import EXPENSE_TYPES  # the contract list (contracts.md), kept once
 
-DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[3] / "config"
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 """The project's `config/` folder, found from this file so the CLI works from any cwd."""
 
 

@@ -27,9 +27,9 @@ import pytest
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.dk import cvr as stdnum_cvr
 
-from robots.demo import DemoNight, DemoSpec, generate_night
+from robots.demo.generator import DemoNight, DemoSpec, generate_night
 
-REPO = Path(__file__).resolve().parents[4]
+REPO = Path(__file__).resolve().parents[3]
 CONFIG = REPO / "config"
 NIGHT = date(2026, 11, 22)
 NEXT_NIGHT = date(2026, 11, 23)

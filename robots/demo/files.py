@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from robots.core.demo.claims import (
+from robots.demo.claims import (
     ALL_TYPES,
     BAD_DATE_FIELD,
     BAD_RECEIVED_FIELD,
@@ -27,8 +27,8 @@ from robots.core.demo.claims import (
     MISSING_FIELD,
     Flavour,
 )
-from robots.core.demo.population import Population
-from robots.core.demo.textformat import (
+from robots.demo.population import Population
+from robots.demo.textformat import (
     BLANK_DAY,
     IntArray,
     Strings,
@@ -46,7 +46,7 @@ from robots.core.demo.textformat import (
     strings,
     take,
 )
-from robots.core.demo.xlsx import workbook_bytes
+from robots.demo.xlsx import workbook_bytes
 
 CLAIM_HEADER = (
     "claim_id",

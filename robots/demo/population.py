@@ -21,8 +21,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from robots.core.demo.policy import EXPENSE_TYPES, DemoPolicy
-from robots.core.demo.textformat import BLANK_DAY, cat, choose, column, day_of, pick, strings
+from robots.demo.policy import EXPENSE_TYPES, DemoPolicy
+from robots.demo.textformat import BLANK_DAY, cat, choose, column, day_of, pick, strings
 
 IntArray = npt.NDArray[np.int64]
 
