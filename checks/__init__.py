@@ -1,6 +1,6 @@
-"""Every check the robots run, each a named rule with an id, a description and a severity.
-
-`checks.quality` holds the data-quality suites (great-expectations, one per dataset);
-`checks.helbredstillaeg` the helbredstillaeg cross-checks. `checks.rules` is the catalogue
-that `robots rules` prints and that the exceptions refer to.
+"""The rule machinery every robot's checks are written in: the catalogue of named rules
+(`checks.rules`, what `robots rules` prints and exceptions refer to), the reading rules
+(`checks.reading`), and the data-quality expectations and suites (`checks.quality`) with the
+suites of the registers every robot may read (CPR, CVR). A robot's own rules live in its
+package (robots/<name>/checks.py and quality.py).
 """

@@ -125,9 +125,8 @@ def get(rule_id: str) -> Rule:
 
 
 def _load_all() -> None:
-    # Importing the rule modules registers their rules.
-    import checks.helbredstillaeg
-    import checks.laegeregninger
-    import checks.quality.laegeregninger
+    # Importing the rule modules registers their rules. A robot's own rules are registered
+    # when its package is imported (robots/<name>/checks.py and quality.py, by its robot.py),
+    # which the command line does for every robot and a night does for the one it runs.
     import checks.quality.suites
     import checks.reading  # noqa: F401

@@ -105,8 +105,8 @@ def run_robot(name: str, *, settings: Settings, night: date) -> int:
     named by it (two runs started in one second no longer share a folder).
     """
     from robots.core.pipeline.nightly import new_run_id
-    from robots.core.runlog import RUN_ID_VARIABLE
-    from robots.registry import ROBOTS, tasks_file
+    from robots.core.runlog import INBOX_DATASETS_VARIABLE, RUN_ID_VARIABLE
+    from robots.registry import ROBOTS, inbox_datasets, tasks_file
 
     robot = ROBOTS[name]
     run_id = new_run_id(robot, night)
@@ -118,6 +118,7 @@ def run_robot(name: str, *, settings: Settings, night: date) -> int:
         "ROBOTS_NIGHT": night.isoformat(),
         "ROBOTS_LOG_DIR": str(log_dir),
         RUN_ID_VARIABLE: run_id,
+        INBOX_DATASETS_VARIABLE: ",".join(sorted(inbox_datasets())),
         "ROBOTS_STAGE_MARKS": "1",
         "PYTHONUNBUFFERED": "1",
     }

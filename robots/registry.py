@@ -15,6 +15,11 @@ ROBOTS: dict[str, Robot] = {
 """Name -> robot, in the order the nightly job runs them."""
 
 
+def inbox_datasets() -> frozenset[str]:
+    """Every inbox folder some robot reads: a file anywhere else is read by nobody."""
+    return frozenset(d.name for robot in ROBOTS.values() for d in robot.datasets)
+
+
 def tasks_file(robot: Robot) -> Path:
     """The robocorp tasks module of a robot."""
     return Path(__file__).resolve().parent / robot.name / "tasks.py"

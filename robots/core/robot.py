@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from checks.quality.suites import QualityRule
+from checks.quality.suites import QualityRule, Register
 from robots.core.pipeline.datasets import Dataset
 
 FINDING_COLUMNS = ["row", "rule_id", "message"]
@@ -89,7 +89,9 @@ class Robot:
     title: str
     claims: Dataset
     quality_suite: list[QualityRule]
-    references: tuple[str, ...]
+    registers: tuple[Register, ...]
+    """The registers its checks look things up in, in the order they are taken in (the CPR
+    extract first: the others' suites look CPR numbers up in it)."""
     compute: Callable[[pd.DataFrame, EvaluationContext], pd.DataFrame]
     """Claims -> claims joined with the registers, plus COMPUTED_COLUMNS (pure, no I/O)."""
     check: Callable[[pd.DataFrame, EvaluationContext], pd.DataFrame]
@@ -116,6 +118,15 @@ class Robot:
     claim_ref: Callable[[pd.DataFrame], pd.Series] | None = None
     """Rows of text -> the claim id, where the id is derived (an invoice line's
     `<cvr>-<invoice>-<line>`); None: the claim id column as it is."""
+
+    @property
+    def register_names(self) -> list[str]:
+        return [register.dataset.name for register in self.registers]
+
+    @property
+    def datasets(self) -> list[Dataset]:
+        """Every dataset the robot reads: its registers, then its claims."""
+        return [*(register.dataset for register in self.registers), self.claims]
 
     def identify(self, rows: pd.DataFrame) -> pd.DataFrame:
         """What rows are called, by the ledger (`claim_ref`) and by their sender

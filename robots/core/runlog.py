@@ -25,6 +25,9 @@ NIGHT_VARIABLE = "ROBOTS_NIGHT"
 LOG_DIR_VARIABLE = "ROBOTS_LOG_DIR"
 RUN_ID_VARIABLE = "ROBOTS_RUN_ID"
 """Set by `robots run`, so the command can report the very run it started."""
+INBOX_DATASETS_VARIABLE = "ROBOTS_INBOX_DATASETS"
+"""Set by `robots run`: every inbox folder some robot of the suite reads (comma-separated),
+so a run reports only files no robot reads as not read. Unset: the robot's own folders."""
 
 
 _SUPPRESSED = ExitStack()
@@ -68,6 +71,10 @@ def run_robot_task(robot: Robot) -> None:
         progress=stage,
         log_dir=Path(log_dir) if log_dir else None,
         run_id=os.environ.get(RUN_ID_VARIABLE) or None,
+        inbox_datasets=frozenset(
+            filter(None, os.environ.get(INBOX_DATASETS_VARIABLE, "").split(","))
+        )
+        or None,
     )
     counts = result.outcomes["outcome"].value_counts().to_dict() if len(result.outcomes) else {}
     log.info(

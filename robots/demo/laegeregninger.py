@@ -3,7 +3,7 @@
 The municipality's job centre asks clinics for certificates (certificate_requests, a full
 extract every night); the clinics answer with invoices, some as OIOUBL e-invoices (one XML
 document each), the rest in a `;` CSV (Windows-1252, Danish amounts and dates) and an XLSX
-sheet. Every rule of checks/laegeregninger.py gets planted cases in rows that are otherwise
+sheet. Every rule of robots/laegeregninger/checks.py gets planted cases in rows that are otherwise
 clean, listed in the ground truth beside the helbredstillaeg ones. Same spec, same bytes.
 Fees come from config/rates through the robot's own fee card, so the demo follows config.
 
@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from robots.core.pipeline.datasets import CERTIFICATE_REQUESTS, DOCTOR_INVOICES
 from robots.demo.population import Population, new_cprs, new_cvrs
 from robots.demo.xlsx import workbook_bytes
+from robots.laegeregninger.datasets import CERTIFICATE_REQUESTS, DOCTOR_INVOICES
 from robots.laegeregninger.fees import fee_card
 
 DATASET = DOCTOR_INVOICES.name

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from checks.quality.suites import EXPENSE_TYPES  # the contract list (contracts.md), kept once
+from robots.helbredstillaeg.datasets import EXPENSE_TYPES  # the contract list, kept once
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 """The project's `config/` folder, found from this file so the CLI works from any cwd."""

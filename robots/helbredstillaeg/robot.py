@@ -10,11 +10,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from checks import helbredstillaeg as rules
-from checks.quality.suites import HEALTH_CLAIMS_SUITE
+from checks.quality.suites import CITIZENS_REGISTER, COMPANIES_REGISTER
 from robots.core.errors import ConfigError
 from robots.core.money import format_oere_plain, to_oere
-from robots.core.pipeline.datasets import HEALTH_CLAIMS
 from robots.core.rates import rate
 from robots.core.robot import (
     EvaluationContext,
@@ -24,7 +22,10 @@ from robots.core.robot import (
     findings,
     joined_text,
 )
+from robots.helbredstillaeg import checks as rules
 from robots.helbredstillaeg.amounts import assets_within_limit, helbredstillaeg_oere
+from robots.helbredstillaeg.datasets import HEALTH_CLAIMS
+from robots.helbredstillaeg.quality import HEALTH_CLAIMS_SUITE, PENSIONERS_REGISTER
 
 NAME = "helbredstillaeg"
 
@@ -280,7 +281,7 @@ ROBOT = Robot(
     title="Helbredstillaeg",
     claims=HEALTH_CLAIMS,
     quality_suite=HEALTH_CLAIMS_SUITE,
-    references=("citizens", "pensioners", "companies"),
+    registers=(CITIZENS_REGISTER, COMPANIES_REGISTER, PENSIONERS_REGISTER),
     compute=compute,
     check=check,
     fingerprint=fingerprint,

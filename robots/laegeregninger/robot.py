@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from checks import laegeregninger as rules
-from checks.quality.laegeregninger import DOCTOR_INVOICES_SUITE
-from robots.core.pipeline.datasets import DOCTOR_INVOICES
+from checks.quality.suites import CITIZENS_REGISTER, COMPANIES_REGISTER
 from robots.core.robot import EvaluationContext, LedgerLookup, Robot, joined_text
+from robots.laegeregninger import checks as rules
+from robots.laegeregninger.datasets import DOCTOR_INVOICES
 from robots.laegeregninger.fees import price_invoices
 from robots.laegeregninger.matching import match_requests
+from robots.laegeregninger.quality import CERTIFICATE_REQUESTS_REGISTER, DOCTOR_INVOICES_SUITE
 
 NAME = "laegeregninger"
 CREDIT_NOTE = "credit_note"
@@ -149,7 +150,7 @@ ROBOT = Robot(
     title="Laegeregninger",
     claims=DOCTOR_INVOICES,
     quality_suite=DOCTOR_INVOICES_SUITE,
-    references=("citizens", "companies", "certificate_requests"),
+    registers=(CITIZENS_REGISTER, COMPANIES_REGISTER, CERTIFICATE_REQUESTS_REGISTER),
     compute=compute,
     check=check,
     fingerprint=fingerprint,

@@ -1,4 +1,4 @@
-"""The helbredstillaeg cross-checks (checks/helbredstillaeg.py) run as the pipeline runs
+"""The helbredstillaeg cross-checks (robots/helbredstillaeg/checks.py) run as the pipeline runs
 them: robots.helbredstillaeg.robot.compute, then check.
 
 Each test starts from a clean night (a control citizen B with a clean claim at row 0, the
@@ -16,16 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from robots.core.pipeline.datasets import (
-    CITIZENS,
-    COMPANIES,
-    HEALTH_CLAIMS,
-    PENSIONERS,
-    Dataset,
-)
+from robots.core.pipeline.datasets import CITIZENS, COMPANIES, Dataset
 from robots.core.pipeline.datasets import ColumnType as T
 from robots.core.pipeline.reading import LINE
 from robots.core.robot import EvaluationContext
+from robots.helbredstillaeg.datasets import HEALTH_CLAIMS, PENSIONERS
 from robots.helbredstillaeg.robot import check, compute, fingerprint
 
 NIGHT = date(2026, 11, 23)
@@ -656,7 +651,7 @@ def _usual_by_type_plainly(
 
 @pytest.mark.parametrize("seed", range(40))
 def test_usual_by_type_equals_the_median_said_plainly(seed: int) -> None:
-    from checks.helbredstillaeg import usual_by_type
+    from robots.helbredstillaeg.checks import usual_by_type
 
     rng = np.random.default_rng(seed)
     kinds = ["medicin", "briller", "tandprotese", None]

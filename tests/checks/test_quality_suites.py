@@ -14,13 +14,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from checks.quality.suites import SUITES, SuiteContext
-from robots.core.pipeline.datasets import ALL_DATASETS
+from checks.quality.suites import CITIZENS_REGISTER, COMPANIES_REGISTER, SuiteContext
 from robots.core.pipeline.parsing import parse
 from robots.core.pipeline.quality import QualityResult, validate
 from robots.core.pipeline.reading import LINE, read_file
+from robots.helbredstillaeg.datasets import HEALTH_CLAIMS
+from robots.helbredstillaeg.quality import HEALTH_CLAIMS_SUITE, PENSIONERS_REGISTER
 
 NIGHT = SuiteContext(night=date(2026, 11, 23))
+REGISTERS = {
+    r.dataset.name: r for r in (CITIZENS_REGISTER, COMPANIES_REGISTER, PENSIONERS_REGISTER)
+}
+ALL_DATASETS = {"health_claims": HEALTH_CLAIMS} | {n: r.dataset for n, r in REGISTERS.items()}
+SUITES = {"health_claims": HEALTH_CLAIMS_SUITE} | {n: list(r.suite) for n, r in REGISTERS.items()}
 KNOWN_CPR = "0101501234"
 OTHER_CPR = "1503451234"  # valid, but not in the citizens reference set
 

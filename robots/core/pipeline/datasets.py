@@ -1,13 +1,19 @@
-"""The source datasets of ../shared/contracts.md: their columns and what each holds.
+"""What a dataset of ../shared/contracts.md is: its columns and what each holds, and the
+two registers every robot may read (the CPR and CVR extracts).
 
 Column names are the contract; optional columns are the project's additions (README
-"Formats"), read when present and never required.
+"Formats"), read when present and never required. Each robot declares its own datasets in
+its package (robots/<name>/datasets.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from robots.core.settings import InboxLimits
 
 
 class ColumnType(StrEnum):
@@ -41,6 +47,33 @@ class Column:
     optional_column: bool = False
 
 
+Dialect = Literal["semicolon", "comma", "xlsx"]
+"""How a file writes amounts: `1.234,50` (semicolon), `1234.50` (comma), or Excel cells."""
+
+
+class DocumentReader(Protocol):
+    """A dataset that also arrives one document per file (an e-invoice), read by its robot's
+    reader into the dataset's columns as text, one row per line of the document."""
+
+    @property
+    def suffixes(self) -> frozenset[str]:
+        """The file endings the reader reads (".xml")."""
+        ...
+
+    @property
+    def dialect(self) -> Dialect:
+        """How amounts are written in its documents ("comma": a decimal point)."""
+        ...
+
+    def recognises(self, path: Path) -> bool:
+        """Whether the file is one of its documents (read with the reader, not as a table)."""
+        ...
+
+    def columns(self, path: Path, limits: InboxLimits) -> dict[str, list[Any]]:
+        """The document's rows as text columns, with `_line` (raises UnreadableFileError)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A dataset of the contract: inbox/<name>/ holds its files."""
@@ -53,6 +86,8 @@ class Dataset:
     source_id: str | None = None
     """The column holding the id the source system gave the row (a health claim's
     claim_id, a doctor's own invoice number): what its sender searches for."""
+    documents: DocumentReader | None = None
+    """How its one-document files are read, where it has them (None: tables only)."""
 
     @property
     def column_names(self) -> list[str]:
@@ -95,86 +130,3 @@ COMPANIES = Dataset(
         C("sector", T.CODE, required=False),
     ),
 )
-
-PENSIONERS = Dataset(
-    name="pensioners",
-    code="PEN",
-    role=Role.REFERENCE,
-    columns=(
-        C("cpr", T.CPR),
-        C("pension_type", T.CODE),
-        C("supplement_percent", T.INT),
-        C("liquid_assets", T.MONEY),
-        C("valid_from", T.DATE),
-        C("valid_to", T.DATE, required=False),
-        C("awarded_date", T.DATE, required=False, optional_column=True),
-    ),
-)
-
-HEALTH_CLAIMS = Dataset(
-    name="health_claims",
-    code="HC",
-    role=Role.CLAIMS,
-    key="claim_id",
-    source_id="claim_id",
-    columns=(
-        C("claim_id", T.TEXT),
-        C("cpr", T.CPR),
-        C("expense_type", T.CODE),
-        C("provider_cvr", T.CVR),
-        C("service_date", T.DATE),
-        C("citizen_share", T.MONEY),
-        C("received_date", T.DATE),
-        C("approval_date", T.DATE, required=False, optional_column=True),
-    ),
-)
-
-CERTIFICATE_REQUESTS = Dataset(
-    name="certificate_requests",
-    code="REQ",
-    role=Role.REFERENCE,
-    key="request_id",
-    columns=(
-        C("request_id", T.TEXT),
-        C("cpr", T.CPR),
-        C("certificate_code", T.TEXT),
-        C("doctor_cvr", T.CVR),
-        C("requested_date", T.DATE),
-        C("case_area", T.TEXT, required=False),
-    ),
-)
-
-DOCTOR_INVOICES = Dataset(
-    name="doctor_invoices",
-    code="INV",
-    role=Role.CLAIMS,
-    key="claim_id",
-    source_id="invoice_id",
-    columns=(
-        C("invoice_id", T.TEXT),
-        C("doctor_cvr", T.CVR),
-        C("request_id", T.TEXT, required=False),
-        C("cpr", T.CPR),
-        C("certificate_code", T.TEXT),
-        C("service_date", T.DATE),
-        C("invoice_date", T.DATE),
-        C("amount", T.MONEY),
-        # The project's additions (README "Formats"): one row per invoice line, and credit
-        # notes (OIOUBL CreditNote, or document_type=credit_note with the credited invoice).
-        C("invoice_line", T.TEXT, required=False, optional_column=True),
-        C("document_type", T.CODE, required=False, optional_column=True),
-        C("credited_invoice_id", T.TEXT, required=False, optional_column=True),
-    ),
-)
-
-ALL_DATASETS: dict[str, Dataset] = {
-    d.name: d
-    for d in (
-        CITIZENS,
-        COMPANIES,
-        PENSIONERS,
-        HEALTH_CLAIMS,
-        CERTIFICATE_REQUESTS,
-        DOCTOR_INVOICES,
-    )
-}

@@ -7,23 +7,23 @@ file is quarantined with its reason, a bad row becomes a data error naming file 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from checks.quality.expectations import ExpectColumnValuesToBeInReference
-from checks.quality.suites import SUITES, QualityRule, SuiteContext
+from checks.quality.suites import QualityRule, Register, SuiteContext
 from checks.reading import FILE_UNREADABLE, READ_MALFORMED, READ_VALUE, REGISTER_SHRANK
 from robots.core.ledger import repository
 from robots.core.ledger.schema import FileStatus
 from robots.core.pipeline import references as snapshots
-from robots.core.pipeline.datasets import ALL_DATASETS, Dataset
+from robots.core.pipeline.datasets import CITIZENS, Dataset
 from robots.core.pipeline.exceptions import empty_errors, insert_exceptions
 from robots.core.pipeline.inbox import (
     DataFolders,
@@ -35,13 +35,10 @@ from robots.core.pipeline.inbox import (
     move_to_quarantine,
     sha256_of,
 )
-from robots.core.pipeline.oioubl import DIALECT as OIOUBL_DIALECT
-from robots.core.pipeline.oioubl import is_oioubl, read_columns
 from robots.core.pipeline.parsing import ParsedFrame, parse
 from robots.core.pipeline.quality import validate
 from robots.core.pipeline.reading import (
     LINE,
-    XML_DATASETS,
     RawFrame,
     UnreadableFileError,
     read_file,
@@ -54,9 +51,6 @@ T = TypeVar("T")
 
 FILE = "_file"
 """Column holding the index of the night's file a row came from."""
-
-REGISTER_ORDER = ("citizens", "companies", "pensioners", "certificate_requests")
-"""Citizens first: the other registers' suites look CPR numbers up in it."""
 
 
 @dataclass
@@ -319,11 +313,13 @@ def ingest_registers(
     folders: DataFolders,
     run_id: str,
     night: date,
+    registers: Sequence[Register],
     limits: InboxLimits | None = None,
 ) -> RegisterIntake:
-    """Make tonight's extracts of each register into its snapshot (robots.core.pipeline.
-    registers: full or delta by name, several files combined by key, a shrinking full
-    extract refused), record and move each file, and say what each register rests on.
+    """Make tonight's extracts of each of `registers` (in their order) into its snapshot
+    (robots.core.pipeline.registers: full or delta by name, several files combined by key,
+    a shrinking full extract refused), record and move each file, and say what each
+    register rests on.
 
     Per register: the snapshot and its state are saved first, then every file is recorded
     in one transaction, then the files are moved. A crash in between reads the files again
@@ -333,8 +329,9 @@ def ingest_registers(
     policies = load_policies()
     intake = RegisterIntake()
     citizens: pd.Series | None = None  # the CPR numbers of tonight's citizens register
-    for name in REGISTER_ORDER:
-        dataset = ALL_DATASETS[name]
+    for register in registers:
+        dataset = register.dataset
+        name = dataset.name
         refused = refuse_links(engine, folders, run_id, name)
         intake.files += refused
         read: list[_ReadRegisterFile] = []
@@ -351,7 +348,7 @@ def ingest_registers(
                 continue
             item.rows = len(raw.frame) + len(raw.row_errors)
             doubtful = {n for n, state in intake.states.items() if state.in_doubt}
-            frame, errors = _validated_register(folders, name, raw, night, citizens, doubtful)
+            frame, errors = _validated_register(folders, register, raw, night, citizens, doubtful)
             read.append(_ReadRegisterFile(item, frame, errors, policies[name].kind_of(path.name)))
         combined = _combine(folders, name, read, policies[name], full_seen_before)
         if combined.full_refused:
@@ -367,7 +364,7 @@ def ingest_registers(
         snapshots.save_state(folders, state)
         intake.states[name] = state
         intake.notes += _register_notes(name, accepted, refused, combined, full_seen_before)
-        if name == "citizens" and combined.frame is not None:
+        if name == CITIZENS.name and combined.frame is not None:
             citizens = combined.frame["cpr"]
         _record_and_archive(engine, folders, run_id, night, accepted)
     return intake
@@ -375,7 +372,7 @@ def ingest_registers(
 
 def _validated_register(
     folders: DataFolders,
-    name: str,
+    register: Register,
     raw: RawFrame,
     night: date,
     citizens: pd.Series | None,
@@ -387,10 +384,11 @@ def _validated_register(
     citizen not in a refused CPR extract): the register it would be looked up in cannot
     say, and a row dropped here would be lost until the source sends it again.
     """
-    dataset = ALL_DATASETS[name]
+    dataset = register.dataset
+    name = dataset.name
     parsed = parse(raw, dataset)
     context = SuiteContext(night)
-    suite = [rule for rule in SUITES[name] if rule.rule.missing_from not in doubtful]
+    suite = [rule for rule in register.suite if rule.rule.missing_from not in doubtful]
     lookup = (
         {"citizens.cpr": _index(_citizen_cprs(folders, name, parsed.frame, citizens))}
         if "citizens.cpr" in _looked_up(suite, context)
@@ -601,8 +599,8 @@ def ingest_claims(
             continue
         known.add(item.sha256)  # the same content twice tonight: the copy is "seen before"
         index = len(files) - 1
-        if dataset.name in XML_DATASETS and is_oioubl(item.path):
-            # One e-invoice per file: read here, framed and parsed together below.
+        if dataset.documents is not None and dataset.documents.recognises(item.path):
+            # One document (an e-invoice) per file: read here, framed and parsed together.
             columns = _read(engine, folders, run_id, item, dataset, limits, _document_columns)
             if columns is not None:
                 documents.append((index, columns))
@@ -631,13 +629,13 @@ def ingest_claims(
     )
 
 
-def _document_columns(path: Path, dataset: Dataset, limits: InboxLimits) -> dict[str, list[object]]:
-    del dataset  # the OIOUBL mapping gives the doctor_invoices columns
-    return read_columns(path, limits)
+def _document_columns(path: Path, dataset: Dataset, limits: InboxLimits) -> dict[str, list[Any]]:
+    assert dataset.documents is not None
+    return dataset.documents.columns(path, limits)
 
 
 def _parse_documents(
-    documents: list[tuple[int, dict[str, list[object]]]], dataset: Dataset, identify: Identify
+    documents: list[tuple[int, dict[str, list[Any]]]], dataset: Dataset, identify: Identify
 ) -> tuple[pd.DataFrame, pd.DataFrame, frozenset[str]]:
     """Frame and parse many one-document files in one pass, each row keeping file and line.
 
@@ -655,7 +653,8 @@ def _parse_documents(
     )
     line_of = combined[LINE].to_numpy(dtype=np.int64)
     position = np.arange(len(combined), dtype=np.int64)
-    batch = RawFrame(combined.assign(**{LINE: position}), OIOUBL_DIALECT, "xml")
+    assert dataset.documents is not None
+    batch = RawFrame(combined.assign(**{LINE: position}), dataset.documents.dialect, "xml")
     parsed = parse(batch, dataset)
     rows = parsed.frame[LINE].to_numpy(dtype=np.int64)
     frame = parsed.frame.assign(**{LINE: line_of[rows], FILE: file_of[rows]})

@@ -35,7 +35,7 @@ from robots.core.memory import return_free_heap, use_returning_arrow_allocator
 from robots.core.payments.paying import BatchResult, pay_outstanding
 from robots.core.pipeline import references as snapshots
 from robots.core.pipeline.copies import split_copies
-from robots.core.pipeline.datasets import ALL_DATASETS
+from robots.core.pipeline.datasets import Dataset
 from robots.core.pipeline.deciding import decide
 from robots.core.pipeline.inbox import DataFolders, not_read
 from robots.core.pipeline.ingest import (
@@ -166,9 +166,14 @@ def run_night(
     progress: Progress | None = None,
     log_dir: Path | None = None,
     run_id: str | None = None,
+    inbox_datasets: frozenset[str] | None = None,
 ) -> NightRun:
     """Run `robot` over everything waiting in the inbox, as the night `night` (under
-    `run_id` when the caller named the run, as `robots run` does)."""
+    `run_id` when the caller named the run, as `robots run` does).
+
+    `inbox_datasets` names the inbox folders some robot of the suite reads (the runner
+    knows them all); a file in any other folder is reported as read by nobody. None: the
+    folders of this robot's own datasets."""
     folders = DataFolders(settings.data_dir)
     folders.create()
     use_returning_arrow_allocator()
@@ -184,6 +189,7 @@ def run_night(
                 progress=progress,
                 log_dir=log_dir,
                 run_id=run_id or new_run_id(robot, night),
+                inbox_datasets=inbox_datasets or frozenset(d.name for d in robot.datasets),
             )
         finally:
             engine.dispose()
@@ -200,6 +206,7 @@ class _Night:
     settings: Settings
     folders: DataFolders
     engine: Engine
+    inbox_datasets: frozenset[str]
     intake: RegisterIntake = field(default_factory=RegisterIntake)
     refs: dict[str, pd.DataFrame] = field(default_factory=dict)
     in_doubt: dict[str, snapshots.RegisterState] = field(default_factory=dict)
@@ -231,9 +238,10 @@ def _run(
     progress: Progress | None,
     log_dir: Path | None,
     run_id: str,
+    inbox_datasets: frozenset[str],
 ) -> NightRun:
     clock = _Clock(progress)
-    state = _Night(robot, run_id, night, settings, folders, engine)
+    state = _Night(robot, run_id, night, settings, folders, engine, inbox_datasets)
     _start(state)
     try:
         clock.stage("read")
@@ -292,13 +300,18 @@ def _read(n: _Night) -> None:
     frame, each claim once."""
     robot = n.robot
     n.intake = ingest_registers(
-        engine=n.engine, folders=n.folders, run_id=n.run_id, night=n.night, limits=n.settings.inbox
+        engine=n.engine,
+        folders=n.folders,
+        run_id=n.run_id,
+        night=n.night,
+        registers=robot.registers,
+        limits=n.settings.inbox,
     )
     kill_point("after_references")
-    n.refs = {name: _register(n.folders, name) for name in robot.references}
+    n.refs = {r.dataset.name: _register(n.folders, r.dataset) for r in robot.registers}
     n.in_doubt = {
         name: state
-        for name in robot.references
+        for name in robot.register_names
         if (state := snapshots.load_state(n.folders, name)).in_doubt
     }
     ingested = ingest_claims(
@@ -447,7 +460,7 @@ def _report(n: _Night, clock: _Clock, log_dir: Path | None) -> NightRun:
         batches=n.batches,
         not_read=[
             (path.relative_to(n.folders.root), why)
-            for path, why in not_read(n.folders, set(ALL_DATASETS))
+            for path, why in not_read(n.folders, set(n.inbox_datasets))
         ],
         finished_runs=finished,
         timings=clock.timings,
@@ -542,13 +555,13 @@ def _quality_errors(findings: pd.DataFrame, frame: pd.DataFrame, robot: Robot) -
     )
 
 
-def _register(folders: DataFolders, name: str) -> pd.DataFrame:
+def _register(folders: DataFolders, dataset: Dataset) -> pd.DataFrame:
     """A register's snapshot; one never received is empty (and in doubt), so the night
     goes on and its claims wait for it instead of the run stopping."""
     try:
-        return snapshots.load_snapshot(folders, name)
+        return snapshots.load_snapshot(folders, dataset.name)
     except snapshots.MissingReferenceError:
-        return empty_frame(ALL_DATASETS[name])
+        return empty_frame(dataset)
 
 
 def _unreported_outcomes(

@@ -14,7 +14,6 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -22,15 +21,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from robots.core.errors import BusinessError, ReasonCode
-from robots.core.pipeline.datasets import Dataset
+from robots.core.pipeline.datasets import Dataset, Dialect
 from robots.core.settings import InboxLimits
 
 MIB = 1024 * 1024
 
 LINE = "_line"
-XML_DATASETS = frozenset({"doctor_invoices"})
-"""Datasets that also arrive as XML (OIOUBL e-invoices, contracts.md)."""
-Dialect = Literal["semicolon", "comma", "xlsx"]
 
 
 class UnreadableFileError(BusinessError):
@@ -72,10 +68,9 @@ def read_file(path: Path, dataset: Dataset, limits: InboxLimits | None = None) -
         raw = _read_csv(path)
     elif suffix == ".xlsx":
         raw = _read_xlsx(path, limits)
-    elif suffix == ".xml" and dataset.name in XML_DATASETS:
-        from robots.core.pipeline.oioubl import read_oioubl
-
-        raw = read_oioubl(path, limits)
+    elif dataset.documents is not None and suffix in dataset.documents.suffixes:
+        columns = dataset.documents.columns(path, limits)
+        raw = RawFrame(pd.DataFrame(columns, dtype=object), dataset.documents.dialect, "xml")
     else:
         raise UnreadableFileError(
             path.name, f"the file type '{suffix or '(none)'}' is not read here; send CSV or XLSX"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from nightdata import NIGHT_CLAIMS, PAID_OERE, REGISTERS, run_robots_command, write_inbox
 
-from robots.core.pipeline.datasets import HEALTH_CLAIMS
 from robots.core.pipeline.parsing import parse
 from robots.core.pipeline.reading import read_file
+from robots.helbredstillaeg.datasets import HEALTH_CLAIMS
 
 
 def test_an_excel_separator_line_is_read_and_lines_keep_their_numbers(tmp_path: Path) -> None:

@@ -23,9 +23,9 @@ from nightdata import (
 )
 from openpyxl import Workbook
 
-from robots.core.pipeline.datasets import HEALTH_CLAIMS
 from robots.core.pipeline.reading import UnreadableFileError, read_file
 from robots.core.settings import InboxLimits
+from robots.helbredstillaeg.datasets import HEALTH_CLAIMS
 
 
 def _run(tmp_path: Path, **kwargs: str) -> tuple[str, dict, Path]:

@@ -20,9 +20,12 @@ from robots.core.pipeline import references as snapshots
 from robots.core.pipeline.inbox import DataFolders
 from robots.core.pipeline.ingest import ingest_registers
 from robots.core.settings import Settings
+from robots.helbredstillaeg.robot import ROBOT as HELBREDSTILLAEG
+from robots.laegeregninger.quality import CERTIFICATE_REQUESTS_REGISTER
 
 ANNA, BO, CARL = "0101501233", "0202452345", "0303403457"
 NIGHT = date(2026, 11, 23)
+REGISTERS = (*HELBREDSTILLAEG.registers, CERTIFICATE_REQUESTS_REGISTER)
 
 CITIZENS = (
     "cpr;name;status;status_date;municipality_code;civil_status\n"
@@ -55,7 +58,7 @@ def night(settings: Settings, files: dict[str, str], run: str) -> tuple[DataFold
             mode=settings.mode,
             at=dates.now(),
         )
-    ingest_registers(engine=engine, folders=folders, run_id=run, night=NIGHT)
+    ingest_registers(engine=engine, folders=folders, run_id=run, night=NIGHT, registers=REGISTERS)
     ENGINES.append(engine)
     return folders, engine
 

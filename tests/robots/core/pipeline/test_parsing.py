@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from robots.core.pipeline.datasets import CITIZENS, HEALTH_CLAIMS, PENSIONERS
+from robots.core.pipeline.datasets import CITIZENS
 from robots.core.pipeline.parsing import parse
 from robots.core.pipeline.reading import LINE, RawFrame, read_file
+from robots.helbredstillaeg.datasets import HEALTH_CLAIMS, PENSIONERS
 
 
 def raw(dialect: str, **columns: list[str]) -> RawFrame:

@@ -17,9 +17,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from robots.core.pipeline.datasets import HEALTH_CLAIMS
 from robots.core.pipeline.parsing import parse
 from robots.core.pipeline.reading import LINE, RawFrame
+from robots.helbredstillaeg.datasets import HEALTH_CLAIMS
 
 ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 DANISH = re.compile(r"([0-9]{2})-([0-9]{2})-([0-9]{4})")

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from robots.core.pipeline.datasets import CITIZENS, HEALTH_CLAIMS
+from robots.core.pipeline.datasets import CITIZENS
 from robots.core.pipeline.parsing import parse
 from robots.core.pipeline.reading import LINE, RowError, UnreadableFileError, read_file
+from robots.helbredstillaeg.datasets import HEALTH_CLAIMS
 
 CLAIMS_HEADER = "claim_id;cpr;expense_type;provider_cvr;service_date;citizen_share;received_date"
 CLAIMS_HEADER_COMMA = CLAIMS_HEADER.replace(";", ",")

@@ -296,3 +296,21 @@ def _first_of(paths: tuple[etree.XPath, ...], element: etree._Element) -> str:
 
 
 __all__ = ["is_oioubl", "parse_document", "read_oioubl", "without_embedded_documents"]
+
+
+@dataclass(frozen=True)
+class OioublInvoices:
+    """The doctor_invoices dataset's e-invoices, as the pipeline reads one-document files
+    (robots.core.pipeline.datasets.DocumentReader)."""
+
+    suffixes: frozenset[str] = frozenset({".xml"})
+    dialect: Dialect = DIALECT
+
+    def recognises(self, path: Path) -> bool:
+        return is_oioubl(path)
+
+    def columns(self, path: Path, limits: InboxLimits) -> dict[str, list[Any]]:
+        return read_columns(path, limits)
+
+
+E_INVOICES = OioublInvoices()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from robots.core.pipeline.oioubl import read_oioubl
 from robots.core.pipeline.reading import LINE, UnreadableFileError
+from robots.laegeregninger.oioubl import read_oioubl
 
-SAMPLES = Path(__file__).resolve().parents[3] / "data" / "oioubl"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "oioubl"
 
 
 def test_an_official_oioubl_2_02_invoice_gives_one_row_per_line() -> None:

@@ -2,7 +2,7 @@
 
 A row that fails here could not be trusted at all (a data error, sent back to its source);
 everything that is a question of payment (no request, wrong fee, unknown citizen) is a
-cross-check in checks/laegeregninger.py instead, so it reaches a caseworker with evidence.
+cross-check in robots/laegeregninger/checks.py instead, so it reaches a caseworker with evidence.
 """
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ import pandas as pd
 from checks.quality.expectations import ExpectColumnValuesToBeValidDkCvr
 from checks.quality.suites import (
     QualityRule,
-    _cpr_known,
-    _in_set,
-    _required,
-    _rule,
-    _unique,
-    _valid_cpr,
+    Register,
+    cpr_known,
+    data_error_rule,
+    in_set,
+    required,
+    unique,
+    valid_cpr,
 )
-from robots.core.pipeline.datasets import CERTIFICATE_REQUESTS, DOCTOR_INVOICES, Dataset
+from robots.core.pipeline.datasets import Dataset
+from robots.laegeregninger.datasets import CERTIFICATE_REQUESTS, DOCTOR_INVOICES
 
 DOCUMENT_TYPES = ("invoice", "credit_note")
 INVOICE_ID_MAX_LENGTH = 40
@@ -29,7 +31,9 @@ INVOICE_ID_MAX_LENGTH = 40
 
 def _valid_cvr(rule_id: str, dataset: Dataset, column: str) -> QualityRule:
     return QualityRule(
-        _rule(rule_id, f"{dataset.name}: a {column} with a wrong check digit or not 8 digits."),
+        data_error_rule(
+            rule_id, f"{dataset.name}: a {column} with a wrong check digit or not 8 digits."
+        ),
         column,
         lambda _ctx: ExpectColumnValuesToBeValidDkCvr(column=column),
         "is not a valid CVR number",
@@ -38,7 +42,7 @@ def _valid_cvr(rule_id: str, dataset: Dataset, column: str) -> QualityRule:
 
 def _not_after_night(rule_id: str, dataset: Dataset, column: str) -> QualityRule:
     return QualityRule(
-        _rule(rule_id, f"{dataset.name}: a {column} after the night being run."),
+        data_error_rule(rule_id, f"{dataset.name}: a {column} after the night being run."),
         column,
         lambda ctx: gxe.ExpectColumnValuesToBeBetween(
             column=column, max_value=pd.Timestamp(ctx.night).to_pydatetime()
@@ -48,22 +52,22 @@ def _not_after_night(rule_id: str, dataset: Dataset, column: str) -> QualityRule
 
 
 CERTIFICATE_REQUESTS_SUITE: list[QualityRule] = [
-    *_required(CERTIFICATE_REQUESTS),
-    _unique("DQ-REQ-ID-UNIQUE", CERTIFICATE_REQUESTS, "request_id"),
-    _valid_cpr("DQ-REQ-CPR-VALID", CERTIFICATE_REQUESTS),
-    _cpr_known("DQ-REQ-CPR-KNOWN", CERTIFICATE_REQUESTS),
+    *required(CERTIFICATE_REQUESTS),
+    unique("DQ-REQ-ID-UNIQUE", CERTIFICATE_REQUESTS, "request_id"),
+    valid_cpr("DQ-REQ-CPR-VALID", CERTIFICATE_REQUESTS),
+    cpr_known("DQ-REQ-CPR-KNOWN", CERTIFICATE_REQUESTS),
     _valid_cvr("DQ-REQ-DOCTOR-CVR", CERTIFICATE_REQUESTS, "doctor_cvr"),
     _not_after_night("DQ-REQ-DATE-NOT-FUTURE", CERTIFICATE_REQUESTS, "requested_date"),
 ]
 
 DOCTOR_INVOICES_SUITE: list[QualityRule] = [
-    *_required(DOCTOR_INVOICES),
-    _unique("DQ-INV-LINE-UNIQUE", DOCTOR_INVOICES, "claim_id"),
-    _valid_cpr("DQ-INV-CPR-VALID", DOCTOR_INVOICES),
+    *required(DOCTOR_INVOICES),
+    unique("DQ-INV-LINE-UNIQUE", DOCTOR_INVOICES, "claim_id"),
+    valid_cpr("DQ-INV-CPR-VALID", DOCTOR_INVOICES),
     _valid_cvr("DQ-INV-DOCTOR-CVR", DOCTOR_INVOICES, "doctor_cvr"),
-    _in_set("DQ-INV-DOCUMENT-TYPE", DOCTOR_INVOICES, "document_type", DOCUMENT_TYPES),
+    in_set("DQ-INV-DOCUMENT-TYPE", DOCTOR_INVOICES, "document_type", DOCUMENT_TYPES),
     QualityRule(
-        _rule(
+        data_error_rule(
             "DQ-INV-AMOUNT-NOT-NEGATIVE",
             "doctor_invoices: a negative amount (a credit is sent as a credit note).",
         ),
@@ -73,7 +77,7 @@ DOCTOR_INVOICES_SUITE: list[QualityRule] = [
         money=True,
     ),
     QualityRule(
-        _rule(
+        data_error_rule(
             "DQ-INV-ID-LENGTH",
             f"doctor_invoices: an invoice number longer than {INVOICE_ID_MAX_LENGTH} characters.",
         ),
@@ -84,7 +88,7 @@ DOCTOR_INVOICES_SUITE: list[QualityRule] = [
         f"is empty or longer than {INVOICE_ID_MAX_LENGTH} characters",
     ),
     QualityRule(
-        _rule(
+        data_error_rule(
             "DQ-INV-INVOICED-BEFORE-SERVICE",
             "doctor_invoices: an invoice dated before the certificate it bills.",
         ),
@@ -99,3 +103,5 @@ DOCTOR_INVOICES_SUITE: list[QualityRule] = [
     ),
     _not_after_night("DQ-INV-SERVICE-NOT-FUTURE", DOCTOR_INVOICES, "service_date"),
 ]
+
+CERTIFICATE_REQUESTS_REGISTER = Register(CERTIFICATE_REQUESTS, tuple(CERTIFICATE_REQUESTS_SUITE))
