@@ -19,6 +19,7 @@ class ReasonCode(StrEnum):
     PROVISIONAL_RATE = "provisional_rate"
     PAYMENT_FILE = "payment_file"
     RUN_LOCKED = "run_locked"
+    EVENT_REFUSED = "event_refused"
 
 
 class BenefitsError(Exception):

@@ -394,10 +394,17 @@ _TRANSFER_COLUMNS = {
 
 
 def payable_claims(*, connection: Connection, robot: str, with_source_ids: bool = True) -> pa.Table:
-    """A robot's claims decided 'pay' that are in no payment yet (in no particular order),
-    with the sender's own id of each (unless the robot has none but the claim id: then a
-    million such ids are not read twice)."""
+    """A robot's claims decided 'pay' that are in no payment yet and have no history after
+    the night (in no particular order), with the sender's own id of each (unless the robot
+    has none but the claim id: then a million such ids are not read twice). Claims that a
+    person's decision makes payable are `claims_due_again`."""
     source_id = "COALESCE(c.source_id, c.claim_id)" if with_source_ids else None
+    # Asked only when some claim has a history: a million lookups in an empty table cost.
+    no_history = (
+        " AND NOT EXISTS (SELECT 1 FROM claim_events e WHERE e.claim_pk = c.id)"
+        if connection.execute(text("SELECT 1 FROM claim_events LIMIT 1")).first()
+        else ""
+    )
     return read_arrow(
         connection=connection,
         columns={
@@ -409,9 +416,84 @@ def payable_claims(*, connection: Connection, robot: str, with_source_ids: bool 
             "amount_oere": ("c.amount_oere", pa.int64()),
         },
         source="FROM claims c WHERE c.robot = :robot AND c.decision = 'pay' "
-        "AND NOT EXISTS (SELECT 1 FROM payment_items i WHERE i.claim_pk = c.id)",
+        "AND NOT EXISTS (SELECT 1 FROM payment_items i WHERE i.claim_pk = c.id)" + no_history,
         params={"robot": robot},
     )
+
+
+def claims_due_again(*, connection: Connection, robot: str) -> pa.Table:
+    """Claims a person's latest decision makes payable and that are not paid for it: a held
+    claim released (or its hold a false alarm), attempt 1; a returned one approved to be
+    paid again, as the attempt the approval names (`approved_by_event_id`, else 0)."""
+    return read_arrow(
+        connection=connection,
+        columns={
+            "claim_pk": ("c.id", pa.int64()),
+            "claim_id": ("c.claim_id", pa.string()),
+            "source_id": ("COALESCE(c.source_id, c.claim_id)", pa.string()),
+            "payee_kind": ("c.payee_kind", pa.string()),
+            "payee_id": ("c.payee_id", pa.string()),
+            "amount_oere": ("c.amount_oere", pa.int64()),
+            "attempt": ("COALESCE(e.attempt, 1)", pa.int64()),
+            # 0: none (read_arrow reads no NULL); a first attempt names no approval.
+            "approved_by_event_id": (
+                "CASE WHEN e.kind = 'repay_approved' THEN e.id ELSE 0 END",
+                pa.int64(),
+            ),
+        },
+        source="FROM claim_events e JOIN claims c ON c.id = e.claim_pk "
+        "WHERE c.robot = :robot AND e.kind IN ('released', 'false_alarm', 'repay_approved') "
+        "AND e.seq = (SELECT MAX(x.seq) FROM claim_events x WHERE x.claim_pk = e.claim_pk) "
+        "AND NOT EXISTS (SELECT 1 FROM payment_items i "
+        "WHERE i.claim_pk = c.id AND i.attempt = COALESCE(e.attempt, 1))",
+        params={"robot": robot},
+    )
+
+
+def bill_keys(
+    *, connection: Connection, claim_pks: list[int]
+) -> list[tuple[int, str, str, str | None]]:
+    """claim_pk, claim_id, fingerprint and bill_key of the given claims (a few: released)."""
+    if not claim_pks:
+        return []
+    placeholders = ", ".join(f":c{n}" for n in range(len(claim_pks)))
+    rows = connection.execute(
+        text(
+            "SELECT id, claim_id, fingerprint, bill_key FROM claims "
+            f"WHERE id IN ({placeholders}) ORDER BY id"
+        ),
+        {f"c{n}": pk for n, pk in enumerate(claim_pks)},
+    ).all()
+    return [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
+
+
+def copies_paid_since_held(*, connection: Connection, claim_pks: list[int]) -> dict[int, str]:
+    """For released claims, a copy of each (same bill, or the same request) paid in a batch
+    made after the claim was held (its run, or the robot's last hold of it again): the
+    claim id of that copy. What a person released must not be paid a second time."""
+    if not claim_pks:
+        return {}
+    placeholders = ", ".join(f":c{n}" for n in range(len(claim_pks)))
+    rows = connection.execute(
+        text(
+            "SELECT c.id, MIN(o.claim_id) FROM claims c "
+            "JOIN runs r ON r.id = c.run_id "
+            "JOIN claims o ON o.robot = c.robot AND o.id <> c.id AND (o.fingerprint = "
+            "c.fingerprint OR (c.bill_key IS NOT NULL AND o.bill_key = c.bill_key)) "
+            "JOIN payment_items i ON i.claim_pk = o.id "
+            "JOIN payment_batches b ON b.id = i.batch_id "
+            # By the paying run's start (to the microsecond), not the batch's whole second.
+            "JOIN runs paying ON paying.id = b.run_id "
+            f"WHERE c.id IN ({placeholders}) "
+            "AND paying.started_at > COALESCE((SELECT MAX(h.at) FROM claim_events h "
+            "WHERE h.claim_pk = c.id AND h.kind = 'held_again'), r.started_at) "
+            "AND NOT EXISTS (SELECT 1 FROM claim_events x WHERE x.claim_pk = o.id "
+            "AND x.kind = 'returned' AND x.attempt = i.attempt) "
+            "GROUP BY c.id"
+        ),
+        {f"c{n}": pk for n, pk in enumerate(claim_pks)},
+    ).all()
+    return {int(pk): str(other) for pk, other in rows}
 
 
 def batch_transfers(*, connection: Connection, batch_id: str) -> pa.Table:

@@ -3,8 +3,13 @@
 Money is whole øre in BIGINT columns: identical on SQLite and PostgreSQL (SQLite would
 store NUMERIC as a float). Status columns are enums stored as text. The two constraints
 that make paying exactly-once hold whatever crashes happen: `claims.idempotency_key` is
-unique (a claim is recorded once) and `payment_items.claim_pk` is the primary key (a claim
-sits in at most one payment, ever).
+unique (a claim is recorded once) and `payment_items` is keyed by (claim_pk, attempt): a
+claim's first payment is attempt 1, and a later attempt must name the decision that allowed
+it (`approved_by_event_id`, a `repay_approved` event after the bank returned the last).
+
+A claim's life after the night is `claim_events`, appended only (robots.core.ledger.history):
+what people, the bank and corrections did to it. Its current state follows from the robot's
+decision, its payments and those events; nothing edits a claim in place.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Enum,
@@ -165,6 +171,12 @@ class Claim(Base):
     # a later credit note refers to): robots look earlier claims up by them (migration 0004).
     bill_key: Mapped[str | None] = mapped_column(String(120))
     document_key: Mapped[str | None] = mapped_column(String(120))
+    # A changed re-delivery is a new version of the claim (migration 0010): version 2 and
+    # on name the version they supersede; `period` is the month or night a claim is for,
+    # where the robot pays by period (YYYY-MM), else NULL.
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    supersedes_pk: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
+    period: Mapped[str | None] = mapped_column(String(10))
 
     __table_args__ = (
         Index("ix_claims_fingerprint", "robot", "fingerprint"),
@@ -287,11 +299,13 @@ class PaymentTransfer(Base):
 
 
 class PaymentItem(Base):
-    """A claim's place in a transfer. The primary key on claim_pk: paid at most once."""
+    """A claim's place in a transfer: attempt 1 is its payment, a later attempt a payment
+    again after the bank returned the last one, allowed by a person's decision."""
 
     __tablename__ = "payment_items"
 
     claim_pk: Mapped[int] = mapped_column(ForeignKey("claims.id"), primary_key=True)
+    attempt: Mapped[int] = mapped_column(Integer, primary_key=True, server_default=text("1"))
     # Neither indexed nor a foreign key (migrations 0006, 0008): nothing looks items up by
     # transfer (a batch's items are found by batch_id), and items are written in claim
     # order, so each index entry or key check is a random lookup: together 4 s of writing
@@ -300,6 +314,43 @@ class PaymentItem(Base):
     transfer_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     batch_id: Mapped[str] = mapped_column(ForeignKey("payment_batches.id"), index=True)
     amount_oere: Mapped[int] = mapped_column(BigInteger)
+    approved_by_event_id: Mapped[int | None] = mapped_column(ForeignKey("claim_events.id"))
+
+    __table_args__ = (
+        CheckConstraint(
+            "(attempt = 1 AND approved_by_event_id IS NULL) "
+            "OR (attempt > 1 AND approved_by_event_id IS NOT NULL)",
+            name="ck_payment_items_attempt_approved",
+        ),
+        # Keyed by (claim_pk, attempt) and written in claim order: on SQLite the rows are
+        # the key's own B-tree, with no second index to keep (migration 0010).
+        {"sqlite_with_rowid": False},
+    )
+
+
+class ClaimEvent(Base):
+    """One thing that happened to a claim after the robot decided it, appended only.
+
+    `seq` numbers a claim's events 1, 2, ...: two people acting on one claim at once cannot
+    both append the same next event (unique), so neither acts on a state that has changed.
+    """
+
+    __tablename__ = "claim_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    claim_pk: Mapped[int] = mapped_column(ForeignKey("claims.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    attempt: Mapped[int | None] = mapped_column(Integer)
+    amount_oere: Mapped[int | None] = mapped_column(BigInteger)
+    run_id: Mapped[str | None] = mapped_column(String(40))
+    batch_id: Mapped[str | None] = mapped_column(String(35))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("uq_claim_events_seq", "claim_pk", "seq", unique=True),)
 
 
 class AuditEvent(Base):

@@ -18,19 +18,20 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from robots.core import dates
 from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.killpoints import kill_point
-from robots.core.ledger import repository
+from robots.core.ledger import history, repository
 from robots.core.ledger.repository import RowsSummary
 from robots.core.ledger.schema import BatchStatus, PaymentBatch
 from robots.core.payments.filing import (
@@ -146,12 +147,13 @@ def _pay_new(
     folders: DataFolders,
 ) -> list[BatchResult]:
     """Steps 1 to 3 for the claims decided and unpaid, the files written alongside step 1."""
-    claims = _payable_claims(engine, robot)
+    claims, attempts = _payable_claims(engine, robot, run_id)
     if claims.num_rows == 0:
         return []
     if claims.num_rows >= WORKER_FROM_CLAIMS:
         writer.use_worker()  # its start-up overlaps the planning
     batch, plan = _plan(claims, robot, run_id, night)
+    plan = replace(plan, claims=_with_attempts(plan.claims, attempts))
     del claims
     files = _write_files(writer, batch, robot, settings, folders)
     try:
@@ -165,15 +167,92 @@ def _pay_new(
     return [_release(engine, robot, batch, files.wait(), folders, run_id, False)]
 
 
-def _payable_claims(engine: Engine, robot: Robot) -> pa.Table:
-    """Outstanding claims, less those of payees whose credits outweigh the bills (set-off)."""
-    with engine.connect() as connection:
+def _payable_claims(engine: Engine, robot: Robot, run_id: str) -> tuple[pa.Table, pa.Table]:
+    """Outstanding claims, less those of payees whose credits outweigh the bills (set-off),
+    and the claims among them paid as a later attempt (claim_pk, attempt, approval).
+
+    Outstanding are the claims the robot decided 'pay', and those a person's latest
+    decision makes payable (released, a false alarm, a return approved to be paid again).
+    A released claim is checked once more: a copy of it paid since it was held holds it
+    again (an event naming the copy) instead of paying the same bill twice.
+    """
+    with_source_ids = robot.claims.source_id not in (None, robot.claim_id_column)
+    with engine.begin() as connection:
         claims = repository.payable_claims(
-            connection=connection,
-            robot=robot.name,
-            with_source_ids=robot.claims.source_id not in (None, robot.claim_id_column),
+            connection=connection, robot=robot.name, with_source_ids=with_source_ids
         )
-        return payable(claims)
+        again = repository.claims_due_again(connection=connection, robot=robot.name)
+        if again.num_rows:
+            again = _without_copies_paid_since(connection, again, run_id)
+    if again.num_rows:
+        if not with_source_ids:
+            again = again.drop_columns(["source_id"])
+        later = again.filter(pc.greater(again.column("attempt"), 1))
+        attempts = later.select(["claim_pk", "attempt", "approved_by_event_id"])
+        claims = pa.concat_tables(
+            [claims, again.drop_columns(["attempt", "approved_by_event_id"])],
+            promote_options="default",
+        )
+    else:
+        attempts = _NO_LATER_ATTEMPTS
+    return payable(claims), attempts
+
+
+_NO_LATER_ATTEMPTS = pa.table(
+    {
+        "claim_pk": pa.array([], pa.int64()),
+        "attempt": pa.array([], pa.int64()),
+        "approved_by_event_id": pa.array([], pa.int64()),
+    }
+)
+
+
+def _without_copies_paid_since(connection: Connection, again: pa.Table, run_id: str) -> pa.Table:
+    """The released claims less those a copy of which was paid since they were held; each
+    of those is held again, by an event in its history that names the copy."""
+    released = again.filter(pc.equal(again.column("attempt"), 1)).column("claim_pk").to_pylist()
+    copies = repository.copies_paid_since_held(connection=connection, claim_pks=released)
+    copies |= _copies_among(repository.bill_keys(connection=connection, claim_pks=released))
+    for claim_pk, copy in copies.items():
+        history.append_event(
+            connection=connection,
+            claim_pk=claim_pk,
+            kind=history.EventKind.HELD_AGAIN,
+            actor=f"robot:{run_id}",
+            reason=f"released, but its copy {copy} is paid (since it was held, or tonight): "
+            "it is not paid twice; a person decides again",
+            run_id=run_id,
+            detail={"copy_claim_id": copy},
+        )
+    if not copies:
+        return again
+    keep = pc.invert(pc.is_in(again.column("claim_pk"), pa.array(list(copies), pa.int64())))
+    return again.filter(keep)
+
+
+def _copies_among(keys: list[tuple[int, str, str, str | None]]) -> dict[int, str]:
+    """Released claims that are copies of one another (the same bill, or the same request):
+    the first is paid, each later one held again naming it."""
+    first: dict[str, str] = {}
+    copies: dict[int, str] = {}
+    for claim_pk, claim_id, fingerprint, bill_key in keys:
+        names = [f"f:{fingerprint}"] + ([f"b:{bill_key}"] if bill_key else [])
+        earlier = next((first[n] for n in names if n in first), None)
+        if earlier is not None:
+            copies[claim_pk] = earlier
+        else:
+            first.update(dict.fromkeys(names, claim_id))
+    return copies
+
+
+def _with_attempts(claims: pa.Table, attempts: pa.Table) -> pa.Table:
+    """The plan's claims with the payment attempt each is (1 unless a repayment)."""
+    if attempts.num_rows == 0:
+        return claims
+    index = pc.index_in(claims.column("claim_pk"), value_set=attempts.column("claim_pk"))
+    attempt = pc.fill_null(pc.take(attempts.column("attempt"), index), 1)
+    approved = pc.take(attempts.column("approved_by_event_id"), index)
+    return claims.append_column("attempt", attempt).append_column("approved_by_event_id", approved)
 
 
 def _plan(claims: pa.Table, robot: Robot, run_id: str, night: date) -> tuple[_Batch, BatchPlan]:
@@ -291,9 +370,10 @@ def _check_recorded(
 
 
 def _payment_items(claims: pa.Table, transfer_ids: np.ndarray, batch_id: str) -> pa.Table:
-    """One item per claim, in claim order so the ledger appends instead of inserting."""
+    """One item per claim, in claim order so the ledger appends instead of inserting; a
+    repayment with its attempt and the approval that allowed it (others: attempt 1)."""
     order = np.argsort(claims.column("claim_pk").to_numpy(), kind="stable")
-    return pa.table(
+    items = pa.table(
         {
             "claim_pk": claims.column("claim_pk").take(order),
             "transfer_id": pa.array(
@@ -303,6 +383,12 @@ def _payment_items(claims: pa.Table, transfer_ids: np.ndarray, batch_id: str) ->
             "amount_oere": claims.column("amount_oere").take(order),
         }
     )
+    if "attempt" in claims.column_names:
+        items = items.append_column("attempt", claims.column("attempt").take(order))
+        items = items.append_column(
+            "approved_by_event_id", claims.column("approved_by_event_id").take(order)
+        )
+    return items
 
 
 def _batch_from_ledger(engine: Engine, batch_id: str) -> _Batch:

@@ -3,7 +3,7 @@
 It exists to prove that a benefit is one package: its datasets, quality suite, rules,
 amount and wiring are declared here and the shared pipeline runs it without a line of
 robots/core or checks/ changed. The amount rule is made up: what was claimed, at most the
-ceiling below.
+ceiling below; a claim above it is held for a person (the claim-life tests use that).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ _rule = rule_maker(NAME)
 DEAD = _rule("BIKE-DEAD", "The citizen is dead.", Severity.REJECT, Kind.NOT_ELIGIBLE)
 OVER_CEILING = _rule(
     "BIKE-OVER-CEILING",
-    "A price above the ceiling: paid up to it.",
-    Severity.INFO,
+    "A price above the ceiling: a person decides (the ceiling is what could be paid).",
+    Severity.HOLD,
     Kind.SUSPECTED_ERROR,
 )
 DUP_PAID = _rule(
@@ -93,7 +93,7 @@ def check(computed: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
             findings(
                 pd.Series(computed["basis_oere"] > CEILING_OERE, index=computed.index),
                 OVER_CEILING,
-                "paid up to the ceiling",
+                "above the ceiling of 1.500,00 kr.",
             ),
         ]
     )

@@ -60,15 +60,15 @@ def test_a_robot_declared_in_one_folder_runs_a_night(tmp_path: Path, toy_config:
     result = run_night(ROBOT, settings=settings, night=NIGHT)
 
     outcomes = result.outcomes.set_index("claim_id")["outcome"].to_dict()
-    assert outcomes == {"B1": "paid", "B2": "rejected", "B3": "paid", "B4": "data_error"}
+    assert outcomes == {"B1": "paid", "B2": "rejected", "B3": "held", "B4": "data_error"}
     amounts = result.outcomes.set_index("claim_id")["amount_oere"]
     assert amounts["B1"] == 120_000
-    assert amounts["B3"] == 150_000  # the toy's ceiling, not 2.400,50
+    assert amounts["B3"] == 150_000  # held at what could be paid: the ceiling, not 2.400,50
     (batch,) = result.batches
-    assert (batch.claims, batch.transfers, batch.total_oere) == (2, 1, 270_000)
+    assert (batch.claims, batch.transfers, batch.total_oere) == (1, 1, 120_000)
     xml = etree.parse(str(batch.payment_file))
     amounts_sent = xml.xpath("//*[local-name()='InstdAmt']/text()")
-    assert amounts_sent == ["2700.00"]
+    assert amounts_sent == ["1200.00"]
     assert result.not_read == []
 
     again = run_night(ROBOT, settings=settings, night=NIGHT)

@@ -9,7 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, exc, text
 
+from robots.core.ledger import history
 from robots.core.ledger.database import alembic_config, make_engine, open_ledger
+from robots.core.ledger.history import EventKind, State
 from robots.core.ledger.schema import Base
 
 
@@ -27,7 +29,7 @@ def test_migrating_twice_changes_nothing(ledger_url: str) -> None:
     with engine.connect() as connection:
         assert (
             connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-            == "0009"
+            == "0010"
         )
     engine.dispose()
 
@@ -226,4 +228,92 @@ def test_0008_keeps_paid_items_and_the_once_only_keys(ledger_url: str) -> None:
         assert connection.execute(text(paid)).all() == before
     with pytest.raises(exc.IntegrityError), engine.begin() as connection:
         _item(connection, second, transfer + 1000)  # the per-row check is back
+    engine.dispose()
+
+
+def test_0010_keeps_a_ledger_made_before_it_and_gives_its_claims_a_life(ledger_url: str) -> None:
+    """A ledger as main wrote it before claim histories (0009): its claims, payments and
+    exceptions come through 0010 unchanged, each payment as attempt 1, each claim version
+    1, and its claims can then be released or returned like any other."""
+    engine = make_engine(ledger_url)
+    _migrate_to(engine, "0009")
+    insert_claim = text(
+        f"INSERT INTO claims ({', '.join(_claim('k'))}) "
+        f"VALUES ({', '.join(f':{c}' for c in _claim('k'))})"
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, robot, night, mode, status, started_at) VALUES ('R1', "
+                "'helbredstillaeg', '2026-11-23', 'demo', 'completed', '2026-11-23 22:00:00+00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO source_files (sha256, dataset, file_name, stored_path, run_id, "
+                "status, rows_read, rows_rejected) VALUES "
+                "('h', 'health_claims', 'f', 'p', 'R1', 'processed', 2, 0)"
+            )
+        )
+        connection.execute(insert_claim, _claim("helbredstillaeg:C1"))
+        connection.execute(insert_claim, {**_claim("helbredstillaeg:C2"), "decision": "hold"})
+        paid, held = connection.execute(text("SELECT id FROM claims ORDER BY id")).scalars()
+        connection.execute(
+            text(
+                "INSERT INTO exceptions (run_id, robot, claim_pk, claim_ref, rule_id, kind, "
+                "severity, message, status) VALUES ('R1', 'helbredstillaeg', :c, 'C2', "
+                "'HT-STALE', 'suspected_error', 'hold', 'old bill', 'open')"
+            ),
+            {"c": held},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO payment_batches (id, robot, run_id, status, created_at, "
+                "execution_date, transfers, total_oere) VALUES ('B1', 'helbredstillaeg', 'R1', "
+                "'released', '2026-11-23 22:00:00+00', '2026-11-24', 1, 85)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO payment_transfers (batch_id, end_to_end_id, payee_kind, payee_id, "
+                "amount_oere, claims) VALUES ('B1', 'B1-1', 'cpr', '0101501233', 85, 1)"
+            )
+        )
+        transfer = connection.execute(text("SELECT id FROM payment_transfers")).scalar_one()
+        _item(connection, paid, transfer)
+    tables = ("claims", "exceptions", "payment_batches", "payment_transfers", "payment_items")
+    with engine.connect() as connection:
+        before = {
+            t: connection.execute(text(f"SELECT * FROM {t}")).mappings().all() for t in tables
+        }
+
+    _migrate_to(engine, "head")
+    with engine.connect() as connection:
+        after = {t: connection.execute(text(f"SELECT * FROM {t}")).mappings().all() for t in tables}
+        for table in tables:  # every column it had, every value it held
+            kept = [{k: row[k] for k in before[table][0]} for row in after[table]]
+            assert kept == [dict(row) for row in before[table]], table
+        assert [(r["attempt"], r["approved_by_event_id"]) for r in after["payment_items"]] == [
+            (1, None)
+        ]
+        assert [(r["version"], r["supersedes_pk"]) for r in after["claims"]] == [(1, None)] * 2
+    with engine.begin() as connection:
+        assert history.life_of(connection=connection, claim_pk=held).state is State.HELD
+        history.append_event(
+            connection=connection,
+            claim_pk=held,
+            kind=EventKind.RELEASED,
+            actor="kontrol.kirsten",
+            reason="receipt found",
+        )
+        history.append_event(
+            connection=connection,
+            claim_pk=paid,
+            kind=EventKind.RETURNED,
+            actor="bank",
+            reason="no NemKonto",
+        )
+        assert history.life_of(connection=connection, claim_pk=held).state is State.TO_PAY
+        assert history.life_of(connection=connection, claim_pk=paid).state is State.RETURNED
+        assert history.exactly_once_violations(connection=connection) == []
     engine.dispose()
