@@ -6,7 +6,6 @@ proof holds (robots.core.ledger.history.exactly_once_violations lists nothing)."
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from robots.core.ledger import history
 from robots.core.ledger.database import open_ledger
 from robots.core.ledger.history import EventKind, EventRefused, State
 from robots.core.pipeline.nightly import NightRun, run_night
-from robots.core.settings import PROJECT_ROOT, Settings, clear_settings_cache
+from robots.core.settings import Settings
 from tests.robots.toy.cykeltilskud import ROBOT
 
 ANNA = "0101501233"
@@ -98,13 +97,7 @@ class Nights:
 
 
 @pytest.fixture
-def nights(tmp_path: Path, ledger_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Nights]:
-    config = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", config)
-    with (config / "accounts.toml").open("a", encoding="utf-8") as accounts:
-        accounts.write('\n[cykeltilskud]\nfunction = "5.57.77"\nsource = "a test account"\n')
-    monkeypatch.setenv("ROBOTS_CONFIG_DIR", str(config))
-    clear_settings_cache()
+def nights(tmp_path: Path, ledger_url: str, toy_config: Path) -> Iterator[Nights]:
     data = tmp_path / "data"
     (data / "inbox" / "citizens").mkdir(parents=True)
     (data / "inbox" / "citizens" / "citizens.csv").write_text(CITIZENS, encoding="utf-8")

@@ -5,15 +5,13 @@ adding a benefit would add it to its own config."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
-import pytest
 from lxml import etree
 
 from robots.core.pipeline.nightly import run_night
-from robots.core.settings import PROJECT_ROOT, Settings, clear_settings_cache
+from robots.core.settings import Settings
 from tests.robots.toy.cykeltilskud import ROBOT
 
 ANNA = "0101501233"
@@ -31,20 +29,6 @@ CLAIMS = (
     f"B3,{ANNA},2026-11-02,2400.50\n"
     "B4,0101501234x,2026-11-02,10.00\n"
 )
-
-
-@pytest.fixture
-def toy_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    config = tmp_path / "config"
-    shutil.copytree(PROJECT_ROOT / "config", config)
-    with (config / "accounts.toml").open("a", encoding="utf-8") as accounts:
-        accounts.write(
-            '\n[cykeltilskud]\nfunction = "5.57.77"\nfunction_name = "Toy"\nart = "5.2"\n'
-            'grouping = ""\nsource = "a test\'s made-up account"\n'
-        )
-    monkeypatch.setenv("ROBOTS_CONFIG_DIR", str(config))
-    clear_settings_cache()
-    return config
 
 
 def test_a_robot_declared_in_one_folder_runs_a_night(tmp_path: Path, toy_config: Path) -> None:
