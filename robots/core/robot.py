@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import TypeAlias
 
 import numpy as np
@@ -80,6 +81,18 @@ class EvaluationContext:
     for them): what amounts are usual, beside tonight's."""
 
 
+class ChangePolicy(StrEnum):
+    """What a robot does with a claim delivered again with other content."""
+
+    HOLD = "hold"
+    """Hold the re-delivery for a person (the claim as first decided stands): bills, where
+    a changed bill under a known id is more often an error than a correction."""
+    SETTLE = "settle"
+    """Record it as the claim's next version, decide it afresh, and settle the difference
+    with what earlier versions paid: pay what is owed on top, or open a recovery for what
+    was paid too much (a corrected month of wages)."""
+
+
 @dataclass(frozen=True)
 class Robot:
     """A benefit robot as the pipeline sees it."""
@@ -118,6 +131,20 @@ class Robot:
     claim_ref: Callable[[pd.DataFrame], pd.Series] | None = None
     """Rows of text -> the claim id, where the id is derived (an invoice line's
     `<cvr>-<invoice>-<line>`); None: the claim id column as it is."""
+    change_policy: ChangePolicy = ChangePolicy.HOLD
+    """What a changed re-delivery of a claim becomes (see ChangePolicy)."""
+    period_column: str | None = None
+    """The column (text, `YYYY-MM`) naming the month a claim is for, where the robot pays
+    by period: its key is then `<robot>:<claim id>:<month>` and the ledger sums money per
+    period. None: claims belong to no period."""
+
+    def idempotency_keys(self, claims: pd.DataFrame) -> pd.Series:
+        """Each claim's key in the ledger: `<robot>:<claim id>[:<period>]`, what makes it
+        recorded (and paid) once."""
+        keys = self.name + ":" + claims[self.claim_id_column].astype("string")
+        if self.period_column is not None:
+            keys = keys + ":" + claims[self.period_column].astype("string")
+        return keys
 
     @property
     def register_names(self) -> list[str]:

@@ -17,7 +17,7 @@ attempt in a batch, not returned). A returned attempt is paid again only after a
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -51,6 +51,9 @@ class EventKind(StrEnum):
     """The robot: a released claim found a copy of itself paid since it was held."""
     SUPERSEDED = "superseded"
     """A correction: a newer version of the claim replaces it."""
+    SETTLED = "settled"
+    """The robot: a new version owes nothing on top of what earlier versions paid (a
+    recovery for any overpayment is opened on them in the same transaction)."""
 
 
 class State(StrEnum):
@@ -63,6 +66,8 @@ class State(StrEnum):
     STOPPED = "stopped"
     RETURNED = "returned"
     SUPERSEDED = "superseded"
+    SETTLED = "settled"
+    """A version whose money earlier versions' payments cover (nothing is paid on it)."""
 
 
 PERSON_KINDS = frozenset(
@@ -86,6 +91,7 @@ ALLOWED_FROM: dict[EventKind, frozenset[State]] = {
     EventKind.REPAY_APPROVED: frozenset({State.RETURNED}),
     EventKind.HELD_AGAIN: frozenset({State.TO_PAY}),
     EventKind.SUPERSEDED: frozenset(set(State) - {State.SUPERSEDED}),
+    EventKind.SETTLED: frozenset({State.TO_PAY}),
 }
 """From which states each event may be appended; any other is refused with the reason."""
 
@@ -113,12 +119,13 @@ class ClaimLife:
 
 
 def state_of(
-    decision: str, amount_oere: int, attempts: Sequence[int], events: Sequence[Event]
+    decision: str, amount_oere: int, payments: Mapping[int, int], events: Sequence[Event]
 ) -> ClaimLife:
-    """The claim's state and money from its decision, its payment attempts (their numbers)
+    """The claim's state and money from its decision, its payments (attempt -> amount paid
+    in it: a claim's amount, or the difference a new version paid on top of earlier ones)
     and its events in order. Pure: the same history gives the same answer anywhere."""
     state = {"pay": State.TO_PAY, "hold": State.HELD, "reject": State.REJECTED}[decision]
-    paid = set(attempts)
+    paid = set(payments)
     if 1 in paid:
         state = State.PAID
     returned: set[int] = set()
@@ -140,11 +147,13 @@ def state_of(
             recover += event.amount_oere or 0
         elif kind is EventKind.SUPERSEDED:
             state = State.SUPERSEDED
+        elif kind is EventKind.SETTLED:
+            state = State.SETTLED
     effective = [a for a in paid if a not in returned]
     # A repayment's item comes after its approval: an attempt paid after the last event.
     if effective and state in (State.TO_PAY, State.RETURNED) and max(effective) > max(returned):
         state = State.PAID
-    paid_oere = amount_oere if effective else 0
+    paid_oere = sum(payments[a] for a in effective)
     return ClaimLife(
         state=state,
         attempts=len(paid),
@@ -194,8 +203,9 @@ def append_event(
     if claim is None:
         raise EventRefused(f"claim {claim_pk} is not in the ledger")
     history = _history(connection, claim_pk)
-    attempts = _attempts(connection, claim_pk)
-    life = state_of(str(claim.decision), int(claim.amount_oere), attempts, history)
+    payments = _payments(connection, claim_pk)
+    attempts = list(payments)
+    life = state_of(str(claim.decision), int(claim.amount_oere), payments, history)
     if life.state not in ALLOWED_FROM[kind]:
         raise EventRefused(
             f"{claim.idempotency_key}: cannot be {kind.replace('_', ' ')} while it is "
@@ -276,12 +286,11 @@ def _history(connection: Connection, claim_pk: int) -> list[Event]:
     return [Event(EventKind(r.kind), r.attempt, r.amount_oere) for r in rows]
 
 
-def _attempts(connection: Connection, claim_pk: int) -> list[int]:
-    return list(
-        connection.execute(
-            select(PaymentItem.attempt).where(PaymentItem.claim_pk == claim_pk)
-        ).scalars()
-    )
+def _payments(connection: Connection, claim_pk: int) -> dict[int, int]:
+    rows = connection.execute(
+        select(PaymentItem.attempt, PaymentItem.amount_oere).where(PaymentItem.claim_pk == claim_pk)
+    ).all()
+    return {int(attempt): int(amount) for attempt, amount in rows}
 
 
 def life_of(*, connection: Connection, claim_pk: int) -> ClaimLife:
@@ -292,7 +301,7 @@ def life_of(*, connection: Connection, claim_pk: int) -> ClaimLife:
     return state_of(
         str(claim.decision),
         int(claim.amount_oere),
-        _attempts(connection, claim_pk),
+        _payments(connection, claim_pk),
         _history(connection, claim_pk),
     )
 
@@ -351,6 +360,57 @@ def money_of_claims(
     return {int(r["claim_pk"]): {k: int(v) for k, v in r.items() if k != "claim_pk"} for r in rows}
 
 
+_EFFECTIVE_ITEMS = """
+    SELECT i.claim_pk, SUM(i.amount_oere) AS paid_oere FROM payment_items i
+    WHERE NOT EXISTS (
+        SELECT 1 FROM claim_events e
+        WHERE e.claim_pk = i.claim_pk AND e.kind = 'returned' AND e.attempt = i.attempt)
+    GROUP BY i.claim_pk
+"""
+
+_PERIOD_MONEY = f"""
+SELECT c.claim_id, c.period,
+       SUM(CASE WHEN s.claim_pk IS NULL THEN c.amount_oere ELSE 0 END) AS entitled_oere,
+       SUM(COALESCE(p.paid_oere, 0)) AS paid_oere,
+       SUM(COALESCE(r.recover_oere, 0)) AS to_recover_oere,
+       MAX(c.version) AS versions
+FROM claims c
+LEFT JOIN ({_EFFECTIVE_ITEMS}) p ON p.claim_pk = c.id
+LEFT JOIN (
+    SELECT claim_pk, SUM(amount_oere) AS recover_oere FROM claim_events
+    WHERE kind = 'recovery_opened' GROUP BY claim_pk
+) r ON r.claim_pk = c.id
+LEFT JOIN (
+    SELECT DISTINCT claim_pk FROM claim_events WHERE kind = 'superseded'
+) s ON s.claim_pk = c.id
+WHERE c.robot = :robot AND c.period IS NOT NULL
+"""
+
+
+def money_of_periods(
+    *, connection: Connection, robot: str, periods: Sequence[str] = ()
+) -> dict[tuple[str, str], dict[str, int]]:
+    """Per claim id and period (a month), over all the versions of its claim, in one
+    query: what the latest version says is owed (`entitled_oere`), what is paid and not
+    returned, what is asked back, and the balance (entitled less paid, plus asked back:
+    above 0 still owed to the payee, below 0 overpaid and not yet asked back)."""
+    sql = _PERIOD_MONEY
+    params: dict[str, object] = {"robot": robot}
+    if periods:
+        sql += " AND c.period IN (" + ", ".join(f":p{n}" for n in range(len(periods))) + ")"
+        params |= {f"p{n}": period for n, period in enumerate(periods)}
+    rows = connection.execute(text(sql + " GROUP BY c.claim_id, c.period"), params).mappings()
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for row in rows:
+        money = {k: int(row[k]) for k in ("entitled_oere", "paid_oere", "to_recover_oere")}
+        money["balance_oere"] = (
+            money["entitled_oere"] - money["paid_oere"] + money["to_recover_oere"]
+        )
+        money["versions"] = int(row["versions"])
+        out[(str(row["claim_id"]), str(row["period"]))] = money
+    return out
+
+
 def exactly_once_violations(*, connection: Connection) -> list[str]:
     """Every claim the ledger cannot prove was paid at most once: two payments neither of
     them returned, a later attempt whose earlier one was not returned, or a later attempt
@@ -379,5 +439,25 @@ def exactly_once_violations(*, connection: Connection) -> list[str]:
     found += [
         f"claim {pk}: attempt {attempt} without a return of the last and an approval after it"
         for pk, attempt in unapproved
+    ]
+    # A claim's versions together never keep more than the most any one of them was owed
+    # (paid and not returned, less what is asked back): a corrected month is settled by
+    # its difference, never paid in full twice.
+    overpaid = connection.execute(
+        text(
+            f"SELECT c.robot, c.claim_id, c.period FROM claims c "
+            f"LEFT JOIN ({_EFFECTIVE_ITEMS}) p ON p.claim_pk = c.id "
+            "LEFT JOIN (SELECT claim_pk, SUM(amount_oere) AS recover_oere FROM claim_events "
+            "WHERE kind = 'recovery_opened' GROUP BY claim_pk) r ON r.claim_pk = c.id "
+            "WHERE c.version > 1 OR c.id IN (SELECT supersedes_pk FROM claims "
+            "WHERE supersedes_pk IS NOT NULL) "
+            "GROUP BY c.robot, c.claim_id, c.period "
+            "HAVING SUM(COALESCE(p.paid_oere, 0)) - SUM(COALESCE(r.recover_oere, 0)) "
+            "> MAX(c.amount_oere)"
+        )
+    ).all()
+    found += [
+        f"{robot}:{claim_id}:{period}: its versions keep more than any one was owed"
+        for robot, claim_id, period in overpaid
     ]
     return found

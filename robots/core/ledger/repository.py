@@ -638,10 +638,10 @@ def claims_already_known(*, connection: Connection, keys: Iterable[str]) -> pd.D
         connection=connection,
         values=keys,
         query=(
-            "SELECT c.idempotency_key, c.id, c.fingerprint, c.run_id, c.decision "
+            "SELECT c.idempotency_key, c.id, c.fingerprint, c.run_id, c.decision, c.version "
             "FROM tmp_lookup t CROSS JOIN claims c WHERE c.idempotency_key = t.k"
         ),
-        columns=["idempotency_key", "claim_pk", "fingerprint", "run_id", "decision"],
+        columns=["idempotency_key", "claim_pk", "fingerprint", "run_id", "decision", "version"],
         candidates="SELECT 1 FROM claims LIMIT 1",
     )
 
@@ -654,8 +654,10 @@ A copy of either must not be paid: the held original may be released."""
 def earlier_bills(
     *, connection: Connection, robot: str, fingerprints: Iterable[str]
 ) -> pd.DataFrame:
-    """Claims decided earlier, paid or held (not rejected), with any of these fingerprints
-    (the same bill): per fingerprint and decision, the first claim id and its run."""
+    """Claims decided earlier, paid or held (not rejected) and not superseded by a newer
+    version, with any of these fingerprints (the same bill): per fingerprint and decision,
+    the first claim id and its run. A superseded version stands no more: a correction
+    back to its content is the claim's next version, not a copy of a bill."""
     return _lookup_via_temp_table(
         connection=connection,
         values=fingerprints,
@@ -663,6 +665,8 @@ def earlier_bills(
             "SELECT c.fingerprint, c.decision, MIN(c.claim_id), MIN(c.run_id) "
             "FROM tmp_lookup t CROSS JOIN claims c "
             "WHERE c.robot = :robot AND c.fingerprint = t.k AND c.decision IN ('pay', 'hold') "
+            "AND NOT EXISTS (SELECT 1 FROM claim_events e "
+            "WHERE e.claim_pk = c.id AND e.kind = 'superseded') "
             "GROUP BY c.fingerprint, c.decision"
         ),
         columns=["fingerprint", "decision", "claim_id", "run_id"],

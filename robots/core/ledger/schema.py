@@ -117,6 +117,31 @@ class Run(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     # A run killed after recording its decisions: the run that reported them (0009).
     finished_by: Mapped[str | None] = mapped_column(String(40))
+    # The period the run was of: a night (2026-11-23) or a month (2026-11) (0011).
+    period: Mapped[str | None] = mapped_column(String(10))
+
+
+class PeriodStatus(enum.StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class Period(Base):
+    """A period one robot works on (a night, a month): which runs worked on it and whether
+    it is finished. A killed or failed run leaves it running or failed; the next run of the
+    same period takes it up (robots.core.ledger.periods)."""
+
+    __tablename__ = "periods"
+
+    robot: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    status: Mapped[PeriodStatus] = mapped_column(_enum(PeriodStatus))
+    first_run_id: Mapped[str] = mapped_column(String(40))
+    last_run_id: Mapped[str] = mapped_column(String(40))
+    runs: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SourceFile(Base):
@@ -204,6 +229,13 @@ class Claim(Base):
             sqlite_where=text("decision = 'pay'"),
             postgresql_where=text("decision = 'pay'"),
         ),
+        # The few claims that supersede another, found from the one superseded (0011).
+        Index(
+            "ix_claims_supersedes",
+            "supersedes_pk",
+            sqlite_where=text("supersedes_pk IS NOT NULL"),
+            postgresql_where=text("supersedes_pk IS NOT NULL"),
+        ),
     )
 
 
@@ -224,6 +256,8 @@ class ClaimException(Base):
     severity: Mapped[str] = mapped_column(String(16))
     message: Mapped[str] = mapped_column(Text)
     status: Mapped[ExceptionStatus] = mapped_column(_enum(ExceptionStatus))
+    # What the rule compared and the register rows behind it, as JSON (migration 0011).
+    evidence: Mapped[str | None] = mapped_column(Text)
 
 
 class WaitingClaim(Base):

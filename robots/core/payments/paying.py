@@ -47,6 +47,7 @@ from robots.core.payments.filing import (
 from robots.core.payments.pain001 import BatchHeader, Debtor
 from robots.core.payments.planning import BatchPlan, in_payment_order, payable, plan_batch
 from robots.core.payments.posting import account
+from robots.core.payments.settling import settle_versions
 from robots.core.pipeline.inbox import DataFolders
 from robots.core.robot import Robot
 from robots.core.settings import Settings
@@ -195,6 +196,10 @@ def _payable_claims(engine: Engine, robot: Robot, run_id: str) -> tuple[pa.Table
         )
     else:
         attempts = _NO_LATER_ATTEMPTS
+    with engine.begin() as connection:
+        claims = settle_versions(
+            connection=connection, robot=robot.name, claims=claims, run_id=run_id
+        )
     return payable(claims), attempts
 
 

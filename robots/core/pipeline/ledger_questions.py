@@ -5,39 +5,74 @@ what the robot's keys were paid for before, and what amounts are usual.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from robots.core.ledger import repository
-from robots.core.robot import Robot, concat_findings
+from robots.core.ledger import repository, versions
+from robots.core.robot import ChangePolicy, Robot, concat_findings
 
 
-def split_known(
-    engine: Engine, robot: Robot, claims: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+@dataclass(frozen=True)
+class KnownSplit:
+    """Tonight's claims told apart by what the ledger knows of them."""
+
+    new: pd.DataFrame
+    """Claims to decide tonight: new ones, and (under a robot that settles the difference)
+    changed re-deliveries as their next version."""
+    same: pd.DataFrame
+    """Identical re-deliveries: nothing to do."""
+    changed: pd.DataFrame
+    """Changed re-deliveries held for a person (a robot whose change policy is to hold)."""
+    versions: pd.DataFrame
+    """The new versions among `new`: idempotency_key (the version's), version, supersedes_pk."""
+
+
+def split_known(engine: Engine, robot: Robot, claims: pd.DataFrame) -> KnownSplit:
     """Tonight's claims as new ones, identical re-deliveries and changed ones.
 
-    A claim id the ledger already holds is skipped when its content (fingerprint) is the
-    same and held when it changed. When the ledger knows none of tonight's ids (a night
-    of new claims) the new claims are the claims, not a filtered copy of them.
+    A claim the ledger already holds is skipped when its content (fingerprint) is the same
+    as its latest version's. When it changed, the robot's change policy says what it is: a
+    re-delivery held for a person, or the claim's next version, decided afresh and settled
+    against what the earlier versions paid. When the ledger knows none of tonight's keys
+    (a night of new claims) the new claims are the claims, not a filtered copy of them.
     """
+    nothing = pd.DataFrame()
     if not len(claims):
-        return claims, pd.DataFrame(), pd.DataFrame()
+        return KnownSplit(claims, nothing, nothing, nothing)
     claims = claims.assign(
-        idempotency_key=robot.name + ":" + claims[robot.claim_id_column],
-        fingerprint=robot.fingerprint(claims),
+        idempotency_key=robot.idempotency_keys(claims), fingerprint=robot.fingerprint(claims)
     )
     with engine.connect() as connection:
         known = repository.claims_already_known(
             connection=connection, keys=claims["idempotency_key"]
         )
+        if len(known) and robot.change_policy is ChangePolicy.SETTLE:
+            known = versions.latest_versions(connection=connection, known=known)
     if not len(known):
-        return claims, pd.DataFrame(), pd.DataFrame()
+        return KnownSplit(claims, nothing, nothing, nothing)
     seen = claims.merge(known, on="idempotency_key", how="inner", suffixes=("", "_ledger"))
     same = seen[seen["fingerprint"] == seen["fingerprint_ledger"]]
     changed = seen[seen["fingerprint"] != seen["fingerprint_ledger"]]
     new = claims[~claims["idempotency_key"].isin(known["idempotency_key"])]
-    return new, same, changed
+    if robot.change_policy is not ChangePolicy.SETTLE or not len(changed):
+        return KnownSplit(new, same, changed, nothing)
+    number = changed["version"].astype("int64") + 1
+    next_versions = pd.DataFrame(
+        {
+            "idempotency_key": [
+                versions.version_key(key, int(n))
+                for key, n in zip(changed["idempotency_key"], number, strict=True)
+            ],
+            "version": number.to_numpy(),
+            "supersedes_pk": changed["claim_pk"].astype("int64").to_numpy(),
+        }
+    )
+    as_claims = changed[claims.columns].assign(
+        idempotency_key=next_versions["idempotency_key"].to_numpy()
+    )
+    return KnownSplit(pd.concat([new, as_claims], ignore_index=True), same, nothing, next_versions)
 
 
 def earlier_bills(engine: Engine, robot: Robot, computed: pd.DataFrame) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from checks.quality.suites import SuiteContext
 from robots.core import dates
 from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.killpoints import kill_point
-from robots.core.ledger import repository
+from robots.core.ledger import periods, repository
 from robots.core.ledger.database import open_ledger
 from robots.core.ledger.schema import RunStatus
 from robots.core.memory import return_free_heap, use_returning_arrow_allocator
@@ -167,13 +167,17 @@ def run_night(
     log_dir: Path | None = None,
     run_id: str | None = None,
     inbox_datasets: frozenset[str] | None = None,
+    period: str | None = None,
 ) -> NightRun:
     """Run `robot` over everything waiting in the inbox, as the night `night` (under
     `run_id` when the caller named the run, as `robots run` does).
 
     `inbox_datasets` names the inbox folders some robot of the suite reads (the runner
     knows them all); a file in any other folder is reported as read by nobody. None: the
-    folders of this robot's own datasets."""
+    folders of this robot's own datasets.
+
+    `period` is what the run is of, in the ledger's periods: the night (`2026-11-23`)
+    unless the caller names another (a month, `2026-11`)."""
     folders = DataFolders(settings.data_dir)
     folders.create()
     use_returning_arrow_allocator()
@@ -190,6 +194,7 @@ def run_night(
                 log_dir=log_dir,
                 run_id=run_id or new_run_id(robot, night),
                 inbox_datasets=inbox_datasets or frozenset(d.name for d in robot.datasets),
+                period=period or periods.night_period(night),
             )
         finally:
             engine.dispose()
@@ -207,6 +212,7 @@ class _Night:
     folders: DataFolders
     engine: Engine
     inbox_datasets: frozenset[str]
+    period: str
     intake: RegisterIntake = field(default_factory=RegisterIntake)
     refs: dict[str, pd.DataFrame] = field(default_factory=dict)
     in_doubt: dict[str, snapshots.RegisterState] = field(default_factory=dict)
@@ -221,6 +227,7 @@ class _Night:
     new: pd.DataFrame | None = None
     same: pd.DataFrame = field(default_factory=pd.DataFrame)
     changed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    versions: pd.DataFrame = field(default_factory=pd.DataFrame)
     context: EvaluationContext | None = None
     computed: pd.DataFrame | None = None
     findings: pd.DataFrame = field(default_factory=empty_findings)
@@ -239,9 +246,10 @@ def _run(
     log_dir: Path | None,
     run_id: str,
     inbox_datasets: frozenset[str],
+    period: str,
 ) -> NightRun:
     clock = _Clock(progress)
-    state = _Night(robot, run_id, night, settings, folders, engine, inbox_datasets)
+    state = _Night(robot, run_id, night, settings, folders, engine, inbox_datasets, period)
     _start(state)
     try:
         clock.stage("read")
@@ -268,6 +276,14 @@ def _run(
                 report_path=None,
                 summary=None,
             )
+            periods.end_period(
+                connection=connection,
+                robot=robot.name,
+                period=period,
+                run_id=run_id,
+                ok=False,
+                at=dates.now(),
+            )
         raise
 
 
@@ -283,6 +299,13 @@ def _start(n: _Night) -> None:
             mode=n.settings.mode,
             at=dates.now(),
         )
+        periods.begin_period(
+            connection=connection,
+            robot=n.robot.name,
+            period=n.period,
+            run_id=n.run_id,
+            at=dates.now(),
+        )
         repository.robot_event(
             connection=connection,
             robot=n.robot.name,
@@ -290,7 +313,7 @@ def _start(n: _Night) -> None:
             entity="run",
             entity_id=n.run_id,
             run_id=n.run_id,
-            detail=f"night {n.night}, mode {n.settings.mode}",
+            detail=f"night {n.night}, period {n.period}, mode {n.settings.mode}",
         )
     logger.info("run %s started for night %s (%s)", n.run_id, n.night, n.settings.mode)
 
@@ -346,7 +369,8 @@ def _validate(n: _Night) -> None:
     n.errors, n.waiting_errors = errors_waiting(n.frame, errors, n.in_doubt, n.night)
     n.frame = None
     n.data_errors = data_error_rows(n.errors)
-    n.new, n.same, n.changed = split_known(n.engine, n.robot, claims)
+    split = split_known(n.engine, n.robot, claims)
+    n.new, n.same, n.changed, n.versions = split.new, split.same, split.changed, split.versions
 
 
 def _compute(n: _Night) -> None:
@@ -404,6 +428,7 @@ def _record(n: _Night) -> None:
             errors=n.errors,
             same=n.same,
             changed=n.changed,
+            versions=n.versions,
             copies=n.copies,
             waiting=n.waiting,
         )
@@ -478,6 +503,14 @@ def _report(n: _Night, clock: _Clock, log_dir: Path | None) -> NightRun:
             summary=summary_of(result),
         )
         repository.mark_finished_by(connection=connection, run_ids=finished, by=n.run_id)
+        periods.end_period(
+            connection=connection,
+            robot=n.robot.name,
+            period=n.period,
+            run_id=n.run_id,
+            ok=True,
+            at=dates.now(),
+        )
         repository.robot_event(
             connection=connection,
             robot=n.robot.name,

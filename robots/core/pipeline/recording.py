@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from checks.reading import CLAIM_ALREADY_PROCESSED, CLAIM_COPY_TONIGHT
-from robots.core.ledger import repository
+from robots.core.ledger import history, repository
 from robots.core.pipeline.exceptions import insert_exceptions
 from robots.core.pipeline.inbox import DataFolders
 from robots.core.pipeline.ingest import FILE, IngestedClaims, record_file
@@ -38,6 +38,7 @@ def record_night(
     changed: pd.DataFrame,
     copies: pd.DataFrame,
     waiting: Waiting | None = None,
+    versions: pd.DataFrame | None = None,
 ) -> None:
     """The night's decisions into the ledger, in the caller's one transaction."""
     for item in ingested.files:
@@ -64,8 +65,10 @@ def record_night(
             repository.bulk_insert(
                 connection=connection,
                 table="claims",
-                frame=_claim_rows(computed, claim_pks, robot, run_id, file_ids),
+                frame=_claim_rows(computed, claim_pks, robot, run_id, file_ids, versions),
             )
+        if versions is not None and len(versions):
+            _supersede(connection, robot, run_id, versions, computed)
         record_exceptions(
             frame=findings.assign(
                 claim_pk=findings["row"].map(pd.Series(claim_pks, index=computed.index)),
@@ -127,8 +130,18 @@ def _claim_rows(
     robot: Robot,
     run_id: str,
     file_ids: dict[int, int | None],
+    versions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The claims table's rows, keyed by the primary keys reserved for them."""
+    """The claims table's rows, keyed by the primary keys reserved for them (a period and
+    a version only where the robot has them: a night of first versions writes no more)."""
+    extra: dict[str, object] = {}
+    if robot.period_column is not None:
+        extra["period"] = computed[robot.period_column].astype("string")
+    if versions is not None and len(versions):
+        by_key = versions.set_index("idempotency_key")
+        keys = computed["idempotency_key"]
+        extra["version"] = keys.map(by_key["version"]).fillna(1).astype("int64")
+        extra["supersedes_pk"] = keys.map(by_key["supersedes_pk"]).astype("Int64")
     return pd.DataFrame(
         {
             "id": claim_pks,
@@ -146,10 +159,36 @@ def _claim_rows(
             "fingerprint": computed["fingerprint"],
             "decision": computed["decision"],
             "rule_ids": computed["rule_ids"],
+            **extra,
         },
         index=computed.index,
         copy=False,
     )
+
+
+def _supersede(
+    connection: Connection,
+    robot: Robot,
+    run_id: str,
+    versions: pd.DataFrame,
+    computed: pd.DataFrame,
+) -> None:
+    """Each earlier version that tonight's claims replace is superseded in its history (a
+    new version that did not pass the checks, e.g. a data error, replaces nothing)."""
+    decided = set(computed["idempotency_key"])
+    for row in versions.itertuples(index=False):
+        if row.idempotency_key not in decided:
+            continue
+        history.append_event(
+            connection=connection,
+            claim_pk=int(row.supersedes_pk),
+            kind=history.EventKind.SUPERSEDED,
+            actor=f"robot:{run_id}",
+            reason=f"delivered again changed: version {row.version} ({row.idempotency_key}) "
+            "is decided afresh and settled against what this one paid",
+            run_id=run_id,
+            detail={"superseded_by": row.idempotency_key, "version": int(row.version)},
+        )
 
 
 def _history_rows(rows: pd.DataFrame, rule_id: str, text: str, robot: Robot) -> pd.DataFrame:

@@ -336,6 +336,7 @@ def test_lookups_send_no_keys_when_the_ledger_holds_nothing_to_find(
         "fingerprint",
         "run_id",
         "decision",
+        "version",
     ]
     rejected = _claims(["h:C1"]).assign(decision="reject")
     with engine.begin() as connection:
