@@ -176,7 +176,7 @@ def _worth_showing(line: str) -> bool:
 def _print_report(settings: Settings, run_id: str) -> None:
     """The report of the run this command started (never another run's)."""
     from robots.core.ledger.database import open_ledger
-    from robots.core.ledger.repository import run_by_id
+    from robots.core.ledger.run_records import run_by_id
 
     engine = open_ledger(settings.ledger_url)
     with engine.connect() as connection:
@@ -284,10 +284,8 @@ def status(
     data_dir: DataDir = None,
 ) -> None:
     """Recent runs and their outcome."""
-    from sqlalchemy import select
-
     from robots.core.ledger.database import open_ledger
-    from robots.core.ledger.schema import Run
+    from robots.core.ledger.run_records import recent_runs
     from robots.core.money import format_kroner
 
     settings = _settings(data_dir, None)
@@ -297,9 +295,7 @@ def status(
         )
     engine = open_ledger(settings.ledger_url)
     with engine.connect() as connection:
-        runs = connection.execute(
-            select(Run.__table__).order_by(Run.started_at.desc()).limit(limit)
-        ).all()
+        runs = recent_runs(connection=connection, limit=limit)
     engine.dispose()
     table = Table(title=f"Recent runs ({settings.ledger_url.split('@')[-1]})")
     # Run ids name the folders under outputs/runs and logs/: never cut them.

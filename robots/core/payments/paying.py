@@ -25,15 +25,14 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from robots.core import dates
 from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.killpoints import kill_point
-from robots.core.ledger import history, repository
-from robots.core.ledger.repository import RowsSummary
-from robots.core.ledger.schema import BatchStatus, PaymentBatch
+from robots.core.ledger import audit_trail, bulk, claim_records, history, payment_records
+from robots.core.ledger.payment_records import RowsSummary
 from robots.core.payments.filing import (
     WORKER_FROM_CLAIMS,
     FileWriter,
@@ -100,17 +99,7 @@ def pay_outstanding(
     staging = staging_folder(folders.outputs, robot.name)
     discard(staging)  # whatever an interrupted run left half-written
     with engine.connect() as connection:
-        stuck = (
-            connection.execute(
-                select(PaymentBatch.id)
-                .where(
-                    PaymentBatch.robot == robot.name, PaymentBatch.status == BatchStatus.PREPARED
-                )
-                .order_by(PaymentBatch.created_at)
-            )
-            .scalars()
-            .all()
-        )
+        stuck = payment_records.prepared_batches(connection=connection, robot=robot.name)
     with FileWriter() as writer:
         results = [
             _finish_prepared(engine, robot, batch_id, writer, settings, folders, run_id)
@@ -179,10 +168,10 @@ def _payable_claims(engine: Engine, robot: Robot, run_id: str) -> tuple[pa.Table
     """
     with_source_ids = robot.claims.source_id not in (None, robot.claim_id_column)
     with engine.begin() as connection:
-        claims = repository.payable_claims(
+        claims = payment_records.payable_claims(
             connection=connection, robot=robot.name, with_source_ids=with_source_ids
         )
-        again = repository.claims_due_again(connection=connection, robot=robot.name)
+        again = payment_records.claims_due_again(connection=connection, robot=robot.name)
         if again.num_rows:
             again = _without_copies_paid_since(connection, again, run_id)
     if again.num_rows:
@@ -216,8 +205,8 @@ def _without_copies_paid_since(connection: Connection, again: pa.Table, run_id: 
     """The released claims less those a copy of which was paid since they were held; each
     of those is held again, by an event in its history that names the copy."""
     released = again.filter(pc.equal(again.column("attempt"), 1)).column("claim_pk").to_pylist()
-    copies = repository.copies_paid_since_held(connection=connection, claim_pks=released)
-    copies |= _copies_among(repository.bill_keys(connection=connection, claim_pks=released))
+    copies = claim_records.copies_paid_since_held(connection=connection, claim_pks=released)
+    copies |= _copies_among(claim_records.bill_keys(connection=connection, claim_pks=released))
     for claim_pk, copy in copies.items():
         history.append_event(
             connection=connection,
@@ -291,20 +280,18 @@ def _record(engine: Engine, robot: Robot, batch: _Batch, plan: BatchPlan) -> Non
     batch_id = batch.batch_id
     transfers, claim_count = plan.transfers.num_rows, plan.claims.num_rows
     with engine.begin() as connection:
-        connection.execute(
-            insert(PaymentBatch).values(
-                id=batch_id,
-                robot=robot.name,
-                run_id=batch.run_id,
-                status=BatchStatus.PREPARED,
-                created_at=batch.created_at,
-                execution_date=batch.execution_date,
-                transfers=transfers,
-                total_oere=plan.total_oere,
-            )
+        payment_records.prepare_batch(
+            connection=connection,
+            batch_id=batch_id,
+            robot=robot.name,
+            run_id=batch.run_id,
+            created_at=batch.created_at,
+            execution_date=batch.execution_date,
+            transfers=transfers,
+            total_oere=plan.total_oere,
         )
-        transfer_ids = repository.reserve_transfer_ids(connection=connection, count=transfers)
-        repository.insert_arrow(
+        transfer_ids = bulk.reserve_transfer_ids(connection=connection, count=transfers)
+        bulk.insert_arrow(
             connection=connection,
             table="payment_transfers",
             data=plan.transfers.add_column(
@@ -312,7 +299,7 @@ def _record(engine: Engine, robot: Robot, batch: _Batch, plan: BatchPlan) -> Non
             ).add_column(1, "batch_id", pa.repeat(pa.scalar(batch_id), transfers)),
         )
         try:
-            repository.insert_arrow(
+            bulk.insert_arrow(
                 connection=connection,
                 table="payment_items",
                 data=_payment_items(plan.claims, transfer_ids, batch_id),
@@ -324,7 +311,7 @@ def _record(engine: Engine, robot: Robot, batch: _Batch, plan: BatchPlan) -> Non
                 "by another run meanwhile?); nothing was paid, run again",
             ) from exc
         _check_recorded(connection, batch_id, plan, transfer_ids)
-        repository.robot_event(
+        audit_trail.robot_event(
             connection=connection,
             robot=robot.name,
             action="batch_prepared",
@@ -349,8 +336,8 @@ def _check_recorded(
     claim_count, total = plan.claims.num_rows, plan.total_oere
     low, high = (int(transfer_ids[0]), int(transfer_ids[-1])) if len(transfer_ids) else (0, -1)
     ids = (low, high) if len(transfer_ids) else (None, None)
-    stored = repository.batch_transfer_summary(connection=connection, batch_id=batch_id)
-    items = repository.batch_item_summary(connection=connection, batch_id=batch_id)
+    stored = payment_records.batch_transfer_summary(connection=connection, batch_id=batch_id)
+    items = payment_records.batch_item_summary(connection=connection, batch_id=batch_id)
     problem = None
     if stored != RowsSummary(plan.transfers.num_rows, total, *ids):
         problem = (
@@ -363,7 +350,7 @@ def _check_recorded(
             f"on transfers {low}..{high}"
         )
     elif high - low + 1 != len(transfer_ids) and (
-        repository.batch_items_in_own_transfers(connection=connection, batch_id=batch_id)
+        payment_records.batch_items_in_own_transfers(connection=connection, batch_id=batch_id)
         != claim_count
     ):
         problem = "payment items that point at no transfer of the batch"
@@ -399,11 +386,9 @@ def _payment_items(claims: pa.Table, transfer_ids: np.ndarray, batch_id: str) ->
 def _batch_from_ledger(engine: Engine, batch_id: str) -> _Batch:
     """A prepared batch as the ledger holds it, in the order its plan had."""
     with engine.connect() as connection:
-        row = connection.execute(
-            select(PaymentBatch.__table__).where(PaymentBatch.id == batch_id)
-        ).one()
-        transfers = repository.batch_transfers(connection=connection, batch_id=batch_id)
-        claims = repository.batch_claims(connection=connection, batch_id=batch_id)
+        row = payment_records.batch_by_id(connection=connection, batch_id=batch_id)
+        transfers = payment_records.batch_transfers(connection=connection, batch_id=batch_id)
+        claims = payment_records.batch_claims(connection=connection, batch_id=batch_id)
     return _Batch(
         batch_id=batch_id,
         run_id=row.run_id,
@@ -462,17 +447,14 @@ def _release(
     kill_point("after_payment_file")
     summary = staged.summary
     with engine.begin() as connection:
-        connection.execute(
-            update(PaymentBatch)
-            .where(PaymentBatch.id == batch.batch_id)
-            .values(
-                status=BatchStatus.RELEASED,
-                released_at=dates.now(),
-                payment_file=str(payment_file),
-                posting_file=str(posting_file),
-            )
+        payment_records.release_batch(
+            connection=connection,
+            batch_id=batch.batch_id,
+            at=dates.now(),
+            payment_file=str(payment_file),
+            posting_file=str(posting_file),
         )
-        repository.robot_event(
+        audit_trail.robot_event(
             connection=connection,
             robot=robot.name,
             action="batch_released",

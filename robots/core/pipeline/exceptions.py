@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from checks import rules
 from robots.core.cpr import CPR_PATTERN
-from robots.core.ledger import repository
+from robots.core.ledger import bulk
 from robots.core.ledger.schema import ExceptionStatus
 
 ERROR_COLUMNS = ["file", "line", "claim_ref", "source_ref", "rule_id", "message"]
@@ -66,6 +66,6 @@ def insert_exceptions(
         rows["source_file_id"] = frame["file"].map(file_ids).astype("Int64")
     if "line" in frame:
         rows["source_line"] = frame["line"].astype("Int64")
-    repository.bulk_insert(
+    bulk.bulk_insert(
         connection=connection, table="exceptions", frame=pd.DataFrame(rows, index=frame.index)
     )

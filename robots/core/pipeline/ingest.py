@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine
 from checks.quality.expectations import ExpectColumnValuesToBeInReference
 from checks.quality.suites import QualityRule, Register, SuiteContext
 from checks.reading import FILE_UNREADABLE, READ_MALFORMED, READ_VALUE, REGISTER_SHRANK
-from robots.core.ledger import repository
+from robots.core.ledger import file_records
 from robots.core.ledger.schema import FileStatus
 from robots.core.pipeline import references as snapshots
 from robots.core.pipeline.datasets import CITIZENS, Dataset
@@ -178,7 +178,7 @@ def _seen_before(
         seen = item.sha256 in known
     else:
         with engine.connect() as connection:
-            seen = repository.file_is_known(connection=connection, sha256=item.sha256)
+            seen = file_records.file_is_known(connection=connection, sha256=item.sha256)
     if seen:
         item.status = "seen_before"
         item.stored_path = move_to_archive(item.path, folders, item.dataset, night, item.sha256)
@@ -235,7 +235,7 @@ def _quarantine(
         item.path, folders, item.dataset, item.sha256, item.reason
     )
     with engine.begin() as connection:
-        item.source_file_id = repository.record_file(
+        item.source_file_id = file_records.record_file(
             connection=connection,
             sha256=item.sha256,
             dataset=item.dataset,
@@ -275,7 +275,7 @@ def record_file(
 ) -> None:
     """Record a read file, with its archive place, in the caller's transaction."""
     stored = archive_path(item.path, folders, item.dataset, night, item.sha256)
-    item.source_file_id = repository.record_file(
+    item.source_file_id = file_records.record_file(
         connection=connection,
         sha256=item.sha256,
         dataset=item.dataset,
@@ -592,7 +592,7 @@ def ingest_claims(
     ]
     # One query for the night's files: a night of e-invoices is thousands of small files.
     with engine.connect() as connection:
-        known = repository.known_files(connection=connection, sha256s=[f.sha256 for f in waiting])
+        known = file_records.known_files(connection=connection, sha256s=[f.sha256 for f in waiting])
     for item in waiting:
         files.append(item)
         if _seen_before(engine, folders, night, item, known):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
-from robots.core.ledger import repository, versions
+from robots.core.ledger import claim_records, versions
 from robots.core.robot import ChangePolicy, Robot, concat_findings
 
 
@@ -45,7 +45,7 @@ def split_known(engine: Engine, robot: Robot, claims: pd.DataFrame) -> KnownSpli
         idempotency_key=robot.idempotency_keys(claims), fingerprint=robot.fingerprint(claims)
     )
     with engine.connect() as connection:
-        known = repository.claims_already_known(
+        known = claim_records.claims_already_known(
             connection=connection, keys=claims["idempotency_key"]
         )
         if len(known) and robot.change_policy is ChangePolicy.SETTLE:
@@ -81,7 +81,7 @@ def earlier_bills(engine: Engine, robot: Robot, computed: pd.DataFrame) -> pd.Da
     duplicate-held rule: releasing the original would pay the bill twice). Each names the
     original claim and its run."""
     with engine.connect() as connection:
-        earlier = repository.earlier_bills(
+        earlier = claim_records.earlier_bills(
             connection=connection, robot=robot.name, fingerprints=computed["fingerprint"]
         )
     fingerprints = computed["fingerprint"]
@@ -120,7 +120,7 @@ def amount_history(engine: Engine, robot: Robot) -> pd.DataFrame | None:
     if robot.amount_history is None:
         return None
     with engine.connect() as connection:
-        return repository.recent_amounts(
+        return claim_records.recent_amounts(
             connection=connection, robot=robot.name, limit=robot.amount_history()
         )
 
@@ -133,7 +133,7 @@ def with_ledger_lookups(
     for lookup in robot.ledger_lookups:
         wanted = computed[lookup.frame_column]
         keys = wanted.dropna().unique()
-        answers = repository.claims_by_key(
+        answers = claim_records.claims_by_key(
             connection=connection, robot=robot.name, column=lookup.ledger_column, keys=keys
         ).set_index("key")
         out = out.assign(
@@ -143,7 +143,7 @@ def with_ledger_lookups(
             }
         )
         if lookup.held_too:
-            held = repository.claims_by_key(
+            held = claim_records.claims_by_key(
                 connection=connection,
                 robot=robot.name,
                 column=lookup.ledger_column,

@@ -28,7 +28,7 @@ from checks.quality.suites import SuiteContext
 from robots.core import dates
 from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.killpoints import kill_point
-from robots.core.ledger import periods, repository
+from robots.core.ledger import audit_trail, case_records, periods, run_records
 from robots.core.ledger.database import open_ledger
 from robots.core.ledger.schema import RunStatus
 from robots.core.memory import return_free_heap, use_returning_arrow_allocator
@@ -268,7 +268,7 @@ def _run(
         return _report(state, clock, log_dir)
     except BaseException:
         with engine.begin() as connection:
-            repository.finish_run(
+            run_records.finish_run(
                 connection=connection,
                 run_id=run_id,
                 status=RunStatus.FAILED,
@@ -291,7 +291,7 @@ def _start(n: _Night) -> None:
     """The run recorded as started (any earlier run of the robot still 'running' was
     killed), and audited."""
     with n.engine.begin() as connection:
-        repository.start_run(
+        run_records.start_run(
             connection=connection,
             run_id=n.run_id,
             robot=n.robot.name,
@@ -306,7 +306,7 @@ def _start(n: _Night) -> None:
             run_id=n.run_id,
             at=dates.now(),
         )
-        repository.robot_event(
+        audit_trail.robot_event(
             connection=connection,
             robot=n.robot.name,
             action="run_started",
@@ -494,7 +494,7 @@ def _report(n: _Night, clock: _Clock, log_dir: Path | None) -> NightRun:
 
     write_report(result, n.folders, log_dir)
     with n.engine.begin() as connection:
-        repository.finish_run(
+        run_records.finish_run(
             connection=connection,
             run_id=n.run_id,
             status=RunStatus.COMPLETED,
@@ -502,7 +502,7 @@ def _report(n: _Night, clock: _Clock, log_dir: Path | None) -> NightRun:
             report_path=str(result.report_path),
             summary=summary_of(result),
         )
-        repository.mark_finished_by(connection=connection, run_ids=finished, by=n.run_id)
+        run_records.mark_finished_by(connection=connection, run_ids=finished, by=n.run_id)
         periods.end_period(
             connection=connection,
             robot=n.robot.name,
@@ -511,7 +511,7 @@ def _report(n: _Night, clock: _Clock, log_dir: Path | None) -> NightRun:
             ok=True,
             at=dates.now(),
         )
-        repository.robot_event(
+        audit_trail.robot_event(
             connection=connection,
             robot=n.robot.name,
             action="run_completed",
@@ -603,7 +603,7 @@ def _unreported_outcomes(
     """Earlier runs of the robot killed after recording their decisions, and their outcome
     rows read from the ledger: reported by this run, which finished their work."""
     with engine.connect() as connection:
-        runs = repository.unreported_runs(connection=connection, robot=robot.name, besides=run_id)
+        runs = run_records.unreported_runs(connection=connection, robot=robot.name, besides=run_id)
         rows = [recorded_outcomes(connection, earlier, robot) for earlier in runs]
     for earlier in runs:
         logger.warning("run %s ended before its report: its decisions are reported here", earlier)
@@ -613,7 +613,7 @@ def _unreported_outcomes(
 
 def _exceptions_by_rule(engine: Engine, run_ids: list[str]) -> pd.Series:
     with engine.connect() as connection:
-        counts = repository.exceptions_per_rule(connection=connection, run_ids=run_ids)
+        counts = case_records.exceptions_per_rule(connection=connection, run_ids=run_ids)
     return pd.Series(counts, dtype="int64")
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from checks.reading import CLAIM_ALREADY_PROCESSED, CLAIM_COPY_TONIGHT, CLAIM_WAITS_FOR_REGISTER
-from robots.core.ledger import repository
+from robots.core.ledger import payment_records
 from robots.core.pipeline.deciding import rule_ids_per_row
 from robots.core.pipeline.ingest import FILE
 from robots.core.pipeline.reading import LINE
@@ -93,7 +93,7 @@ def night_outcomes(
         # Ask the ledger for the exception, not the rule: this run's claims decided 'pay'
         # that are in no payment (none, unless paying failed). All others were paid.
         with engine.connect() as connection:
-            unpaid = repository.approved_not_paid(connection=connection, run_id=run_id)
+            unpaid = payment_records.approved_not_paid(connection=connection, run_id=run_id)
         outcome = computed["decision"].map({"pay": "paid", "hold": "held", "reject": "rejected"})
         outcome = outcome.mask(computed["idempotency_key"].isin(unpaid), "approved")
         parts.append(

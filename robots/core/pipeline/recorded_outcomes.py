@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from checks.reading import CLAIM_ALREADY_PROCESSED, CLAIM_COPY_TONIGHT, CLAIM_WAITS_FOR_REGISTER
-from robots.core.ledger import repository
+from robots.core.ledger import case_records, claim_records
 from robots.core.robot import Robot
 
 _FIRED = re.compile(r"\(([A-Z0-9,\-]+) fired\)")
@@ -29,7 +29,7 @@ _FIRED = re.compile(r"\(([A-Z0-9,\-]+) fired\)")
 def recorded_outcomes(connection: Connection, run_id: str, robot: Robot) -> pd.DataFrame:
     """Outcome rows of `run_id` from the ledger: claim_id, source_id, outcome, basis_oere,
     amount_oere, rule_ids, file_name, line, run_id."""
-    claims = repository.claims_of_run(connection=connection, run_id=run_id)
+    claims = claim_records.claims_of_run(connection=connection, run_id=run_id)
     decided = pd.DataFrame(
         {
             "claim_id": claims["claim_id"],
@@ -46,7 +46,7 @@ def recorded_outcomes(connection: Connection, run_id: str, robot: Robot) -> pd.D
             "line": pd.array(claims["source_line"], dtype="Int64"),
         }
     )
-    rows = repository.row_exceptions_of_run(
+    rows = case_records.row_exceptions_of_run(
         connection=connection,
         run_id=run_id,
         robot=robot.name,

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from checks.reading import CLAIM_ALREADY_PROCESSED, CLAIM_COPY_TONIGHT
-from robots.core.ledger import history, repository
+from robots.core.ledger import audit_trail, bulk, history
 from robots.core.pipeline.exceptions import insert_exceptions
 from robots.core.pipeline.inbox import DataFolders
 from robots.core.pipeline.ingest import FILE, IngestedClaims, record_file
@@ -60,9 +60,9 @@ def record_night(
         file_ids=file_ids,
     )
     if computed is not None:
-        claim_pks = repository.reserve_claim_pks(connection=connection, count=len(computed))
-        with repository.claim_lookup_index_deferred(connection=connection, incoming=len(computed)):
-            repository.bulk_insert(
+        claim_pks = bulk.reserve_claim_pks(connection=connection, count=len(computed))
+        with bulk.claim_lookup_index_deferred(connection=connection, incoming=len(computed)):
+            bulk.bulk_insert(
                 connection=connection,
                 table="claims",
                 frame=_claim_rows(computed, claim_pks, robot, run_id, file_ids, versions),
@@ -95,7 +95,7 @@ def record_night(
     record_exceptions(frame=_copy_rows(copies, [f.path.name for f in ingested.files]))
     if waiting is not None:
         record_waiting(connection, robot, run_id, night, waiting, file_ids)
-    repository.robot_event(
+    audit_trail.robot_event(
         connection=connection,
         robot=robot.name,
         action="claims_decided",

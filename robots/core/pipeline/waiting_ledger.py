@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from checks.reading import CLAIM_WAITS_FOR_REGISTER
-from robots.core.ledger import repository
+from robots.core.ledger import case_records
 from robots.core.pipeline import references as snapshots
 from robots.core.pipeline.exceptions import insert_exceptions
 from robots.core.pipeline.ingest import FILE, IngestedClaims, NightFile
@@ -45,7 +45,7 @@ def with_rows_read_again(
     earlier file they came in becomes a night file of status 'waiting' (not moved, not
     recorded again), so names, lines and ledger ids carry through like tonight's."""
     with engine.connect() as connection:
-        kept = repository.open_waiting(connection=connection, robot=robot.name)
+        kept = case_records.open_waiting(connection=connection, robot=robot.name)
     if not len(kept):
         return ingested.frame, ingested
     rows = from_json_lines(kept["row_json"].tolist(), robot.claims)
@@ -96,11 +96,13 @@ def record_waiting(
     give every waiting row tonight's exception saying what it waits for."""
     rows = waiting.rows
     again = set(pd.to_numeric(rows[WAITING_ID]).dropna().astype("int64").tolist())
-    repository.resolve_waiting(connection=connection, ids=waiting.read_again - again, run_id=run_id)
+    case_records.resolve_waiting(
+        connection=connection, ids=waiting.read_again - again, run_id=run_id
+    )
     if not len(rows):
         return
     first_time = rows[rows[WAITING_ID].isna()]
-    repository.park_waiting(
+    case_records.park_waiting(
         connection=connection,
         rows=pd.DataFrame(
             {

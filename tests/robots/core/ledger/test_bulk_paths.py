@@ -1,4 +1,4 @@
-"""The ledger's bulk paths (robots/core/ledger/repository.py), on SQLite and PostgreSQL:
+"""The ledger's bulk paths (robots/core/ledger/bulk.py), on SQLite and PostgreSQL:
 values survive the trip exactly, a known claim key fails the whole transaction, and
 reserved claim keys never collide with keys drawn by anyone else."""
 
@@ -13,7 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, create_engine, exc, text
 
-from robots.core.ledger import repository
+from robots.core.ledger import bulk, claim_records
 from robots.core.ledger.database import open_ledger
 from robots.core.ledger.schema import Base
 
@@ -73,9 +73,7 @@ def test_values_come_back_exactly_as_inserted(ledger_url: str) -> None:
     engine = open_ledger(ledger_url)
     _start(engine)
     with engine.begin() as connection:
-        repository.bulk_insert(
-            connection=connection, table="claims", frame=_claims(["h:C1", "h:C2"])
-        )
+        bulk.bulk_insert(connection=connection, table="claims", frame=_claims(["h:C1", "h:C2"]))
     with engine.connect() as connection:
         rows = connection.execute(
             text(
@@ -99,7 +97,7 @@ def test_a_claim_key_already_in_the_ledger_fails_the_whole_transaction(ledger_ur
     engine = open_ledger(ledger_url)
     _start(engine)
     with engine.begin() as connection:
-        repository.bulk_insert(connection=connection, table="claims", frame=_claims(["h:C1"]))
+        bulk.bulk_insert(connection=connection, table="claims", frame=_claims(["h:C1"]))
     with pytest.raises(exc.IntegrityError), engine.begin() as connection:
         connection.execute(
             text(
@@ -107,7 +105,7 @@ def test_a_claim_key_already_in_the_ledger_fails_the_whole_transaction(ledger_ur
                 "('2026-11-23 22:00:00+00', 'test', 'before', 'run', 'R1')"
             )
         )
-        repository.bulk_insert(
+        bulk.bulk_insert(
             connection=connection, table="claims", frame=_claims(["h:C2", "h:C1", "h:C3"])
         )
     with engine.connect() as connection:
@@ -121,10 +119,10 @@ def test_reserved_claim_keys_are_new_ascending_and_link_their_rows(ledger_url: s
     engine = open_ledger(ledger_url)
     _start(engine)
     with engine.begin() as connection:
-        repository.bulk_insert(connection=connection, table="claims", frame=_claims(["h:C0"]))
+        bulk.bulk_insert(connection=connection, table="claims", frame=_claims(["h:C0"]))
     with engine.begin() as connection:
-        pks = repository.reserve_claim_pks(connection=connection, count=3)
-        repository.bulk_insert(
+        pks = bulk.reserve_claim_pks(connection=connection, count=3)
+        bulk.bulk_insert(
             connection=connection, table="claims", frame=_claims(["h:C1", "h:C2", "h:C3"], pks)
         )
     with engine.connect() as connection:
@@ -146,7 +144,7 @@ def test_no_other_writer_can_take_a_reserved_claim_key(ledger_url: str, tmp_path
         "1, 1, 2026, false, 'x', 'x', 'pay', '')"
     )
     with engine.begin() as connection:
-        pks = repository.reserve_claim_pks(connection=connection, count=3)
+        pks = bulk.reserve_claim_pks(connection=connection, count=3)
         if ledger_url.startswith("sqlite"):
             # SQLite: the reservation holds the one write lock, so the other writer waits.
             other = create_engine(ledger_url, connect_args={"timeout": 0.2})
@@ -157,7 +155,7 @@ def test_no_other_writer_can_take_a_reserved_claim_key(ledger_url: str, tmp_path
             # PostgreSQL: the other writer goes on, with a key the sequence never gave us.
             with engine.begin() as other:
                 other.execute(other_claim)
-        repository.bulk_insert(
+        bulk.bulk_insert(
             connection=connection, table="claims", frame=_claims(["h:C1", "h:C2", "h:C3"], pks)
         )
     with engine.connect() as connection:
@@ -175,16 +173,12 @@ def test_the_fingerprint_index_survives_a_bulk_night_and_a_failed_one(ledger_url
     engine = open_ledger(ledger_url)
     _start(engine)
     with engine.begin() as connection:
-        with repository.claim_lookup_index_deferred(connection=connection, incoming=2):
-            repository.bulk_insert(
-                connection=connection, table="claims", frame=_claims(["h:C1", "h:C2"])
-            )
+        with bulk.claim_lookup_index_deferred(connection=connection, incoming=2):
+            bulk.bulk_insert(connection=connection, table="claims", frame=_claims(["h:C1", "h:C2"]))
     assert _schema_differences(engine) == []
     with pytest.raises(exc.IntegrityError), engine.begin() as connection:
-        with repository.claim_lookup_index_deferred(connection=connection, incoming=5):
-            repository.bulk_insert(
-                connection=connection, table="claims", frame=_claims(["h:C3", "h:C1"])
-            )
+        with bulk.claim_lookup_index_deferred(connection=connection, incoming=5):
+            bulk.bulk_insert(connection=connection, table="claims", frame=_claims(["h:C3", "h:C1"]))
     differences = _schema_differences(engine)
     with engine.connect() as connection:
         found = (
@@ -210,10 +204,10 @@ def test_lookups_by_key_use_the_partial_indexes_and_find_keyed_claims(tmp_path) 
         document_key=pd.Series([None, "D2", None], dtype="string"),
     )
     with engine.begin() as connection:
-        repository.bulk_insert(connection=connection, table="claims", frame=frame)
+        bulk.bulk_insert(connection=connection, table="claims", frame=frame)
     with engine.connect() as connection:
         for column, key, first in (("bill_key", "B1", "C1"), ("document_key", "D2", "C2")):
-            found = repository.paid_by_key(
+            found = claim_records.paid_by_key(
                 connection=connection, robot="helbredstillaeg", column=column, keys=[key, "none"]
             )
             assert found.to_dict("records") == [
@@ -238,7 +232,7 @@ def test_lookups_by_key_use_the_partial_indexes_and_find_keyed_claims(tmp_path) 
 
 def test_a_frame_larger_than_a_batch_with_arrow_strings_arrives_whole(ledger_url: str) -> None:
     """bulk_insert converts a slice at a time; Arrow-backed text comes out chunked."""
-    count = repository._BATCH_ROWS + 3
+    count = bulk.BATCH_ROWS + 3
     keys = [f"h:C{i:06d}" for i in range(count)]
     frame = _claims(keys).astype(
         {"idempotency_key": "string[pyarrow]", "claim_id": "string[pyarrow]"}
@@ -246,7 +240,7 @@ def test_a_frame_larger_than_a_batch_with_arrow_strings_arrives_whole(ledger_url
     engine = open_ledger(ledger_url)
     _start(engine)
     with engine.begin() as connection:
-        repository.bulk_insert(connection=connection, table="claims", frame=frame)
+        bulk.bulk_insert(connection=connection, table="claims", frame=frame)
     with engine.connect() as connection:
         rows, distinct, total, last = connection.execute(
             text(
@@ -272,7 +266,7 @@ def test_a_value_repeated_in_every_row_arrives_exactly_even_when_it_looks_like_s
     engine = open_ledger(ledger_url)
     _start(engine)
     with engine.begin() as connection:
-        repository.bulk_insert(connection=connection, table="claims", frame=frame)
+        bulk.bulk_insert(connection=connection, table="claims", frame=frame)
     with engine.connect() as connection:
         rows = connection.execute(
             text(
@@ -292,15 +286,13 @@ def test_ledger_lookups_answer_each_known_key_once_however_often_it_is_asked(
     engine = open_ledger(ledger_url)
     _start(engine)
     with engine.begin() as connection:
-        repository.bulk_insert(
-            connection=connection, table="claims", frame=_claims(["h:C1", "h:C2"])
-        )
+        bulk.bulk_insert(connection=connection, table="claims", frame=_claims(["h:C1", "h:C2"]))
     asked = ["h:C2", None, "h:C2", "h:C9", "h:C1", "h:C1"]
     with engine.connect() as connection:
-        known = repository.claims_already_known(
+        known = claim_records.claims_already_known(
             connection=connection, keys=pd.Series(asked, dtype="string")
         )
-        paid = repository.earlier_bills(
+        paid = claim_records.earlier_bills(
             connection=connection, robot="helbredstillaeg", fingerprints=asked
         )
     engine.dispose()
@@ -316,17 +308,17 @@ def test_lookups_send_no_keys_when_the_ledger_holds_nothing_to_find(
     engine = open_ledger(ledger_url)
     _start(engine)
     sent: list[str] = []
-    real_bulk_insert = repository.bulk_insert
+    real_bulk_insert = bulk.bulk_insert
 
     def counting_bulk_insert(*, connection: Connection, table: str, frame: pd.DataFrame) -> None:
         sent.append(table)
         real_bulk_insert(connection=connection, table=table, frame=frame)
 
-    monkeypatch.setattr(repository, "bulk_insert", counting_bulk_insert)
+    monkeypatch.setattr(bulk, "bulk_insert", counting_bulk_insert)
     keys = pd.Series(["h:C1", "h:C2"], dtype="string")
     with engine.connect() as connection:
-        known = repository.claims_already_known(connection=connection, keys=keys)
-        paid = repository.earlier_bills(
+        known = claim_records.claims_already_known(connection=connection, keys=keys)
+        paid = claim_records.earlier_bills(
             connection=connection, robot="helbredstillaeg", fingerprints=keys
         )
     assert sent == [] and known.empty and paid.empty
@@ -342,8 +334,8 @@ def test_lookups_send_no_keys_when_the_ledger_holds_nothing_to_find(
     with engine.begin() as connection:
         real_bulk_insert(connection=connection, table="claims", frame=rejected)
     with engine.connect() as connection:
-        known = repository.claims_already_known(connection=connection, keys=keys)
-        paid = repository.earlier_bills(
+        known = claim_records.claims_already_known(connection=connection, keys=keys)
+        paid = claim_records.earlier_bills(
             connection=connection, robot="helbredstillaeg", fingerprints=keys
         )
     assert sent == ["tmp_lookup"] and list(known["idempotency_key"]) == ["h:C1"] and paid.empty
@@ -351,7 +343,7 @@ def test_lookups_send_no_keys_when_the_ledger_holds_nothing_to_find(
     with engine.begin() as connection:
         real_bulk_insert(connection=connection, table="claims", frame=held)
     with engine.connect() as connection:
-        standing = repository.earlier_bills(
+        standing = claim_records.earlier_bills(
             connection=connection, robot="helbredstillaeg", fingerprints=keys
         )
     engine.dispose()

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 
 from robots.core.errors import ApplicationError
-from robots.core.ledger import repository
+from robots.core.ledger import bulk, payment_records
 from robots.core.ledger.database import open_ledger
 from robots.core.ledger.schema import Claim
 from robots.core.payments import filing, paying
@@ -135,7 +135,7 @@ def test_a_batch_pays_each_claim_once_and_its_files_agree(
     posting_lines = batch.posting_file.read_text(encoding="utf-8").splitlines()
     assert len(posting_lines) == 1 + len(claims) + 1  # header, one per claim, bank line
     with ledger.connect() as connection:
-        items = repository.batch_item_summary(connection=connection, batch_id=batch.batch_id)
+        items = payment_records.batch_item_summary(connection=connection, batch_id=batch.batch_id)
         # Each item points at the transfer of its own claim's payee in its own batch.
         linked = connection.execute(
             text(
@@ -224,7 +224,7 @@ def test_a_claim_paid_meanwhile_stops_the_whole_batch(ledger: Engine, tmp_path: 
     """Another run pays a claim between reading and recording: nothing of this batch stays."""
     _add_claims(ledger, _many_claims())
     with ledger.connect() as connection:
-        claims = repository.payable_claims(connection=connection, robot=ROBOT.name)
+        claims = payment_records.payable_claims(connection=connection, robot=ROBOT.name)
     batch, plan = paying._plan(claims, ROBOT, "R1", NIGHT)
     first = _pay(ledger, _settings(tmp_path))  # the other run, paying everything
     with pytest.raises(ApplicationError, match="refused its payment items"):
@@ -239,14 +239,14 @@ def test_a_claim_paid_meanwhile_stops_the_whole_batch(ledger: Engine, tmp_path: 
 def _ids_with_a_gap(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Transfer ids reserved with a hole after the first, as PostgreSQL's sequence gives
     when another writer draws ids meanwhile; returns the hole once ids are reserved."""
-    reserve, hole = repository.reserve_transfer_ids, []
+    reserve, hole = bulk.reserve_transfer_ids, []
 
     def with_a_gap(*, connection: Connection, count: int) -> np.ndarray:
         ids = reserve(connection=connection, count=count + 1)
         hole.append(int(ids[1]))
         return np.delete(ids, 1)
 
-    monkeypatch.setattr(repository, "reserve_transfer_ids", with_a_gap)
+    monkeypatch.setattr(bulk, "reserve_transfer_ids", with_a_gap)
     return hole
 
 
@@ -281,7 +281,7 @@ def test_transfer_ids_with_a_gap_still_link_every_item(
     with ledger.connect() as connection:
         ids = connection.execute(text("SELECT id FROM payment_transfers ORDER BY id")).scalars()
         assert hole[0] not in list(ids)
-        assert repository.batch_items_in_own_transfers(
+        assert payment_records.batch_items_in_own_transfers(
             connection=connection, batch_id=batch.batch_id
         ) == len(_many_claims())
 
@@ -293,14 +293,14 @@ def test_an_item_pointing_at_no_transfer_of_its_batch_stops_the_batch(
     """The database does not check transfer_id per row (0008); paying checks it before commit."""
     if where == "past the last transfer":
         highest: list[int] = []
-        reserve = repository.reserve_transfer_ids
+        reserve = bulk.reserve_transfer_ids
 
         def noted(*, connection: Connection, count: int) -> np.ndarray:
             ids = reserve(connection=connection, count=count)
             highest.append(int(ids[-1]))
             return ids
 
-        monkeypatch.setattr(repository, "reserve_transfer_ids", noted)
+        monkeypatch.setattr(bulk, "reserve_transfer_ids", noted)
         _first_item_pointing_at(monkeypatch, lambda: highest[0] + 1)
     else:
         hole = _ids_with_a_gap(monkeypatch)
@@ -316,7 +316,7 @@ def test_claim_ids_with_any_text_are_read_back_exactly(ledger: Engine) -> None:
     odd = ["it's", 'say "hi"', "a,b;c", "two\nlines", "NULL", "", "æøå €", "x'y\"z\r\n"]
     _add_claims(ledger, [(claim_id, "cpr", CPRS[0], 1) for claim_id in odd])
     with ledger.connect() as connection:
-        claims = repository.payable_claims(connection=connection, robot=ROBOT.name)
+        claims = payment_records.payable_claims(connection=connection, robot=ROBOT.name)
     assert sorted(claims.column("claim_id").to_pylist()) == sorted(odd)
     assert claims.column("payee_id").to_pylist() == [CPRS[0]] * len(odd)
 
@@ -344,9 +344,9 @@ def test_bulk_insert_keeps_any_text(ledger: Engine) -> None:
             ),
             {"robot": ROBOT.name},
         )
-        repository.insert_arrow(connection=connection, table="payment_transfers", data=transfers)
+        bulk.insert_arrow(connection=connection, table="payment_transfers", data=transfers)
     with ledger.connect() as connection:
-        stored = repository.batch_transfers(connection=connection, batch_id="B1")
+        stored = payment_records.batch_transfers(connection=connection, batch_id="B1")
     assert (
         stored.sort_by("end_to_end_id").to_pylist()
         == transfers.drop_columns(["batch_id"]).to_pylist()

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from robots.core import dates
-from robots.core.ledger import repository
+from robots.core.ledger import run_records
 from robots.core.ledger.database import open_ledger
 from robots.core.pipeline import references as snapshots
 from robots.core.pipeline.inbox import DataFolders
@@ -50,7 +50,7 @@ def night(settings: Settings, files: dict[str, str], run: str) -> tuple[DataFold
         path.write_text(content, encoding="utf-8")
     engine = open_ledger(settings.ledger_url)
     with engine.begin() as connection:
-        repository.start_run(
+        run_records.start_run(
             connection=connection,
             run_id=run,
             robot="helbredstillaeg",
