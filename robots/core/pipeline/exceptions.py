@@ -38,7 +38,8 @@ def insert_exceptions(
     frame: pd.DataFrame,
     file_ids: dict[int, int | None],
 ) -> None:
-    """Store exceptions; `frame` has rule_id, message and any of file, line, claim_ref, claim_pk.
+    """Store exceptions; `frame` has rule_id, message and any of file, line, claim_ref,
+    claim_pk and evidence (a JSON object; CPR numbers masked in it as in the message).
 
     Columns the frame does not have are left out of the insert (they stay NULL).
     """
@@ -66,6 +67,8 @@ def insert_exceptions(
         rows["source_file_id"] = frame["file"].map(file_ids).astype("Int64")
     if "line" in frame:
         rows["source_line"] = frame["line"].astype("Int64")
+    if "evidence" in frame:
+        rows["evidence"] = mask_messages(frame["evidence"])
     bulk.bulk_insert(
         connection=connection, table="exceptions", frame=pd.DataFrame(rows, index=frame.index)
     )

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from checks.quality.expectations import ExpectColumnValuesToBeInReference
 from checks.quality.suites import QualityRule, Register, SuiteContext
 from checks.reading import FILE_UNREADABLE, READ_MALFORMED, READ_VALUE, REGISTER_SHRANK
+from robots.core.evidence import json_objects
 from robots.core.ledger import file_records
 from robots.core.ledger.schema import FileStatus
 from robots.core.pipeline import references as snapshots
@@ -148,6 +149,10 @@ def row_errors(
                     "message": (
                         bad["column"] + " '" + bad["value"].astype(str) + "' " + bad["reason"]
                     ).to_numpy(),
+                    "evidence": json_objects(
+                        bad[["column", "value", "reason"]].astype("string"),
+                        ["column", "value", "reason"],
+                    ).to_numpy(dtype=object),
                 }
             ),
             _named(identify, texts.loc[bad["line"].to_numpy()]),

@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from checks.quality.suites import SuiteContext
 from robots.core import dates
 from robots.core.errors import ApplicationError, ReasonCode
+from robots.core.evidence import json_objects
 from robots.core.killpoints import kill_point
 from robots.core.ledger import audit_trail, case_records, periods, run_records
 from robots.core.ledger.database import open_ledger
@@ -584,8 +585,24 @@ def _quality_errors(findings: pd.DataFrame, frame: pd.DataFrame, robot: Robot) -
             "source_ref": at_rows(robot.claims.source_id),
             "rule_id": findings["rule_id"].to_numpy(),
             "message": findings["message"].to_numpy(),
+            "evidence": _quality_evidence(findings, frame, rows),
         }
     )
+
+
+def _quality_evidence(findings: pd.DataFrame, frame: pd.DataFrame, rows: np.ndarray) -> object:
+    """Each data error's evidence: the column the rule read and the value it found there
+    (as the file had it, so a case page shows what came in)."""
+    if "column" not in findings or not len(findings):
+        return None
+    columns = findings["column"].astype("string").reset_index(drop=True)
+    values = pd.Series(pd.NA, index=columns.index, dtype="string")
+    for column in columns.dropna().unique():
+        if column in frame:
+            at = (columns == column).fillna(False).to_numpy(dtype=bool)
+            values[at] = frame[column].iloc[rows[at]].astype("string").to_numpy()
+    evidence = pd.DataFrame({"column": columns, "value": values})
+    return json_objects(evidence, ["column", "value"]).to_numpy(dtype=object)
 
 
 def _register(folders: DataFolders, dataset: Dataset) -> pd.DataFrame:

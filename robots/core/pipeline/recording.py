@@ -5,6 +5,7 @@ that wait. Nothing is archived or paid before this commits.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from functools import partial
 
@@ -13,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from checks.reading import CLAIM_ALREADY_PROCESSED, CLAIM_COPY_TONIGHT
+from robots.core.evidence import json_objects
 from robots.core.ledger import audit_trail, bulk, history
 from robots.core.pipeline.exceptions import insert_exceptions
 from robots.core.pipeline.inbox import DataFolders
@@ -20,7 +22,7 @@ from robots.core.pipeline.ingest import FILE, IngestedClaims, record_file
 from robots.core.pipeline.outcomes import own_source_ids
 from robots.core.pipeline.reading import LINE
 from robots.core.pipeline.waiting_ledger import Waiting, record_waiting
-from robots.core.robot import COMPUTED_COLUMNS, KEY_COLUMNS, Robot
+from robots.core.robot import COMPUTED_COLUMNS, EVIDENCE_COLUMNS, KEY_COLUMNS, Robot
 
 
 def record_night(
@@ -75,6 +77,7 @@ def record_night(
                 claim_ref=findings["row"].map(computed[robot.claim_id_column]),
                 file=findings["row"].map(computed[FILE]),
                 line=findings["row"].map(computed[LINE]),
+                evidence=_evidence(computed, findings, robot),
             )
         )
     record_exceptions(frame=errors)
@@ -104,6 +107,19 @@ def record_night(
         run_id=run_id,
         detail=f"{0 if computed is None else len(computed)} claims decided",
     )
+
+
+def _evidence(computed: pd.DataFrame, findings: pd.DataFrame, robot: Robot) -> np.ndarray:
+    """Each finding's evidence: the rule, and the values of the claim and of the register
+    rows joined to it that the robot's rules compare (read for the firing rows only)."""
+    if not len(findings):
+        return np.array([], dtype=object)
+    rows = computed.loc[findings["row"].to_numpy()]
+    values = json_objects(rows, [*EVIDENCE_COLUMNS, *robot.evidence_columns])
+    rule_ids = findings["rule_id"].astype("string")
+    named = rule_ids.map({r: json.dumps(r) for r in rule_ids.unique()}).astype("string")
+    text = '{"rule": ' + named.reset_index(drop=True) + ', "compared": '
+    return (text + values.reset_index(drop=True) + "}").to_numpy(dtype=object)
 
 
 def _copy_rows(copies: pd.DataFrame, file_names: list[str]) -> pd.DataFrame:

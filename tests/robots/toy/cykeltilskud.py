@@ -119,4 +119,5 @@ ROBOT = Robot(
     accounts_section=NAME,
     remittance_title="Cykeltilskud",
     service_date_column="bought_date",
+    evidence_columns=("bought_date", "price", "cit_status"),
 )

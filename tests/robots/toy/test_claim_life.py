@@ -6,6 +6,7 @@ proof holds (robots.core.ledger.history.exactly_once_violations lists nothing)."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -252,3 +253,31 @@ def test_two_people_acting_at_once_cannot_both_act(
         nights.act("B3", EventKind.STOPPED, actor="kontrol.lars", reason="no receipt")
     monkeypatch.undo()
     assert nights.life("B3").state is State.TO_PAY
+
+
+def test_an_exception_keeps_what_its_rule_compared_as_json(nights: Nights) -> None:
+    nights.run(NIGHT_ONE + f"B7,{ANNA},2026-13-01,100.00\nB8,,2026-11-01,100.00\n")
+    with nights.engine.connect() as connection:
+        found = dict(
+            connection.execute(
+                text(
+                    "SELECT claim_ref, evidence FROM exceptions "
+                    "WHERE claim_ref IN ('B3', 'B7', 'B8')"
+                )
+            ).all()
+        )
+    held = json.loads(found["B3"])
+    assert held["rule"] == "BIKE-OVER-CEILING"
+    assert held["compared"] == {
+        "category": "cykel",
+        "basis_oere": 240_050,
+        "amount_oere": 150_000,
+        "rate_year": 2026,
+        "rate_provisional": False,
+        "bought_date": "2026-11-02",
+        "price": 240_050,
+        "cit_status": "active",
+    }
+    unreadable = json.loads(found["B7"])
+    assert (unreadable["column"], unreadable["value"]) == ("bought_date", "2026-13-01")
+    assert json.loads(found["B8"]) == {"column": "cpr", "value": None}
