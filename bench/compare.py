@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -107,7 +108,44 @@ def _timed(tree: Path, robot: str, size: int, source: Path, work: Path) -> dict:
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(source, work)
-    return json.loads(_python(tree, _TIMED, robot, str(size), str(work)).splitlines()[-1])
+    timed = json.loads(_python(tree, _TIMED, robot, str(size), str(work)).splitlines()[-1])
+    return {**timed, "what": night_digest(work)}
+
+
+OUTCOME_FIELDS = ("file", "line", "claim_id", "outcome", "amount_oere", "rule_ids")
+"""What a night decided of each row: the outcome file's columns both revisions must agree
+on (run ids and timings differ by nature)."""
+
+
+def night_digest(data: Path) -> dict:
+    """What the (last) night in `data` decided, in a form two revisions can be compared
+    by: a hash of every outcome row's decision, the exceptions per rule, and the payments
+    (batches' claims, transfers and øre)."""
+    reports = sorted((data / "outputs" / "runs").glob("*/report.json"))
+    report = json.loads(reports[-1].read_text(encoding="utf-8"))
+    with Path(report["outcome_file"]).open(encoding="utf-8", newline="") as handle:
+        rows = sorted("|".join(row[f] for f in OUTCOME_FIELDS) for row in csv.DictReader(handle))
+    digest = hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+    exceptions = {e["rule_id"]: e["count"] for e in report["exceptions_by_rule"]}
+    payments = [(b["claims"], b["transfers"], b["total_oere"]) for b in report["batches"]]
+    return {"rows": len(rows), "outcomes": digest, "exceptions": exceptions, "payments": payments}
+
+
+def _print_same(robot: str, results: dict[str, list[dict]]) -> None:
+    """Whether every run of both revisions decided the same (rows, exceptions, payments)."""
+    seen = {json.dumps(r["what"], sort_keys=True) for runs in results.values() for r in runs}
+    first = results["after"][0]["what"]
+    if len(seen) == 1:
+        _say(
+            f"  same decisions in every run: {first['rows']:,} outcome rows (sha256 "
+            f"{first['outcomes']}), {sum(first['exceptions'].values()):,} exceptions in "
+            f"{len(first['exceptions'])} rules, payments {first['payments']}"
+        )
+        return
+    _say(f"  DIFFERENT decisions for {robot}:")
+    for name, runs in results.items():
+        for run in runs:
+            _say(f"    {name}: {json.dumps(run['what'], sort_keys=True)[:600]}")
 
 
 def compare_speed(base: str, claims: int, invoices: int, rounds: int) -> None:
@@ -119,13 +157,39 @@ def compare_speed(base: str, claims: int, invoices: int, rounds: int) -> None:
         for robot, source in inputs.items():
             size = claims if robot == "helbredstillaeg" else invoices
             results: dict[str, list[dict]] = {"before": [], "after": []}
+            bare: list[float] = []
             for number in range(rounds):
                 order = ("before", "after") if number % 2 == 0 else ("after", "before")
                 for name in order:
                     results[name].append(
                         _timed(trees[name], robot, size, source, folder / f"work-{name}")
                     )
+                if robot == "helbredstillaeg":
+                    bare.append(_bare(source))
             _print_speed(robot, size, base, results)
+            _print_same(robot, results)
+            if bare:
+                _print_bare(results, bare)
+
+
+def _bare(source: Path) -> float:
+    """The bare steps (bench/bare_steps.py) on the same input, in a fresh process."""
+    out = _python(
+        ROOT,
+        "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')",
+        str(ROOT / "bench" / "bare_steps.py"),
+        "--input",
+        str(source),
+    )
+    return float(json.loads(out.splitlines()[-1])["total"])
+
+
+def _print_bare(results: dict[str, list[dict]], bare: list[float]) -> None:
+    middle = statistics.median(bare)
+    _say(f"  bare steps    median {middle:.2f} s (every run: {[round(b, 2) for b in bare]})")
+    for name, runs in results.items():
+        night = statistics.median(r["total_seconds"] for r in runs)
+        _say(f"  {name:<6} night / bare steps = {night / middle:.2f} (goal: at most 2.5)")
 
 
 def _print_speed(robot: str, size: int, base: str, results: dict[str, list[dict]]) -> None:
@@ -209,6 +273,22 @@ def compare_demo(base: str, drop: str | None = None) -> None:
                     rows, status = seen[(name, robot, night)]
                     clean, caught = score(rows, status, truth, places)
                     _say(f"  {robot:<17}{night.isoformat():<12}{name:<8}{clean:>22}{caught:>20}")
+                _say(f"  {'':<29}{_same_rows(seen, robot, night)}")
+
+
+def _same_rows(seen: dict, robot: str, night: date) -> str:
+    """Whether both revisions decided every row of the night alike (outcome, amount, rules)."""
+    before, after = (seen[(name, robot, night)][0] for name in ("before", "after"))
+
+    def decided(rows: dict, place: tuple) -> tuple:
+        row = rows.get(place, {})
+        return tuple(row.get(f) for f in ("claim_id", "outcome", "amount_oere", "rule_ids"))
+
+    differ = sorted(p for p in set(before) | set(after) if decided(before, p) != decided(after, p))
+    if not differ:
+        return f"same decision on all {len(after):,} rows"
+    shown = "; ".join(f"{p}: {decided(before, p)} -> {decided(after, p)}" for p in differ[:3])
+    return f"{len(differ)} rows decided differently, e.g. {shown}"
 
 
 def _run_all(tree: Path, data: Path, night: date) -> None:
