@@ -112,7 +112,7 @@ def _timed(tree: Path, robot: str, size: int, source: Path, work: Path) -> dict:
     return {**timed, "what": night_digest(work)}
 
 
-OUTCOME_FIELDS = ("file", "line", "claim_id", "outcome", "amount_oere", "rule_ids")
+OUTCOME_FIELDS = ("file", "line", "claim_id", "outcome", "amount", "rule_ids")
 """What a night decided of each row: the outcome file's columns both revisions must agree
 on (run ids and timings differ by nature)."""
 
@@ -282,7 +282,7 @@ def _same_rows(seen: dict, robot: str, night: date) -> str:
 
     def decided(rows: dict, place: tuple) -> tuple:
         row = rows.get(place, {})
-        return tuple(row.get(f) for f in ("claim_id", "outcome", "amount_oere", "rule_ids"))
+        return tuple(row.get(f) for f in ("claim_id", "outcome", "amount", "rule_ids"))
 
     differ = sorted(p for p in set(before) | set(after) if decided(before, p) != decided(after, p))
     if not differ:
