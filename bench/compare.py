@@ -174,13 +174,8 @@ def compare_speed(base: str, claims: int, invoices: int, rounds: int) -> None:
 
 def _bare(source: Path) -> float:
     """The bare steps (bench/bare_steps.py) on the same input, in a fresh process."""
-    out = _python(
-        ROOT,
-        "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__main__')",
-        str(ROOT / "bench" / "bare_steps.py"),
-        "--input",
-        str(source),
-    )
+    code = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    out = _python(ROOT, code, str(ROOT / "bench" / "bare_steps.py"), "--input", str(source))
     return float(json.loads(out.splitlines()[-1])["total"])
 
 

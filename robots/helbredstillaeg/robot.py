@@ -15,6 +15,7 @@ from robots.core.errors import ConfigError
 from robots.core.money import format_oere_plain, to_oere
 from robots.core.rates import rate
 from robots.core.robot import (
+    ChangePolicy,
     EvaluationContext,
     Robot,
     arrow_column,
@@ -288,6 +289,8 @@ ROBOT = Robot(
     duplicate_paid_rule=rules.DUP_PAID,
     duplicate_held_rule=rules.DUP_HELD,
     resubmitted_changed_rule=rules.RESUBMIT_CHANGED,
+    # A bill delivered again changed is held for a person, not paid as a correction.
+    change_policy=ChangePolicy.HOLD,
     accounts_section="helbredstillaeg",
     remittance_title="Helbredstillaeg",
     amount_history=lambda: rules.load_config().history_claims,

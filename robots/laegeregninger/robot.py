@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from checks.quality.suites import CITIZENS_REGISTER, COMPANIES_REGISTER
-from robots.core.robot import EvaluationContext, LedgerLookup, Robot, joined_text
+from robots.core.robot import ChangePolicy, EvaluationContext, LedgerLookup, Robot, joined_text
 from robots.laegeregninger import checks as rules
 from robots.laegeregninger.datasets import DOCTOR_INVOICES
 from robots.laegeregninger.fees import price_invoices
@@ -157,6 +157,8 @@ ROBOT = Robot(
     duplicate_paid_rule=rules.DUP_PAID,
     duplicate_held_rule=rules.DUP_HELD,
     resubmitted_changed_rule=rules.RESUBMIT_CHANGED,
+    # A bill delivered again changed is held for a person, not paid as a correction.
+    change_policy=ChangePolicy.HOLD,
     accounts_section="laegeregninger",
     remittance_title="Laegeattester",
     remittance_label="fakt.",
