@@ -174,7 +174,10 @@ def compare_speed(base: str, claims: int, invoices: int, rounds: int) -> None:
 
 def _bare(source: Path) -> float:
     """The bare steps (bench/bare_steps.py) on the same input, in a fresh process."""
-    code = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    code = (
+        "import runpy, sys; sys.argv = sys.argv[1:]; "
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
     out = _python(ROOT, code, str(ROOT / "bench" / "bare_steps.py"), "--input", str(source))
     return float(json.loads(out.splitlines()[-1])["total"])
 

@@ -65,6 +65,10 @@ class Rule:
     """The register whose missing row makes the rule fire: while that register is in doubt
     (its last extract refused, or none received), a claim stopped by such rules alone
     waits for it instead of being decided."""
+    compares: tuple[str, ...] = ()
+    """The columns of the computed claim (its values and the register rows joined to it)
+    the rule compares: kept as JSON evidence with each exception it raises. Empty: the
+    robot's `evidence_columns`."""
 
     @property
     def action(self) -> str:
@@ -95,6 +99,7 @@ def rule_maker(robot: str) -> Callable[..., str]:
         *,
         provisional: bool = False,
         missing_from: str | None = None,
+        compares: tuple[str, ...] = (),
     ) -> str:
         register(
             Rule(
@@ -105,6 +110,7 @@ def rule_maker(robot: str) -> Callable[..., str]:
                 kind,
                 marks_provisional=provisional,
                 missing_from=missing_from,
+                compares=compares,
             )
         )
         return rule_id

@@ -69,10 +69,11 @@ def _escaped(values: pa.Array) -> pa.Array:
     \\uXXXX (as json.dumps writes them, non-ASCII letters kept as they are)."""
     out = pc.replace_substring(values, "\\", "\\\\")
     out = pc.replace_substring(out, '"', '\\"')
+    if not pc.any(pc.match_substring_regex(out, "[\\x00-\\x1f]")).as_py():
+        return out  # the usual case: one scan, not one per control character
     for code in range(0x20):
         char = chr(code)
-        if pc.any(pc.match_substring(out, char)).as_py():
-            out = pc.replace_substring(out, char, _CONTROL.get(char, f"\\u{code:04x}"))
+        out = pc.replace_substring(out, char, _CONTROL.get(char, f"\\u{code:04x}"))
     return out
 
 

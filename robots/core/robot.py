@@ -36,9 +36,6 @@ COMPUTED_COLUMNS = [
 ]
 """What a robot adds to each claim: who is paid, how much, on which rule and rates."""
 
-EVIDENCE_COLUMNS = ("category", "basis_oere", "amount_oere", "rate_year", "rate_provisional")
-"""What every claim's exception keeps as evidence, besides the robot's own columns."""
-
 KEY_COLUMNS = ["bill_key", "document_key"]
 """Optional keys a robot may add, kept in the ledger so later nights can look them up:
 `bill_key` is what may be paid only once (a request), `document_key` the source document
@@ -136,8 +133,8 @@ class Robot:
     `<cvr>-<invoice>-<line>`); None: the claim id column as it is."""
     evidence_columns: tuple[str, ...] = ()
     """Columns of the computed frame its rules compare (the claim's values and the register
-    rows joined to it): kept as JSON with each of the claim's exceptions, beside the amount
-    columns every claim has (EVIDENCE_COLUMNS), so a case page shows them as fields."""
+    rows joined to it): kept as JSON with the exceptions of a rule that names none of its
+    own (`Rule.compares`), so a case page shows them as fields."""
     change_policy: ChangePolicy = ChangePolicy.HOLD
     """What a changed re-delivery of a claim becomes (see ChangePolicy)."""
     period_column: str | None = None

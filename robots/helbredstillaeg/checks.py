@@ -34,29 +34,48 @@ _rule = rule_maker(ROBOT)
 R, H, INFO = Severity.REJECT, Severity.HOLD, Severity.INFO
 NE, SE, SF = Kind.NOT_ELIGIBLE, Kind.SUSPECTED_ERROR, Kind.SUSPECTED_FRAUD
 
-DEAD = _rule("HT-DEAD", "The citizen died before the service date (CPR status dead).", R, NE)
+DEAD = _rule(
+    "HT-DEAD",
+    "The citizen died before the service date (CPR status dead).",
+    R,
+    NE,
+    compares=("cit_status", "cit_status_date", "service_date"),
+)
 DEAD_AFTER = _rule(
     "HT-DEAD-AFTER",
     "The citizen has died since the service date: payable to the estate, by hand.",
     H,
     SE,
+    compares=("cit_status", "cit_status_date", "service_date"),
 )
 EMIGRATED = _rule(
-    "HT-EMIGRATED", "The citizen emigrated before the service date (must live in DK, S2).", R, NE
+    "HT-EMIGRATED",
+    "The citizen emigrated before the service date (must live in DK, S2).",
+    R,
+    NE,
+    compares=("cit_status", "cit_status_date", "service_date"),
 )
-MISSING = _rule("HT-MISSING", "The citizen's CPR status is 'missing' (forsvundet).", H, SF)
+MISSING = _rule(
+    "HT-MISSING",
+    "The citizen's CPR status is 'missing' (forsvundet).",
+    H,
+    SF,
+    compares=("cit_status", "cit_status_date"),
+)
 MOVED = _rule(
     "HT-MOVED",
     "The citizen lives in another municipality: rejected when the move was before the service "
     "date, held when the move date is unknown.",
     R,
     NE,
+    compares=("cit_municipality", "cit_moved_date", "service_date"),
 )
 MOVED_UNKNOWN = _rule(
     "HT-MOVED-UNKNOWN",
     "The citizen lives in another municipality and the extract gives no move date.",
     H,
     SE,
+    compares=("cit_municipality", "cit_moved_date", "service_date"),
 )
 NO_PENSION = _rule(
     "HT-NO-PENSION",
@@ -64,12 +83,14 @@ NO_PENSION = _rule(
     R,
     NE,
     missing_from="pensioners",
+    compares=("pen_type", "pen_awarded", "service_date"),
 )
 FOERTID_NEW = _rule(
     "HT-FOERTID-NEW",
     "Foertidspension awarded on or after 1.1.2003 gives no helbredstillaeg (S3, S8).",
     R,
     NE,
+    compares=("pen_type", "pen_awarded", "pen_foertid_since"),
 )
 FOERTID_UNKNOWN = _rule(
     "HT-FOERTID-UNKNOWN",
@@ -77,23 +98,36 @@ FOERTID_UNKNOWN = _rule(
     "the old scheme: old or new scheme must be checked.",
     H,
     SE,
+    compares=("pen_type", "pen_awarded", "pen_foertid_since"),
 )
 ASSETS = _rule(
-    "HT-ASSETS", "Liquid assets above the year's limit (S12, S16; equal is eligible).", R, NE
+    "HT-ASSETS",
+    "Liquid assets above the year's limit (S12, S16; equal is eligible).",
+    R,
+    NE,
+    compares=("pen_assets", "asset_limit_oere", "service_date"),
 )
-PCT_ZERO = _rule("HT-PCT-ZERO", "Personlig tillaegsprocent 0 gives no supplement (S3).", R, NE)
+PCT_ZERO = _rule(
+    "HT-PCT-ZERO",
+    "Personlig tillaegsprocent 0 gives no supplement (S3).",
+    R,
+    NE,
+    compares=("pen_percent",),
+)
 DUP_NIGHT = _rule(
     "HT-DUP-NIGHT",
     "The same bill (citizen, type, provider, date, amount) twice in one night under different "
     "claim ids; the later one is held.",
     H,
     SE,
+    compares=("expense_type", "counterparty", "service_date", "citizen_share"),
 )
 DUP_PAID = _rule(
     "HT-DUP-PAID",
     "The same bill as one already paid (or approved for payment) under another claim id.",
     R,
     SE,
+    compares=("expense_type", "counterparty", "service_date", "citizen_share"),
 )
 DUP_HELD = _rule(
     "HT-DUP-HELD",
@@ -101,6 +135,7 @@ DUP_HELD = _rule(
     "releasing both would pay it twice.",
     H,
     SE,
+    compares=("expense_type", "counterparty", "service_date", "citizen_share"),
 )
 RESUBMIT_CHANGED = _rule(
     "HT-RESUBMIT-CHANGED",
@@ -115,6 +150,7 @@ HIGH_AMOUNT = _rule(
     "type's ceiling (config/checks.toml).",
     H,
     SE,
+    compares=("expense_type", "citizen_share", "basis_oere"),
 )
 UDVIDET_APPROVAL = _rule(
     "HT-UDVIDET-APPROVAL",
@@ -122,12 +158,14 @@ UDVIDET_APPROVAL = _rule(
     "(must be applied for before, S3, S9).",
     R,
     NE,
+    compares=("expense_type", "approval_date", "service_date"),
 )
 UDVIDET_UNKNOWN = _rule(
     "HT-UDVIDET-UNKNOWN",
     "Udvidet helbredstillaeg item, but the extract has no approval_date column to check.",
     H,
     SE,
+    compares=("expense_type",),
 )
 PROVIDER_UNKNOWN = _rule(
     "HT-PROVIDER-UNKNOWN",
@@ -135,24 +173,28 @@ PROVIDER_UNKNOWN = _rule(
     H,
     SE,
     missing_from="companies",
+    compares=("counterparty",),
 )
 PROVIDER_CLOSED = _rule(
     "HT-PROVIDER-CLOSED",
     "The provider was bankrupt, closed or in liquidation before the service date.",
     H,
     SF,
+    compares=("counterparty", "comp_status", "comp_status_date", "service_date"),
 )
 STALE = _rule(
     "HT-STALE",
     "Received long after the service date (config/checks.toml): limitation to be assessed.",
     H,
     SE,
+    compares=("service_date", "received_date"),
 )
 VELOCITY = _rule(
     "HT-VELOCITY",
     "More claims for one citizen in one night than usual (config/checks.toml).",
     H,
     SF,
+    compares=("service_date",),
 )
 PROVISIONAL = _rule(
     "HT-PROVISIONAL-RATE",
@@ -161,6 +203,7 @@ PROVISIONAL = _rule(
     H,
     SE,
     provisional=True,
+    compares=("rate_year", "rate_provisional"),
 )
 PROVISIONAL_DEMO = _rule(
     "HT-PROVISIONAL-RATE-DEMO",
@@ -168,15 +211,21 @@ PROVISIONAL_DEMO = _rule(
     INFO,
     SE,
     provisional=True,
+    compares=("rate_year", "rate_provisional"),
 )
 NO_RATE = _rule(
     "HT-NO-RATE",
     "No rate file covers the service date's year (config/rates/): the claim waits for one.",
     H,
     SE,
+    compares=("service_date", "rate_year"),
 )
 AMOUNT_ZERO = _rule(
-    "HT-AMOUNT-ZERO", "The computed supplement rounds to 0 kr.: nothing to pay.", R, NE
+    "HT-AMOUNT-ZERO",
+    "The computed supplement rounds to 0 kr.: nothing to pay.",
+    R,
+    NE,
+    compares=("basis_oere", "amount_oere", "pen_percent"),
 )
 
 

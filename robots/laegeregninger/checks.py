@@ -35,6 +35,7 @@ NO_REQUEST = _rule(
     H,
     SE,
     missing_from="certificate_requests",
+    compares=("certificate_code", "doctor_cvr", "service_date", "request_id"),
 )
 REQUEST_UNKNOWN = _rule(
     "LR-REQUEST-UNKNOWN",
@@ -42,6 +43,7 @@ REQUEST_UNKNOWN = _rule(
     H,
     SE,
     missing_from="certificate_requests",
+    compares=("request_id",),
 )
 REQUEST_PAID = _rule(
     "LR-REQUEST-PAID",
@@ -49,6 +51,7 @@ REQUEST_PAID = _rule(
     "doctor, S72).",
     R,
     SE,
+    compares=("request_id", "bill_paid_claim_id", "bill_paid_oere"),
 )
 REQUEST_HELD = _rule(
     "LR-REQUEST-HELD",
@@ -56,12 +59,14 @@ REQUEST_HELD = _rule(
     "releasing both would pay the certificate twice.",
     H,
     SE,
+    compares=("request_id", "bill_paid_held_claim_id"),
 )
 REQUEST_TWICE = _rule(
     "LR-REQUEST-TWICE",
     "Two or more invoices for one request tonight; the first is judged, the others are held.",
     H,
     SF,
+    compares=("request_id", "req_id"),
 )
 FEE_MISMATCH = _rule(
     "LR-FEE-MISMATCH",
@@ -69,15 +74,21 @@ FEE_MISMATCH = _rule(
     "tolk; fee card in config/rates).",
     H,
     SE,
+    compares=("certificate_code", "invoice_date", "fee_expected", "basis_oere"),
 )
 FEE_BY_INVOICE = _rule(
     "LR-FEE-BY-INVOICE",
     "The certificate has no fixed fee ('efter regning', e.g. LAE 155): a caseworker prices it.",
     H,
     SE,
+    compares=("certificate_code", "fee_expected", "basis_oere"),
 )
 CODE_UNKNOWN = _rule(
-    "LR-CODE-UNKNOWN", "The certificate code is not on the fee card for its year.", H, SE
+    "LR-CODE-UNKNOWN",
+    "The certificate code is not on the fee card for its year.",
+    H,
+    SE,
+    compares=("certificate_code", "invoice_date"),
 )
 NOT_MUNICIPAL = _rule(
     "LR-NOT-MUNICIPAL",
@@ -85,21 +96,42 @@ NOT_MUNICIPAL = _rule(
     "S77, S78).",
     R,
     NE,
+    compares=("certificate_code",),
 )
 CODE_DIFFERS = _rule(
-    "LR-CODE-DIFFERS", "The certificate delivered is not the one the request asked for.", H, SE
+    "LR-CODE-DIFFERS",
+    "The certificate delivered is not the one the request asked for.",
+    H,
+    SE,
+    compares=("certificate_code", "req_code", "req_id"),
 )
 DOCTOR_DIFFERS = _rule(
-    "LR-DOCTOR-DIFFERS", "The invoice comes from another doctor than the one asked.", H, SF
+    "LR-DOCTOR-DIFFERS",
+    "The invoice comes from another doctor than the one asked.",
+    H,
+    SF,
+    compares=("doctor_cvr", "req_cvr", "req_id"),
 )
 CITIZEN_DIFFERS = _rule(
-    "LR-CITIZEN-DIFFERS", "The invoice names another citizen than the request.", H, SE
+    "LR-CITIZEN-DIFFERS",
+    "The invoice names another citizen than the request.",
+    H,
+    SE,
+    compares=("req_id",),
 )
 BEFORE_REQUEST = _rule(
-    "LR-BEFORE-REQUEST", "The certificate is dated before the request was made.", H, SF
+    "LR-BEFORE-REQUEST",
+    "The certificate is dated before the request was made.",
+    H,
+    SF,
+    compares=("service_date", "req_date", "req_id"),
 )
 CITIZEN_DEAD = _rule(
-    "LR-CITIZEN-DEAD", "The citizen died before the certificate date (CPR status dead).", H, SF
+    "LR-CITIZEN-DEAD",
+    "The citizen died before the certificate date (CPR status dead).",
+    H,
+    SF,
+    compares=("cit_status", "cit_status_date", "service_date"),
 )
 CITIZEN_UNKNOWN = _rule(
     "LR-CITIZEN-UNKNOWN",
@@ -107,6 +139,7 @@ CITIZEN_UNKNOWN = _rule(
     H,
     SE,
     missing_from="citizens",
+    compares=("cit_status",),
 )
 SELLER_UNKNOWN = _rule(
     "LR-SELLER-UNKNOWN",
@@ -114,12 +147,14 @@ SELLER_UNKNOWN = _rule(
     H,
     SE,
     missing_from="companies",
+    compares=("doctor_cvr",),
 )
 SELLER_INACTIVE = _rule(
     "LR-SELLER-INACTIVE",
     "The seller was not an active company on the invoice date (bankrupt, closed, liquidation).",
     H,
     SF,
+    compares=("doctor_cvr", "comp_status", "comp_status_date", "invoice_date"),
 )
 DUP_NIGHT = _rule(
     "LR-DUP-NIGHT",
@@ -127,12 +162,14 @@ DUP_NIGHT = _rule(
     "invoice numbers; the later one is held.",
     H,
     SE,
+    compares=("invoice_id", "doctor_cvr", "certificate_code", "service_date"),
 )
 DUP_PAID = _rule(
     "LR-DUP-PAID",
     "The same bill as one already paid (or approved for payment) under another invoice number.",
     R,
     SE,
+    compares=("invoice_id", "doctor_cvr", "certificate_code", "service_date"),
 )
 DUP_HELD = _rule(
     "LR-DUP-HELD",
@@ -140,6 +177,7 @@ DUP_HELD = _rule(
     "releasing both would pay it twice.",
     H,
     SE,
+    compares=("invoice_id", "doctor_cvr", "certificate_code", "service_date"),
 )
 RESUBMIT_CHANGED = _rule(
     "LR-RESUBMIT-CHANGED",
@@ -152,8 +190,15 @@ STALE = _rule(
     "Invoiced long after the certificate date (config/checks.toml): a caseworker decides.",
     H,
     SE,
+    compares=("invoice_date", "service_date"),
 )
-AMOUNT_ZERO = _rule("LR-AMOUNT-ZERO", "The invoice line is for 0 kr.: nothing to pay.", R, NE)
+AMOUNT_ZERO = _rule(
+    "LR-AMOUNT-ZERO",
+    "The invoice line is for 0 kr.: nothing to pay.",
+    R,
+    NE,
+    compares=("basis_oere", "amount_oere"),
+)
 PROVISIONAL = _rule(
     "LR-PROVISIONAL-FEE",
     "The fee is provisional (carried forward, no source for the year): production waits "
@@ -161,6 +206,7 @@ PROVISIONAL = _rule(
     H,
     SE,
     provisional=True,
+    compares=("certificate_code", "fee_provisional", "rate_year"),
 )
 PROVISIONAL_DEMO = _rule(
     "LR-PROVISIONAL-FEE-DEMO",
@@ -168,6 +214,7 @@ PROVISIONAL_DEMO = _rule(
     INFO,
     SE,
     provisional=True,
+    compares=("certificate_code", "fee_provisional", "rate_year"),
 )
 CREDIT_NO_INVOICE = _rule(
     "LR-CREDIT-NO-INVOICE",
@@ -175,12 +222,14 @@ CREDIT_NO_INVOICE = _rule(
     "automatically.",
     H,
     SE,
+    compares=("document_type", "credited_invoice_id"),
 )
 CREDIT_EXCEEDS = _rule(
     "LR-CREDIT-EXCEEDS",
     "A credit note that, with the credits before it, exceeds what was paid on its invoice.",
     H,
     SE,
+    compares=("document_type", "credited_invoice_id", "credited_oere", "amount_oere"),
 )
 
 

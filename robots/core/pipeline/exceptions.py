@@ -6,7 +6,10 @@ into a value (a shifted column, a typo) never reaches a report or a screen in cl
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection
 
 from checks import rules
@@ -24,10 +27,22 @@ def empty_errors() -> pd.DataFrame:
 
 
 def mask_messages(messages: pd.Series) -> pd.Series:
-    """Replace every CPR-looking number with ddmmyy-****."""
-    return messages.astype("string[pyarrow]").str.replace(
-        CPR_PATTERN.pattern, r"\1-****", regex=True
-    )
+    """Replace every CPR-looking number with ddmmyy-****.
+
+    The pattern (word boundaries as Python reads them) runs in Python, row by row; so only
+    rows that hold ten digits at all (one Arrow scan, a superset of its matches) are given
+    to it: at a million claims 0.4 s of the ledger stage went to rows with none."""
+    text = messages.astype("string[pyarrow]")
+    if not len(text):
+        return text
+    candidates = pc.match_substring_regex(pa.array(text.array), r"\d{6}-?\d{4}")
+    at = np.flatnonzero(candidates.to_numpy(zero_copy_only=False) == True)  # noqa: E712
+    if not len(at):
+        return text
+    masked = text.iloc[at].str.replace(CPR_PATTERN.pattern, r"\1-****", regex=True)
+    out = text.copy()
+    out.iloc[at] = masked.to_numpy()
+    return out
 
 
 def insert_exceptions(

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
+from checks import rules
 from checks.reading import CLAIM_ALREADY_PROCESSED, CLAIM_COPY_TONIGHT
 from robots.core.evidence import json_objects
 from robots.core.ledger import audit_trail, bulk, history
@@ -22,7 +23,7 @@ from robots.core.pipeline.ingest import FILE, IngestedClaims, record_file
 from robots.core.pipeline.outcomes import own_source_ids
 from robots.core.pipeline.reading import LINE
 from robots.core.pipeline.waiting_ledger import Waiting, record_waiting
-from robots.core.robot import COMPUTED_COLUMNS, EVIDENCE_COLUMNS, KEY_COLUMNS, Robot
+from robots.core.robot import COMPUTED_COLUMNS, KEY_COLUMNS, Robot
 
 
 def record_night(
@@ -111,15 +112,26 @@ def record_night(
 
 def _evidence(computed: pd.DataFrame, findings: pd.DataFrame, robot: Robot) -> np.ndarray:
     """Each finding's evidence: the rule, and the values of the claim and of the register
-    rows joined to it that the robot's rules compare (read for the firing rows only)."""
+    rows joined to it that the rule compares (`Rule.compares`, else the robot's
+    `evidence_columns`), read for the firing rows of each rule only.
+
+    Per rule, not every column for every finding: at a million claims a quarter fire, and
+    thirty columns each made 100 MB of JSON and 2.5 s of the ledger stage (measured)."""
+    out = np.empty(len(findings), dtype=object)
     if not len(findings):
-        return np.array([], dtype=object)
-    rows = computed.loc[findings["row"].to_numpy()]
-    values = json_objects(rows, [*EVIDENCE_COLUMNS, *robot.evidence_columns])
-    rule_ids = findings["rule_id"].astype("string")
-    named = rule_ids.map({r: json.dumps(r) for r in rule_ids.unique()}).astype("string")
-    text = '{"rule": ' + named.reset_index(drop=True) + ', "compared": '
-    return (text + values.reset_index(drop=True) + "}").to_numpy(dtype=object)
+        return out
+    catalogue = {rule.id: rule for rule in rules.catalogue()}
+    rule_ids = findings["rule_id"].astype(str).to_numpy()
+    positions = computed.index.get_indexer(findings["row"].to_numpy())
+    for rule_id in pd.unique(rule_ids):
+        at = np.flatnonzero(rule_ids == rule_id)
+        rule = catalogue.get(str(rule_id))
+        declared = rule.compares if rule is not None and rule.compares else robot.evidence_columns
+        wanted = [c for c in declared if c in computed.columns]
+        values = json_objects(computed[wanted].take(positions[at]), wanted)
+        head = '{"rule": ' + json.dumps(str(rule_id)) + ', "compared": '
+        out[at] = (head + values + "}").to_numpy()
+    return out
 
 
 def _copy_rows(copies: pd.DataFrame, file_names: list[str]) -> pd.DataFrame:
@@ -137,7 +149,17 @@ def _copy_rows(copies: pd.DataFrame, file_names: list[str]) -> pd.DataFrame:
             + copies["original_line"].astype("string")
             + " tonight: read once"
         ),
-    )[["claim_ref", "file", "line", "rule_id", "message"]]
+        evidence=json_objects(
+            pd.DataFrame(
+                {
+                    "kept_file": pd.array(kept_in, dtype="string"),
+                    "kept_line": copies["original_line"].astype("Int64").to_numpy(),
+                },
+                index=copies.index,
+            ),
+            ["kept_file", "kept_line"],
+        ),
+    )[["claim_ref", "file", "line", "rule_id", "message", "evidence"]]
 
 
 def _claim_rows(
@@ -220,5 +242,17 @@ def _history_rows(rows: pd.DataFrame, rule_id: str, text: str, robot: Robot) -> 
             "message": (
                 "claim " + rows[robot.claim_id_column] + " " + text + rows["run_id"].astype(str)
             ).to_numpy(),
+            # What the ledger holds and what came tonight, as the robot's fingerprint (the
+            # bill's content) of each: a case page shows what changed.
+            "evidence": json_objects(
+                pd.DataFrame(
+                    {
+                        "earlier_run": rows["run_id"].astype("string").to_numpy(),
+                        "in_ledger": rows["fingerprint_ledger"].astype("string").to_numpy(),
+                        "tonight": rows["fingerprint"].astype("string").to_numpy(),
+                    }
+                ),
+                ["earlier_run", "in_ledger", "tonight"],
+            ).to_numpy(dtype=object),
         }
     )

@@ -125,3 +125,32 @@ def test_a_second_citizens_file_is_combined_with_the_full_extract(nights: list[N
     assert "citizens" not in second.registers_in_doubt
     assert not (_outcomes(nights[1])["outcome"] == "waiting").any()
     assert any("laid over the register by key" in note for note in second.register_notes)
+
+
+def test_each_exception_keeps_the_values_its_rule_compared(nights: list[Night]) -> None:
+    """Every claim rule that fired kept, with each exception, a value for every column it
+    names (`Rule.compares`): a case page can show them all."""
+    import json
+
+    from sqlalchemy import text
+
+    from checks import rules
+    from robots.core.ledger.database import open_ledger
+
+    settings = Settings(data_dir=nights[0].run.report_path.parents[3], mode="demo")
+    engine = open_ledger(settings.ledger_url)
+    with engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT rule_id, evidence FROM exceptions WHERE claim_pk IS NOT NULL")
+        ).all()
+    engine.dispose()
+    by_rule = {r.id: r for r in rules.catalogue()}
+    seen = set()
+    for rule_id, evidence in found:
+        if not by_rule[rule_id].compares or evidence is None:
+            continue
+        kept = json.loads(evidence)
+        assert kept["rule"] == rule_id
+        assert list(kept["compared"]) == list(by_rule[rule_id].compares), rule_id
+        seen.add(rule_id)
+    assert {"HT-DEAD", "HT-ASSETS", "HT-PROVIDER-CLOSED", "HT-STALE"} <= seen
