@@ -323,25 +323,31 @@ def events_of(*, connection: Connection, claim_pk: int) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-_MONEY = """
-SELECT c.id AS claim_pk,
-       c.amount_oere,
-       COALESCE(p.paid_oere, 0) AS paid_oere,
-       COALESCE(r.recover_oere, 0) AS to_recover_oere,
-       COALESCE(p.attempts, 0) AS attempts
-FROM claims c
-LEFT JOIN (
+_EFFECTIVE_ITEMS = """
     SELECT i.claim_pk, SUM(i.amount_oere) AS paid_oere, COUNT(*) AS attempts
     FROM payment_items i
     WHERE NOT EXISTS (
         SELECT 1 FROM claim_events e
         WHERE e.claim_pk = i.claim_pk AND e.kind = 'returned' AND e.attempt = i.attempt)
     GROUP BY i.claim_pk
-) p ON p.claim_pk = c.id
-LEFT JOIN (
+"""
+"""Per claim, its payments not returned: what they paid and how many there are."""
+
+_RECOVERIES = """
     SELECT claim_pk, SUM(amount_oere) AS recover_oere FROM claim_events
     WHERE kind = 'recovery_opened' GROUP BY claim_pk
-) r ON r.claim_pk = c.id
+"""
+"""Per claim, what is asked back."""
+
+_MONEY = f"""
+SELECT c.id AS claim_pk,
+       c.amount_oere,
+       COALESCE(p.paid_oere, 0) AS paid_oere,
+       COALESCE(r.recover_oere, 0) AS to_recover_oere,
+       COALESCE(p.attempts, 0) AS attempts
+FROM claims c
+LEFT JOIN ({_EFFECTIVE_ITEMS}) p ON p.claim_pk = c.id
+LEFT JOIN ({_RECOVERIES}) r ON r.claim_pk = c.id
 """
 
 
@@ -360,14 +366,6 @@ def money_of_claims(
     return {int(r["claim_pk"]): {k: int(v) for k, v in r.items() if k != "claim_pk"} for r in rows}
 
 
-_EFFECTIVE_ITEMS = """
-    SELECT i.claim_pk, SUM(i.amount_oere) AS paid_oere FROM payment_items i
-    WHERE NOT EXISTS (
-        SELECT 1 FROM claim_events e
-        WHERE e.claim_pk = i.claim_pk AND e.kind = 'returned' AND e.attempt = i.attempt)
-    GROUP BY i.claim_pk
-"""
-
 _PERIOD_MONEY = f"""
 SELECT c.claim_id, c.period,
        SUM(CASE WHEN s.claim_pk IS NULL THEN c.amount_oere ELSE 0 END) AS entitled_oere,
@@ -376,10 +374,7 @@ SELECT c.claim_id, c.period,
        MAX(c.version) AS versions
 FROM claims c
 LEFT JOIN ({_EFFECTIVE_ITEMS}) p ON p.claim_pk = c.id
-LEFT JOIN (
-    SELECT claim_pk, SUM(amount_oere) AS recover_oere FROM claim_events
-    WHERE kind = 'recovery_opened' GROUP BY claim_pk
-) r ON r.claim_pk = c.id
+LEFT JOIN ({_RECOVERIES}) r ON r.claim_pk = c.id
 LEFT JOIN (
     SELECT DISTINCT claim_pk FROM claim_events WHERE kind = 'superseded'
 ) s ON s.claim_pk = c.id
@@ -418,11 +413,7 @@ def exactly_once_violations(*, connection: Connection) -> list[str]:
     proof holds."""
     found: list[str] = []
     twice = connection.execute(
-        text(
-            "SELECT i.claim_pk FROM payment_items i WHERE NOT EXISTS (SELECT 1 FROM claim_events"
-            " e WHERE e.claim_pk = i.claim_pk AND e.kind = 'returned' AND e.attempt = i.attempt)"
-            " GROUP BY i.claim_pk HAVING COUNT(*) > 1"
-        )
+        text(f"SELECT claim_pk FROM ({_EFFECTIVE_ITEMS}) p WHERE attempts > 1")
     ).scalars()
     found += [f"claim {pk}: two payments, neither returned" for pk in twice]
     unapproved = connection.execute(
@@ -447,8 +438,7 @@ def exactly_once_violations(*, connection: Connection) -> list[str]:
         text(
             f"SELECT c.robot, c.claim_id, c.period FROM claims c "
             f"LEFT JOIN ({_EFFECTIVE_ITEMS}) p ON p.claim_pk = c.id "
-            "LEFT JOIN (SELECT claim_pk, SUM(amount_oere) AS recover_oere FROM claim_events "
-            "WHERE kind = 'recovery_opened' GROUP BY claim_pk) r ON r.claim_pk = c.id "
+            f"LEFT JOIN ({_RECOVERIES}) r ON r.claim_pk = c.id "
             "WHERE c.version > 1 OR c.id IN (SELECT supersedes_pk FROM claims "
             "WHERE supersedes_pk IS NOT NULL) "
             "GROUP BY c.robot, c.claim_id, c.period "

@@ -22,11 +22,6 @@ def night_period(night: date) -> str:
     return night.isoformat()
 
 
-def month_period(month: date) -> str:
-    """The period of a monthly robot's run: its month (`2026-11`)."""
-    return f"{month:%Y-%m}"
-
-
 def begin_period(
     *, connection: Connection, robot: str, period: str, run_id: str, at: datetime
 ) -> None:

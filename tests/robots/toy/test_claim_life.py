@@ -272,3 +272,32 @@ def test_an_exception_keeps_what_its_rule_compared_as_json(nights: Nights) -> No
     unreadable = json.loads(found["B7"])
     assert (unreadable["column"], unreadable["value"]) == ("bought_date", "2026-13-01")
     assert json.loads(found["B8"]) == {"column": "cpr", "value": None}
+
+
+def test_the_proof_names_a_claim_paid_twice(nights: Nights) -> None:
+    """The exactly-once proof can fail: a second payment written around the ledger's path
+    (an approval with no return before it) is named, twice over."""
+    first = nights.run(NIGHT_ONE)
+    (batch,) = first.batches
+    pk = nights.pk("B1")
+    with nights.engine.begin() as connection:
+        approval = connection.execute(
+            text(
+                "INSERT INTO claim_events (claim_pk, seq, kind, at, actor, reason, attempt) "
+                "VALUES (:c, 1, 'repay_approved', CURRENT_TIMESTAMP, 'x', 'x', 2) RETURNING id"
+            ),
+            {"c": pk},
+        ).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO payment_items (claim_pk, attempt, transfer_id, batch_id, "
+                "amount_oere, approved_by_event_id) VALUES (:c, 2, 1, :b, 120000, :a)"
+            ),
+            {"c": pk, "b": batch.batch_id, "a": approval},
+        )
+    with nights.engine.connect() as connection:
+        found = history.exactly_once_violations(connection=connection)
+    assert found == [
+        f"claim {pk}: two payments, neither returned",
+        f"claim {pk}: attempt 2 without a return of the last and an approval after it",
+    ]

@@ -235,3 +235,19 @@ def test_the_ledger_knows_which_periods_ran_finished_or_failed(
         ).one()
     assert [(p["status"], p["runs"]) for p in found][-1] == (PeriodStatus.FINISHED, 2)
     assert period == "2026-11-11"
+
+
+def test_the_proof_names_a_month_paid_in_full_twice(months: Months) -> None:
+    """The versions' part of the proof can fail: a version paid its whole month instead of
+    the difference (written around the ledger's path) is named."""
+    months.run(_row("2026-10", "1000.00"))
+    months.run(_row("2026-10", "1500.00"))
+    with months.engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE payment_items SET amount_oere = 150000 WHERE claim_pk = "
+                "(SELECT id FROM claims WHERE version = 2)"
+            )
+        )
+        found = history.exactly_once_violations(connection=connection)
+    assert found == [f"{ROBOT.name}:A1:2026-10: its versions keep more than any one was owed"]
