@@ -96,7 +96,7 @@ def _settings(data_dir: Path | None, mode: RunMode | None, *, must_exist: bool =
     return get_settings(data_dir=folder, mode=mode.value if mode else None)
 
 
-def run_robot(name: str, *, settings: Settings, night: date) -> int:
+def run_robot(name: str, *, settings: Settings, night: date, month: str | None = None) -> int:
     """Run one robot's nightly task in a child process; print its own report; return its
     exit code.
 
@@ -116,6 +116,7 @@ def run_robot(name: str, *, settings: Settings, night: date) -> int:
         "ROBOTS_DATA_DIR": str(settings.data_dir),
         "ROBOTS_MODE": settings.mode,
         "ROBOTS_NIGHT": night.isoformat(),
+        "ROBOTS_PERIOD": month or "",
         "ROBOTS_LOG_DIR": str(log_dir),
         RUN_ID_VARIABLE: run_id,
         INBOX_DATASETS_VARIABLE: ",".join(sorted(inbox_datasets())),
@@ -201,8 +202,16 @@ def run(
     night: Night = None,
     data_dir: DataDir = None,
     mode: Mode = None,
+    month: Annotated[
+        str | None,
+        typer.Option(
+            "--month",
+            help="a robot that pays by month: run this month (YYYY-MM) alone, if it is due",
+        ),
+    ] = None,
 ) -> None:
     """Run a robot (or all) over everything waiting in the inbox."""
+    from robots.core.ledger.periods import is_month
     from robots.registry import ROBOTS
 
     names = list(ROBOTS) if robot == "all" else [robot]
@@ -211,9 +220,17 @@ def run(
         raise CommandLineError(
             f"there is no robot '{unknown[0]}'; choose {', '.join(ROBOTS)} or all"
         )
+    if month is not None:
+        if not is_month(month):
+            raise CommandLineError(f"--month {month!r} is not a month; write YYYY-MM, e.g. 2026-11")
+        if any(ROBOTS[n].period_column is None for n in names):
+            monthly = [n for n, r in ROBOTS.items() if r.period_column is not None]
+            raise CommandLineError(
+                f"--month is for a robot that pays by month ({', '.join(monthly)}), not {robot}"
+            )
     settings = _settings(data_dir, mode)
     when = night or dates.today()
-    codes = [run_robot(n, settings=settings, night=when) for n in names]
+    codes = [run_robot(n, settings=settings, night=when, month=month) for n in names]
     raise typer.Exit(max(codes))
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from robots.core.robot import Robot
+from robots.fleksloentilskud.robot import ROBOT as FLEKSLOENTILSKUD
 from robots.helbredstillaeg.robot import ROBOT as HELBREDSTILLAEG
 from robots.laegeregninger.robot import ROBOT as LAEGEREGNINGER
 
 ROBOTS: dict[str, Robot] = {
     HELBREDSTILLAEG.name: HELBREDSTILLAEG,
     LAEGEREGNINGER.name: LAEGEREGNINGER,
+    FLEKSLOENTILSKUD.name: FLEKSLOENTILSKUD,
 }
 """Name -> robot, in the order the nightly job runs them."""
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from pathlib import Path
 from typing import TypeAlias
 
 import numpy as np
@@ -81,6 +82,27 @@ class EvaluationContext:
     for them): what amounts are usual, beside tonight's."""
 
 
+@dataclass(frozen=True)
+class ListingContext:
+    """What a robot that lists its own claims (`Robot.list_claims`) lists them from."""
+
+    night: date
+    mode: str
+    month: str | None
+    """The month the run is of (`robots run <robot> --month YYYY-MM`), or None: every month
+    that is due tonight."""
+    references: dict[str, pd.DataFrame]
+    """Every register's snapshot, tonight's extracts laid over it."""
+    taken_in: dict[str, pd.DataFrame]
+    """Per register, tonight's readable rows."""
+    unreadable: dict[str, pd.DataFrame]
+    """Per register, tonight's rows that could not be used: `file_name`, `line`, `rule_id`,
+    `message` and `text_<column>` (the row's text as far as it split)."""
+    state_dir: Path
+    """A folder of the robot's own, for what it must remember from night to night (kept
+    beside the register snapshots, outside the ledger)."""
+
+
 class ChangePolicy(StrEnum):
     """What a robot does with a claim delivered again with other content."""
 
@@ -141,6 +163,25 @@ class Robot:
     """The column (text, `YYYY-MM`) naming the month a claim is for, where the robot pays
     by period: its key is then `<robot>:<claim id>:<month>` and the ledger sums money per
     period. None: claims belong to no period."""
+
+    refusion_per_claim: bool = False
+    """Whether the state's refusion (and the posting grouping) is the claim's own
+    (`refusion_percent`, `posting_grouping` columns of compute's frame, kept in the ledger
+    and on the posting file), not one percent for the robot's account."""
+    list_claims: Callable[[ListingContext], pd.DataFrame] | None = None
+    """For a robot whose claims nobody sends (a month of subsidy due from its registers):
+    tonight's claims, listed from the registers in the columns of `claims`. The pipeline
+    writes the list into the claims inbox as a CSV file and reads it like any claim file,
+    so every claim still comes from a file and line kept in the archive. None: the claims
+    are sent."""
+
+    def claim_identity(self, claims: pd.DataFrame) -> pd.Series:
+        """What makes a row one claim: its id, and its month where the robot pays by month
+        (a fleksjob's id recurs every month)."""
+        ids = claims[self.claim_id_column].astype("string")
+        if self.period_column is None:
+            return ids
+        return ids + ":" + claims[self.period_column].astype("string")
 
     def idempotency_keys(self, claims: pd.DataFrame) -> pd.Series:
         """Each claim's key in the ledger: `<robot>:<claim id>[:<period>]`, what makes it

@@ -75,6 +75,7 @@ def run_robot_task(robot: Robot) -> None:
             filter(None, os.environ.get(INBOX_DATASETS_VARIABLE, "").split(","))
         )
         or None,
+        period=os.environ.get("ROBOTS_PERIOD") or None,
     )
     counts = result.outcomes["outcome"].value_counts().to_dict() if len(result.outcomes) else {}
     log.info(

@@ -119,6 +119,30 @@ def batch_transfers(*, connection: Connection, batch_id: str) -> pa.Table:
     return rows.sort_by("id").drop_columns(["id"])
 
 
+def refusion_of(*, connection: Connection, claim_pks: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """Each claim's own refusion percent and posting grouping (claim_pk, refusion_percent,
+    posting_grouping; null where the robot's account gives them)."""
+    rows = []
+    values = claim_pks.to_pylist()
+    for start in range(0, len(values), 500):
+        part = values[start : start + 500]
+        placeholders = ", ".join(f":p{i}" for i in range(len(part)))
+        rows += connection.execute(
+            text(
+                "SELECT id, refusion_percent, posting_grouping FROM claims "
+                f"WHERE id IN ({placeholders})"
+            ),
+            {f"p{i}": pk for i, pk in enumerate(part)},
+        ).all()
+    return pa.table(
+        {
+            "claim_pk": pa.array([r[0] for r in rows], pa.int64()),
+            "refusion_percent": pa.array([r[1] for r in rows], pa.int64()),
+            "posting_grouping": pa.array([r[2] for r in rows], pa.string()),
+        }
+    )
+
+
 def batch_claims(*, connection: Connection, batch_id: str) -> pa.Table:
     """The claims a batch pays, with the amount of each payment item (in no particular order)."""
     return bulk.read_arrow(

@@ -202,6 +202,10 @@ class Claim(Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     supersedes_pk: Mapped[int | None] = mapped_column(ForeignKey("claims.id"))
     period: Mapped[str | None] = mapped_column(String(10))
+    # Where the state's refusion and the posting grouping depend on the claim (migration
+    # 0012: fleksloentilskud's refusionstrappe), else NULL: the account's.
+    refusion_percent: Mapped[int | None] = mapped_column(Integer)
+    posting_grouping: Mapped[str | None] = mapped_column(String(8))
 
     __table_args__ = (
         Index("ix_claims_fingerprint", "robot", "fingerprint"),

@@ -120,7 +120,7 @@ def _finish_prepared(
     run_id: str,
 ) -> BatchResult:
     """Steps 2 and 3 for a batch a crash left prepared, from what the ledger holds."""
-    batch = _batch_from_ledger(engine, batch_id)
+    batch = _batch_from_ledger(engine, batch_id, robot.refusion_per_claim)
     if batch.claims.num_rows >= WORKER_FROM_CLAIMS:
         writer.use_worker()
     files = _write_files(writer, batch, robot, settings, folders)
@@ -144,6 +144,8 @@ def _pay_new(
         writer.use_worker()  # its start-up overlaps the planning
     batch, plan = _plan(claims, robot, run_id, night)
     plan = replace(plan, claims=_with_attempts(plan.claims, attempts))
+    if robot.refusion_per_claim:
+        batch = replace(batch, claims=_with_refusion(engine, plan.claims))
     del claims
     files = _write_files(writer, batch, robot, settings, folders)
     try:
@@ -383,12 +385,26 @@ def _payment_items(claims: pa.Table, transfer_ids: np.ndarray, batch_id: str) ->
     return items
 
 
-def _batch_from_ledger(engine: Engine, batch_id: str) -> _Batch:
+def _with_refusion(engine: Engine, claims: pa.Table) -> pa.Table:
+    """A batch's posting claims (claim_pk, claim_id, amount_oere, in payment order) with
+    each claim's own refusion percent and posting grouping, as the ledger keeps them."""
+    with engine.connect() as connection:
+        own = payment_records.refusion_of(
+            connection=connection, claim_pks=claims.column("claim_pk")
+        )
+    at = pc.index_in(claims.column("claim_pk"), value_set=own.column("claim_pk"))
+    return claims.select(["claim_id", "amount_oere"]).append_column(
+        "refusion_percent", pc.take(own.column("refusion_percent"), at)
+    ).append_column("posting_grouping", pc.take(own.column("posting_grouping"), at))
+
+
+def _batch_from_ledger(engine: Engine, batch_id: str, refusion_per_claim: bool) -> _Batch:
     """A prepared batch as the ledger holds it, in the order its plan had."""
     with engine.connect() as connection:
         row = payment_records.batch_by_id(connection=connection, batch_id=batch_id)
         transfers = payment_records.batch_transfers(connection=connection, batch_id=batch_id)
         claims = payment_records.batch_claims(connection=connection, batch_id=batch_id)
+    ordered = in_payment_order(claims)
     return _Batch(
         batch_id=batch_id,
         run_id=row.run_id,
@@ -396,7 +412,11 @@ def _batch_from_ledger(engine: Engine, batch_id: str) -> _Batch:
         execution_date=row.execution_date,
         total_oere=int(row.total_oere),
         transfers=transfers,
-        claims=in_payment_order(claims).select(["claim_id", "amount_oere"]),
+        claims=(
+            _with_refusion(engine, ordered)
+            if refusion_per_claim
+            else ordered.select(["claim_id", "amount_oere"])
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from robots.core.errors import ConfigError
@@ -34,6 +35,8 @@ POSTING_COLUMNS = [
     "grouping",
     "debit",
     "credit",
+    "refusion_percent",
+    "refusion",
     "claim_id",
     "text",
 ]
@@ -47,6 +50,9 @@ class Account:
     function_name: str
     art: str
     grouping: str
+    state_refund_percent: int | None = None
+    """The state's refusion of every payment on the account; None where it is per claim
+    (the claims carry their own) or not given."""
 
 
 @lru_cache(maxsize=8)
@@ -62,6 +68,11 @@ def account(section: str) -> Account:
         function_name=str(entry.get("function_name", "")),
         art=str(entry.get("art", "")),
         grouping=str(entry.get("grouping", "")),
+        state_refund_percent=(
+            int(str(entry["state_refund_percent"]))
+            if str(entry.get("state_refund_percent", "")).isdigit()
+            else None
+        ),
     )
 
 
@@ -76,7 +87,10 @@ def write_posting_file(
     claims: pa.Table,
     title: str,
 ) -> int:
-    """Write the batch's postings (claims: claim_id, amount_oere); return the total in øre.
+    """Write the batch's postings (claims: claim_id, amount_oere, and where the robot's
+    refusion is per claim `refusion_percent` and `posting_grouping`); return the total in
+    øre. Each debit line says what the state reimburses of it (percent and kroner, rounded
+    half up to the øre), so finance can reconcile the refusion with the payments.
 
     Built as Arrow columns and written by Arrow's CSV writer (C): a million posting lines
     in well under a second, with no Python object per line.
@@ -85,6 +99,15 @@ def write_posting_file(
     count = claims.num_rows
     # Python integers: exact whatever the size, where an int64 sum could wrap around.
     total = sum(amounts.to_numpy().tolist())
+    percent = _refusion_percents(claims, benefit_account)
+    # Half up (away from zero for a credit): on the magnitude, the sign put back after.
+    whole = pc.cast(amounts, pa.int64())
+    magnitude = pc.divide(pc.add(pc.multiply(pc.abs(whole), percent), 50), 100)
+    refusion = pc.if_else(pc.less(whole, 0), pc.negate(magnitude), magnitude)
+    grouping = _repeat(benefit_account.grouping, count)
+    if "posting_grouping" in claims.column_names:
+        own = claims.column("posting_grouping")
+        grouping = pc.if_else(pc.fill_null(pc.not_equal(own, ""), False), own, grouping)
     debit = _lines(
         count,
         batch_id=batch_id,
@@ -96,6 +119,9 @@ def write_posting_file(
         credit=_repeat("", count),
         claim_id=claims.column("claim_id"),
         text=_repeat(title, count),
+        grouping=grouping,
+        refusion_percent=pc.cast(percent, pa.string()),
+        refusion=format_oere_arrow(refusion),
     )
     credit = _lines(
         1,
@@ -119,6 +145,16 @@ def write_posting_file(
     _fsync(partial)  # on disk before the rename: once released, nothing writes it again
     os.replace(partial, path)
     return total
+
+
+def _refusion_percents(claims: pa.Table, account: Account) -> pa.Array:
+    """Each claim's refusion percent: its own where it has one, else the account's (0 where
+    the account gives none)."""
+    default = pa.scalar(account.state_refund_percent or 0, pa.int64())
+    if "refusion_percent" not in claims.column_names:
+        return pa.repeat(default, claims.num_rows)
+    own = pc.cast(claims.column("refusion_percent"), pa.int64())
+    return pc.if_else(pc.fill_null(pc.greater_equal(own, 0), False), own, default)
 
 
 def _fsync(path: Path) -> None:
@@ -147,6 +183,9 @@ def _lines(
     credit: pa.Array,
     claim_id: pa.Array | pa.ChunkedArray,
     text: pa.Array,
+    grouping: pa.Array | None = None,
+    refusion_percent: pa.Array | None = None,
+    refusion: pa.Array | pa.ChunkedArray | None = None,
 ) -> pa.Table:
     """Posting lines on one account, as a table in POSTING_COLUMNS order."""
     columns = {
@@ -157,9 +196,13 @@ def _lines(
         "function": _repeat(posting_account.function, count),
         "function_name": _repeat(posting_account.function_name, count),
         "art": _repeat(posting_account.art, count),
-        "grouping": _repeat(posting_account.grouping, count),
+        "grouping": grouping if grouping is not None else _repeat(posting_account.grouping, count),
         "debit": debit,
         "credit": credit,
+        "refusion_percent": refusion_percent
+        if refusion_percent is not None
+        else _repeat("", count),
+        "refusion": refusion if refusion is not None else _repeat("", count),
         "claim_id": inert(claim_id),
         "text": text,
     }

@@ -28,6 +28,11 @@ class ColumnType(StrEnum):
     DATE = "date"
     MONEY = "money"
     INT = "int"
+    PERIOD = "period"
+    """A month, `YYYY-MM` (also read: `MM-YYYY`, `YYYYMM`), kept as `YYYY-MM` text."""
+    QUANTITY = "quantity"
+    """A number with at most two decimals (hours), kept in hundredths as an integer: like an
+    amount, never a float."""
 
 
 class Role(StrEnum):

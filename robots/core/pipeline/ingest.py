@@ -302,6 +302,12 @@ class RegisterIntake:
     states: dict[str, snapshots.RegisterState] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     """What tonight did to the registers, in words (combined files, refusals)."""
+    unreadable: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Per register, tonight's rows that could not be used (each also a data error of its
+    own): file name, line, rule and the row's text, so a robot whose claims are made from a
+    register can hold what such a row was part of, instead of deciding without it."""
+    taken_in: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Per register, tonight's readable rows (before they were laid over the snapshot)."""
 
 
 @dataclass
@@ -363,6 +369,10 @@ def ingest_registers(
                 _quarantine(engine, folders, run_id, entry.item, REGISTER_SHRANK.id)
                 refused.append(entry.item)
         accepted = [r for r in read if r.item.status == "read"]
+        intake.unreadable[name] = _unreadable_rows(accepted)
+        intake.taken_in[name] = (
+            pd.concat([r.frame for r in accepted], ignore_index=True) if accepted else pd.DataFrame()
+        )
         if combined.frame is not None:
             snapshots.save_snapshot(folders, name, combined.frame)
         state = _state_after(folders, name, night, accepted, refused, combined)
@@ -373,6 +383,15 @@ def ingest_registers(
             citizens = combined.frame["cpr"]
         _record_and_archive(engine, folders, run_id, night, accepted)
     return intake
+
+
+def _unreadable_rows(accepted: list[_ReadRegisterFile]) -> pd.DataFrame:
+    parts = [
+        r.errors.drop(columns=["file", "claim_ref"], errors="ignore").assign(file_name=r.item.path.name)
+        for r in accepted
+        if len(r.errors)
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def _validated_register(
@@ -409,7 +428,32 @@ def _validated_register(
         ],
         ignore_index=True,
     )
-    return result.frame, errors
+    return result.frame, _with_row_text(errors, raw)
+
+
+def _with_row_text(errors: pd.DataFrame, raw: RawFrame) -> pd.DataFrame:
+    """Errors with the text of their row's columns (`text_<column>`), as far as the line
+    split: what the row was about (a CPR number, a month) though its values could not be
+    used. Kept in memory for the night (RegisterIntake.unreadable), never stored."""
+    if not len(errors):
+        return errors
+    header = [c for c in raw.frame.columns if c != LINE]
+    # A line that split into the wrong number of fields still names what it can, in order.
+    split = pd.DataFrame(
+        [(list(e.fields) + [""] * len(header))[: len(header)] for e in raw.row_errors],
+        columns=header,
+        dtype="string",
+    ).assign(**{LINE: [e.line for e in raw.row_errors]})
+    text = (
+        pd.concat([raw.frame, split], ignore_index=True)
+        .drop_duplicates(subset=[LINE])
+        .set_index(LINE)
+    )
+    lines = pd.to_numeric(errors["line"], errors="coerce")
+    found = text.reindex(lines.to_numpy())
+    return errors.assign(
+        **{f"text_{c}": found[c].astype("string").to_numpy() for c in text.columns}
+    )
 
 
 def _combine(

@@ -39,6 +39,7 @@ from robots.core.pipeline.copies import split_copies
 from robots.core.pipeline.datasets import Dataset
 from robots.core.pipeline.deciding import decide
 from robots.core.pipeline.inbox import DataFolders, not_read
+from robots.core.pipeline.listing import write_listed_claims
 from robots.core.pipeline.ingest import (
     FILE,
     IngestedClaims,
@@ -69,7 +70,13 @@ from robots.core.pipeline.recorded_outcomes import recorded_outcomes
 from robots.core.pipeline.recording import record_night
 from robots.core.pipeline.waiting import claims_waiting, errors_waiting, waiting_rows
 from robots.core.pipeline.waiting_ledger import Waiting, ids_read_again, with_rows_read_again
-from robots.core.robot import EvaluationContext, Robot, concat_findings, empty_findings
+from robots.core.robot import (
+    EvaluationContext,
+    ListingContext,
+    Robot,
+    concat_findings,
+    empty_findings,
+)
 from robots.core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -333,6 +340,8 @@ def _read(n: _Night) -> None:
     )
     kill_point("after_references")
     n.refs = {r.dataset.name: _register(n.folders, r.dataset) for r in robot.registers}
+    if robot.list_claims is not None:
+        _list_claims(n)
     n.in_doubt = {
         name: state
         for name in robot.register_names
@@ -352,12 +361,46 @@ def _read(n: _Night) -> None:
     n.read_again = ids_read_again(frame)
     if robot.prepare is not None and len(frame):
         frame = robot.prepare(frame)
+    identity = robot.claim_id_column
+    if robot.period_column is not None and len(frame):
+        identity = IDENTITY
+        frame = frame.assign(**{IDENTITY: robot.claim_identity(frame)})
     n.frame, copies = split_copies(
-        frame, robot.claim_id_column, robot.claims.column_names, robot.claims.source_id
+        frame, identity, robot.claims.column_names, robot.claims.source_id
     )
+    if identity == IDENTITY:
+        n.frame = n.frame.drop(columns=[IDENTITY])
     n.copies, n.repeated_ids = copies.rows, copies.repeated_ids
     # From here on the claims live in `frame` alone: the ingested frame is let go.
     n.ingested = replace(ingested, frame=pd.DataFrame())
+
+
+IDENTITY = "_identity"
+"""Column holding a claim's identity (its id and month) while copies are found."""
+
+
+def _list_claims(n: _Night) -> None:
+    """The claims a robot lists from its registers, written into its claims inbox as one
+    CSV file (then read like any claim file): a month it lists unchanged is a file seen
+    before, or rows the ledger knows, and nothing is decided twice."""
+    assert n.robot.list_claims is not None
+    claims = n.robot.claims
+    listed = n.robot.list_claims(
+        ListingContext(
+            night=n.night,
+            mode=n.settings.mode,
+            month=n.period if periods.is_month(n.period) else None,
+            references=n.refs,
+            taken_in=n.intake.taken_in,
+            unreadable=n.intake.unreadable,
+            state_dir=n.folders.root / "state" / n.robot.name,
+        )
+    )
+    n.intake.taken_in, n.intake.unreadable = {}, {}
+    if not len(listed):
+        logger.info("%s: no claims due tonight", n.robot.name)
+        return
+    write_listed_claims(n.folders, claims, listed, name=f"{n.period}_{n.run_id}")
 
 
 def _validate(n: _Night) -> None:
@@ -545,7 +588,7 @@ def _validated(
     quality = validate(frame, robot.claims.name, suite, SuiteContext(night), reference_sets(refs))
     findings, passing = quality.findings, quality.frame
     if unique and len(repeated_ids):
-        ids = frame[robot.claim_id_column]
+        ids = robot.claim_identity(frame)
         at = np.flatnonzero(ids.isin(repeated_ids).to_numpy(dtype=bool, na_value=False))
         rule = unique[0]
         findings = pd.concat(
@@ -563,7 +606,7 @@ def _validated(
             ],
             ignore_index=True,
         )
-        repeats = passing[robot.claim_id_column].isin(repeated_ids)
+        repeats = robot.claim_identity(passing).isin(repeated_ids)
         passing = passing[~repeats.to_numpy(dtype=bool, na_value=False)].reset_index(drop=True)
     found = [e for e in (read_errors, _quality_errors(findings, frame, robot)) if len(e)]
     return passing, pd.concat(found or [read_errors], ignore_index=True)

@@ -107,6 +107,7 @@ def night_outcomes(
                     "rule_ids": computed["rule_ids"],
                     "file": computed[FILE],
                     "line": computed[LINE],
+                    **_period_of(computed, robot),
                 }
             )
         )
@@ -126,6 +127,7 @@ def night_outcomes(
                         "rule_ids": rule,
                         "file": rows[FILE],
                         "line": rows[LINE],
+                        **_period_of(rows, robot),
                     }
                 )
             )
@@ -162,8 +164,17 @@ def waiting_outcomes(waiting: Waiting, robot: Robot) -> pd.DataFrame:
             "rule_ids": CLAIM_WAITS_FOR_REGISTER.id + "," + rows["rule_ids"].astype("string"),
             "file": rows[FILE],
             "line": rows[LINE],
+            **_period_of(rows, robot),
         }
     )
+
+
+def _period_of(rows: pd.DataFrame, robot: Robot) -> dict[str, pd.Series]:
+    """The month each row is for, where the robot pays by month (an outcome column then)."""
+    column = robot.period_column
+    if column is None or column not in rows:
+        return {}
+    return {"period": rows[column].astype("string")}
 
 
 def own_source_ids(rows: pd.DataFrame, robot: Robot) -> pd.Series | None:

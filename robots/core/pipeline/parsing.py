@@ -78,7 +78,7 @@ def empty_frame(dataset: Dataset) -> pd.DataFrame:
 def _empty(kind: ColumnType, length: int) -> pd.Series:
     if kind is ColumnType.DATE:
         return pd.Series(pd.NaT, index=range(length), dtype="datetime64[s]")
-    if kind in (ColumnType.MONEY, ColumnType.INT):
+    if kind in (ColumnType.MONEY, ColumnType.INT, ColumnType.QUANTITY):
         return pd.Series(pd.NA, index=range(length), dtype="Int64")
     return pd.Series(pd.NA, index=range(length), dtype="string")
 
@@ -163,6 +163,11 @@ def _convert(values: pd.Series, kind: ColumnType, dialect: str) -> tuple[pd.Seri
         return _dates(values, blank)
     if kind is ColumnType.MONEY:
         return _money(values, blank, dialect)
+    if kind is ColumnType.QUANTITY:
+        parsed, bad, _ = _money(values, blank, dialect)
+        return parsed, bad, "is not a number with at most 2 decimals"
+    if kind is ColumnType.PERIOD:
+        return _periods(values, blank)
     if kind is ColumnType.INT:
         return _whole_numbers(values, blank)
     if kind is ColumnType.CPR:
@@ -189,6 +194,28 @@ def _whole_numbers(values: pd.Series, blank: pd.Series) -> tuple[pd.Series, pd.S
     parsed = pd.Series(numbers.to_pandas(), index=values.index).astype("Int64")
     okay = pd.Series(ok.to_numpy(zero_copy_only=False), index=values.index)
     return parsed, ~blank & ~okay, "is not a whole number"
+
+
+_ISO_PERIOD = r"^([0-9]{4})-(0[1-9]|1[0-2])$"
+_DANISH_PERIOD = r"^(0[1-9]|1[0-2])-([0-9]{4})$"
+_COMPACT_PERIOD = r"^([0-9]{4})(0[1-9]|1[0-2])$"
+
+
+def _periods(values: pd.Series, blank: pd.Series) -> tuple[pd.Series, pd.Series, str]:
+    """Months as `YYYY-MM`: the contract's form, and the two others Danish exports write
+    (`11-2026`, `202611`); anything else (`2026-13`, `nov 2026`) is refused, never guessed."""
+    text = _arrow_text(values)
+    iso = _matches(text, _ISO_PERIOD)
+    danish = _matches(text, _DANISH_PERIOD)
+    compact = _matches(text, _COMPACT_PERIOD)
+    written = pc.if_else(
+        danish,
+        pc.replace_substring_regex(text, _DANISH_PERIOD, r"\2-\1"),
+        pc.if_else(compact, pc.replace_substring_regex(text, _COMPACT_PERIOD, r"\1-\2"), text),
+    )
+    ok = pc.or_(pc.or_(iso, danish), compact).to_numpy(zero_copy_only=False)
+    parsed = _pandas_text(written, values.index).where(pd.Series(ok, index=values.index))
+    return parsed, ~blank & ~pd.Series(ok, index=values.index), "is not a month (write YYYY-MM)"
 
 
 _ISO_FIELDS = ((0, 4), (5, 7), (8, 10), (4, 7))

@@ -175,6 +175,9 @@ def _claim_rows(
     extra: dict[str, object] = {}
     if robot.period_column is not None:
         extra["period"] = computed[robot.period_column].astype("string")
+    if robot.refusion_per_claim:
+        extra["refusion_percent"] = computed["refusion_percent"].astype("Int64")
+        extra["posting_grouping"] = computed["posting_grouping"].astype("string")
     if versions is not None and len(versions):
         by_key = versions.set_index("idempotency_key")
         keys = computed["idempotency_key"]

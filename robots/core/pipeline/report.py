@@ -313,9 +313,15 @@ def outcomes_file_table(outcomes: pd.DataFrame, files: list[str], run_id: str) -
         if "run_id" in outcomes
         else pd.Series([run_id] * count, dtype="string")
     )
+    periods = (
+        {"period": pc.fill_null(pa.array(outcomes["period"].astype("string")), "")}
+        if "period" in outcomes
+        else {}
+    )
     return pa.table(
         {
             "claim_id": inert(pc.fill_null(pa.array(outcomes["claim_id"].astype("string")), "")),
+            **periods,
             "source_id": inert(pc.fill_null(pa.array(outcomes["source_id"].astype("string")), "")),
             "outcome": pa.array(outcomes["outcome"].astype("string")),
             "amount": format_oere_arrow(

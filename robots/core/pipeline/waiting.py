@@ -112,7 +112,7 @@ def from_json_lines(texts: Sequence[str], dataset: Dataset) -> pd.DataFrame:
         values = frame[column.name]
         if column.type is ColumnType.DATE:
             frame[column.name] = pd.to_datetime(values).astype("datetime64[s]")
-        elif column.type in (ColumnType.MONEY, ColumnType.INT):
+        elif column.type in (ColumnType.MONEY, ColumnType.INT, ColumnType.QUANTITY):
             frame[column.name] = pd.array(values, dtype="Int64")
         else:
             frame[column.name] = values.astype("string")
