@@ -88,66 +88,81 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
             fire(
                 running & (j["wage_oere"] <= 0),
                 rules.NO_WAGE,
-                lambda r: "no wage above 0 kr. reported for "
-                + r["wage_month"]
-                + " ("
-                + r["wage_rows"].astype("string")
-                + " wage rows, "
-                + _kr(r["wage_oere"])
-                + " kr.)",
+                lambda r: (
+                    "no wage above 0 kr. reported for "
+                    + r["wage_month"]
+                    + " ("
+                    + r["wage_rows"].astype("string")
+                    + " wage rows, "
+                    + _kr(r["wage_oere"])
+                    + " kr.)"
+                ),
             ),
             fire(
                 running & (j["other_wage_oere"] != 0),
                 rules.OTHER_EMPLOYER,
-                lambda r: "wage "
-                + _kr(r["other_wage_oere"])
-                + " kr. in "
-                + r["wage_month"]
-                + " from "
-                + r["other_payers"].fillna("?")
-                + ", not the fleksjob's employer "
-                + r["employer_cvr"].astype("string")
-                + " (deducted)",
+                lambda r: (
+                    "wage "
+                    + _kr(r["other_wage_oere"])
+                    + " kr. in "
+                    + r["wage_month"]
+                    + " from "
+                    + r["other_payers"].fillna("?")
+                    + ", not the fleksjob's employer "
+                    + r["employer_cvr"].astype("string")
+                    + " (deducted)"
+                ),
             ),
             fire(
                 running & (j["agreed_month_hours"] > 0) & (j["hours"] > hours_limit),
                 rules.HOURS_HIGH,
-                lambda r: _hours(r["hours"])
-                + " paid hours in "
-                + r["wage_month"]
-                + ", agreed "
-                + _hours(r["agreed_month_hours"])
-                + f" (x {factor} allowed)",
+                lambda r: (
+                    _hours(r["hours"])
+                    + " paid hours in "
+                    + r["wage_month"]
+                    + ", agreed "
+                    + _hours(r["agreed_month_hours"])
+                    + f" (x {factor} allowed)"
+                ),
             ),
             fire(
                 running & benefit["benefit"].notna(),
                 rules.DOUBLE_SUPPORT,
-                lambda r: r["benefit"].astype("string")
-                + " paid "
-                + _day(r["benefit_start"])
-                + " to "
-                + _day(r["benefit_end"])
-                + ", while the fleksjob runs in "
-                + r["month"],
+                lambda r: (
+                    r["benefit"].astype("string")
+                    + " paid "
+                    + _day(r["benefit_start"])
+                    + " to "
+                    + _day(r["benefit_end"])
+                    + ", while the fleksjob runs in "
+                    + r["month"]
+                ),
             ),
             fire(
                 j["unreadable_rows"].fillna("") != "",
                 rules.INCOME_UNREADABLE,
-                lambda r: "an eIndkomst row of " + r["wage_month"] + " could not be read: "
-                + r["unreadable_rows"].astype("string"),
+                lambda r: (
+                    "an eIndkomst row of "
+                    + r["wage_month"]
+                    + " could not be read: "
+                    + r["unreadable_rows"].astype("string")
+                ),
             ),
             fire(
                 j["rate_provisional"],
                 rules.PROVISIONAL_DEMO if demo else rules.PROVISIONAL,
-                lambda r: ("DEMO pays on a provisional rate: " if demo else "")
-                + r["provisional_text"],
+                lambda r: (
+                    ("DEMO pays on a provisional rate: " if demo else "") + r["provisional_text"]
+                ),
             ),
             fire(
                 j["no_rate"],
                 rules.NO_RATE,
-                lambda r: "no config/rates file for "
-                + r["rate_year"].astype("string")
-                + " or any earlier year",
+                lambda r: (
+                    "no config/rates file for "
+                    + r["rate_year"].astype("string")
+                    + " or any earlier year"
+                ),
             ),
         ]
     )

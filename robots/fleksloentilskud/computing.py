@@ -119,9 +119,9 @@ def compute(claims: pd.DataFrame, references: dict[str, pd.DataFrame]) -> pd.Dat
     old_scheme = (visited < pd.Timestamp(OLD_SCHEME_BEFORE)).fillna(False).to_numpy(dtype=bool)
     j["benefit_week"] = weeks_on_benefits(j["benefit_start_date"], j["month_start"])
     j["refusion_percent"] = refusion_percents(j["benefit_week"], old_scheme)
-    j["posting_grouping"] = pd.array(
-        np.where(old_scheme, OLD_SCHEME_GROUPING, None), dtype="string"
-    )
+    grouping = pd.Series(pd.NA, index=j.index, dtype="string")
+    grouping[old_scheme] = OLD_SCHEME_GROUPING
+    j["posting_grouping"] = grouping
     j["service_date"] = j["month_start"]
     j["payee_kind"] = "cpr"
     j["payee_id"] = j["cpr"].astype("string")

@@ -105,9 +105,9 @@ def list_months(
 def _paid_by_employer(months: list[str], jobs: pd.DataFrame, incomes: pd.DataFrame) -> pd.DataFrame:
     """(job row, month) where the job's employer paid the citizen wage in the wage month."""
     wage_months = {str(pd.Period(m, freq="M") - 1): m for m in months}
-    wages = incomes[
-        (incomes["income_type"] == "wage") & incomes["period"].isin(list(wage_months))
-    ][["cpr", "payer_cvr", "period"]].drop_duplicates()
+    wages = incomes[(incomes["income_type"] == "wage") & incomes["period"].isin(list(wage_months))][
+        ["cpr", "payer_cvr", "period"]
+    ].drop_duplicates()
     if not len(wages):
         return pd.DataFrame({"at": pd.Series(dtype="int64"), "month": pd.Series(dtype="object")})
     keyed = jobs[["cpr", "employer_cvr"]].reset_index(drop=True).rename_axis("at").reset_index()

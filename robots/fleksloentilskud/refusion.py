@@ -48,9 +48,7 @@ def weeks_on_benefits(benefit_start: pd.Series, month_start: pd.Series) -> pd.Se
     return (days // 7 + 1).astype("Int64")
 
 
-def refusion_percents(
-    week: pd.Series, old_scheme: npt.NDArray[np.bool_]
-) -> npt.NDArray[np.int64]:
+def refusion_percents(week: pd.Series, old_scheme: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     """The same rule on whole columns."""
     weeks = week.fillna(10**6).to_numpy(dtype=np.int64)
     percent = np.full(len(weeks), LATER_PERCENT, dtype=np.int64)

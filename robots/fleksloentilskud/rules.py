@@ -69,8 +69,7 @@ EMIGRATED = _rule(
 )
 MISSING = _rule(
     "FL-MISSING",
-    "The citizen's CPR status is 'missing' (forsvundet), or the citizen is not in the CPR "
-    "extract.",
+    "The citizen's CPR status is 'missing' (forsvundet), or the citizen is not in the CPR extract.",
     H,
     SF,
     compares=("cit_status", "cit_status_date"),

@@ -122,7 +122,7 @@ def batch_transfers(*, connection: Connection, batch_id: str) -> pa.Table:
 def refusion_of(*, connection: Connection, claim_pks: pa.Array | pa.ChunkedArray) -> pa.Table:
     """Each claim's own refusion percent and posting grouping (claim_pk, refusion_percent,
     posting_grouping; null where the robot's account gives them)."""
-    rows = []
+    rows: list[Any] = []
     values = claim_pks.to_pylist()
     for start in range(0, len(values), 500):
         part = values[start : start + 500]
@@ -225,6 +225,30 @@ def approved_not_paid(*, connection: Connection, run_id: str) -> pd.Series:
         columns=["idempotency_key"],
         params={"run_id": run_id},
     )["idempotency_key"]
+
+
+def settled_unpaid(*, connection: Connection, keys: pd.Series) -> set[str]:
+    """Of the given idempotency keys (a run's claims decided 'pay' in no payment), those
+    settled with nothing paid (a version whose earlier versions paid enough, a month that
+    owes nothing)."""
+    if not len(keys) or not _some_claim_has_history(connection):
+        return set()
+    found: set[str] = set()
+    values = [str(k) for k in keys]
+    for start in range(0, len(values), 500):
+        part = values[start : start + 500]
+        marks = ", ".join(f":k{i}" for i in range(len(part)))
+        found |= set(
+            connection.execute(
+                text(
+                    "SELECT c.idempotency_key FROM claims c JOIN claim_events e "
+                    "ON e.claim_pk = c.id WHERE e.kind = 'settled' "
+                    f"AND c.idempotency_key IN ({marks})"
+                ),
+                {f"k{i}": key for i, key in enumerate(part)},
+            ).scalars()
+        )
+    return found
 
 
 def prepared_batches(*, connection: Connection, robot: str) -> list[str]:

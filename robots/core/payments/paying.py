@@ -48,7 +48,7 @@ from robots.core.payments.planning import BatchPlan, in_payment_order, payable, 
 from robots.core.payments.posting import account
 from robots.core.payments.settling import settle_versions
 from robots.core.pipeline.inbox import DataFolders
-from robots.core.robot import Robot
+from robots.core.robot import ChangePolicy, Robot
 from robots.core.settings import Settings
 
 
@@ -189,7 +189,11 @@ def _payable_claims(engine: Engine, robot: Robot, run_id: str) -> tuple[pa.Table
         attempts = _NO_LATER_ATTEMPTS
     with engine.begin() as connection:
         claims = settle_versions(
-            connection=connection, robot=robot.name, claims=claims, run_id=run_id
+            connection=connection,
+            robot=robot.name,
+            claims=claims,
+            run_id=run_id,
+            settle_nothing_owed=robot.change_policy is ChangePolicy.SETTLE,
         )
     return payable(claims), attempts
 
@@ -393,9 +397,11 @@ def _with_refusion(engine: Engine, claims: pa.Table) -> pa.Table:
             connection=connection, claim_pks=claims.column("claim_pk")
         )
     at = pc.index_in(claims.column("claim_pk"), value_set=own.column("claim_pk"))
-    return claims.select(["claim_id", "amount_oere"]).append_column(
-        "refusion_percent", pc.take(own.column("refusion_percent"), at)
-    ).append_column("posting_grouping", pc.take(own.column("posting_grouping"), at))
+    return (
+        claims.select(["claim_id", "amount_oere"])
+        .append_column("refusion_percent", pc.take(own.column("refusion_percent"), at))
+        .append_column("posting_grouping", pc.take(own.column("posting_grouping"), at))
+    )
 
 
 def _batch_from_ledger(engine: Engine, batch_id: str, refusion_per_claim: bool) -> _Batch:

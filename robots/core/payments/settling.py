@@ -20,11 +20,22 @@ from robots.core.money import format_kroner
 
 
 def settle_versions(
-    *, connection: Connection, robot: str, claims: pa.Table, run_id: str
+    *,
+    connection: Connection,
+    robot: str,
+    claims: pa.Table,
+    run_id: str,
+    settle_nothing_owed: bool = False,
 ) -> pa.Table:
     """`claims` (payable: claim_pk, amount_oere, ...) with each new version's amount made
-    its difference, and the versions that owe nothing on top taken out (settled)."""
+    its difference, and the versions that owe nothing on top taken out (settled).
+
+    `settle_nothing_owed` (a robot that settles): a first version that owes 0 kr. (a month
+    whose wage left no subsidy) is settled too, with nothing paid, rather than waiting as
+    payable for ever; a later version may still owe."""
     pending = versions.versions_of(connection=connection, robot=robot)
+    if settle_nothing_owed:
+        claims = _settle_nothing_owed(connection, claims, run_id, pending)
     if not pending:
         return claims
     is_version = pc.is_in(claims.column("claim_pk"), value_set=pa.array(pending, pa.int64()))
@@ -52,6 +63,30 @@ def settle_versions(
         due.column_names.index("amount_oere"), "amount_oere", pa.array(amounts, pa.int64())
     ).filter(pa.array(keep))
     return pa.concat_tables([claims.filter(pc.invert(is_version)), settled])
+
+
+def _settle_nothing_owed(
+    connection: Connection, claims: pa.Table, run_id: str, later_versions: list[int]
+) -> pa.Table:
+    """First versions owing 0 kr. settled (a later version owing 0 is settled against what
+    its earlier versions paid, below)."""
+    first = pc.invert(
+        pc.is_in(claims.column("claim_pk"), value_set=pa.array(later_versions, pa.int64()))
+    )
+    zero = pc.and_(pc.equal(claims.column("amount_oere"), 0), first)
+    if not pc.any(zero).as_py():
+        return claims
+    for claim_pk in claims.filter(zero).column("claim_pk").to_pylist():
+        history.append_event(
+            connection=connection,
+            claim_pk=claim_pk,
+            kind=history.EventKind.SETTLED,
+            actor=f"robot:{run_id}",
+            reason="nothing is owed (0,00 kr.): settled with nothing paid",
+            run_id=run_id,
+            detail={"owed_oere": 0, "earlier_paid_oere": 0},
+        )
+    return claims.filter(pc.invert(zero))
 
 
 def _settle(

@@ -371,7 +371,9 @@ def ingest_registers(
         accepted = [r for r in read if r.item.status == "read"]
         intake.unreadable[name] = _unreadable_rows(accepted)
         intake.taken_in[name] = (
-            pd.concat([r.frame for r in accepted], ignore_index=True) if accepted else pd.DataFrame()
+            pd.concat([r.frame for r in accepted], ignore_index=True)
+            if accepted
+            else pd.DataFrame()
         )
         if combined.frame is not None:
             snapshots.save_snapshot(folders, name, combined.frame)
@@ -387,7 +389,9 @@ def ingest_registers(
 
 def _unreadable_rows(accepted: list[_ReadRegisterFile]) -> pd.DataFrame:
     parts = [
-        r.errors.drop(columns=["file", "claim_ref"], errors="ignore").assign(file_name=r.item.path.name)
+        r.errors.drop(columns=["file", "claim_ref"], errors="ignore").assign(
+            file_name=r.item.path.name
+        )
         for r in accepted
         if len(r.errors)
     ]

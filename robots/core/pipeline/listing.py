@@ -31,7 +31,9 @@ def write_listed_claims(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"
     partial = folder / f".{name}.csv.tmp"
-    columns = {c.name: _as_text(listed[c.name], c.type) for c in dataset.columns if c.name in listed}
+    columns = {
+        c.name: _as_text(listed[c.name], c.type) for c in dataset.columns if c.name in listed
+    }
     pacsv.write_csv(
         pa.table(columns),
         partial,

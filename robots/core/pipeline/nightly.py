@@ -39,7 +39,6 @@ from robots.core.pipeline.copies import split_copies
 from robots.core.pipeline.datasets import Dataset
 from robots.core.pipeline.deciding import decide
 from robots.core.pipeline.inbox import DataFolders, not_read
-from robots.core.pipeline.listing import write_listed_claims
 from robots.core.pipeline.ingest import (
     FILE,
     IngestedClaims,
@@ -56,6 +55,7 @@ from robots.core.pipeline.ledger_questions import (
     split_known,
     with_ledger_lookups,
 )
+from robots.core.pipeline.listing import write_listed_claims
 from robots.core.pipeline.outcomes import (
     OUTCOME_COLUMNS,
     automation_rate,

@@ -94,8 +94,10 @@ def night_outcomes(
         # that are in no payment (none, unless paying failed). All others were paid.
         with engine.connect() as connection:
             unpaid = payment_records.approved_not_paid(connection=connection, run_id=run_id)
+            settled = payment_records.settled_unpaid(connection=connection, keys=unpaid)
         outcome = computed["decision"].map({"pay": "paid", "hold": "held", "reject": "rejected"})
         outcome = outcome.mask(computed["idempotency_key"].isin(unpaid), "approved")
+        outcome = outcome.mask(computed["idempotency_key"].isin(settled), "settled")
         parts.append(
             pd.DataFrame(
                 {

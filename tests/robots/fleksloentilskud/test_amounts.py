@@ -33,8 +33,9 @@ def test_fl1_star_beregner_2024_to_the_krone() -> None:
 
 
 def test_the_2024_rates_come_from_config_with_their_source() -> None:
-    top, limit = rate("fleksloentilskud", "max_month", 2024), rate(
-        "fleksloentilskud", "wage_threshold_month", 2024
+    top, limit = (
+        rate("fleksloentilskud", "max_month", 2024),
+        rate("fleksloentilskud", "wage_threshold_month", 2024),
     )
     assert (top.value, limit.value) == (MAX_2024, THRESHOLD_2024)
     assert not top.provisional and "S37" in top.source
@@ -122,8 +123,18 @@ def test_the_vectorised_oere_rule_equals_the_decimal_rule(
 
 @pytest.mark.parametrize(
     ("week", "old", "percent"),
-    [(1, False, 80), (4, False, 80), (5, False, 40), (26, False, 40), (27, False, 30),
-     (52, False, 30), (53, False, 20), (400, False, 20), (None, False, 20), (3, True, 65)],
+    [
+        (1, False, 80),
+        (4, False, 80),
+        (5, False, 40),
+        (26, False, 40),
+        (27, False, 30),
+        (52, False, 30),
+        (53, False, 20),
+        (400, False, 20),
+        (None, False, 20),
+        (3, True, 65),
+    ],
 )
 def test_refusionstrappen(week: int | None, old: bool, percent: int) -> None:
     """domain.md E: 80 % weeks 1-4, 40 % 5-26, 30 % 27-52, 20 % from 53; old scheme 65 %."""

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from robots.core.ledger import history
 from robots.core.ledger.database import open_ledger
@@ -29,7 +29,10 @@ CITIZENS = (
     f"{CARL};Carl;dead;2026-09-15;173;single\n"
     f"{DORTE};Dorte;active;;173;single\n"
 )
-COMPANIES = f"cvr;name;status;status_date;sector\n{EMPLOYER};Firma;active;;private\n{OTHER};Andet;active;;private\n"
+COMPANIES = (
+    "cvr;name;status;status_date;sector\n"
+    f"{EMPLOYER};Firma;active;;private\n{OTHER};Andet;active;;private\n"
+)
 JOBS = (
     "job_id;cpr;employer_cvr;start_date;end_date;weekly_hours;benefit_start_date\n"
     f"J-ANNA;{ANNA};{EMPLOYER};2026-01-01;;18;2025-11-01\n"
@@ -147,7 +150,11 @@ def test_a_month_paid_then_corrected_up_and_down(nights: Nights) -> None:
     )
     corrected = nights.run(date(2026, 11, 12), month="2026-11")
     anna = nights.money("J-ANNA", "2026-11")
-    assert (anna["paid_oere"], anna["to_recover_oere"], anna["entitled_oere"]) == (1_527_200, 36_925, 1_490_275), anna
+    assert (anna["paid_oere"], anna["to_recover_oere"], anna["entitled_oere"]) == (
+        1_527_200,
+        36_925,
+        1_490_275,
+    ), anna
     assert anna["balance_oere"] == 0
     bo = nights.money("J-BO", "2026-11")
     assert bo["paid_oere"] == 1_695_200 + 30_000, bo
@@ -159,3 +166,26 @@ def _postings(data: Path) -> list[dict[str, str]]:
     assert files
     with files[-1].open(encoding="utf-8") as handle:
         return [r for r in csv.DictReader(handle, delimiter=";") if r["claim_id"]]
+
+
+def test_a_month_that_owes_nothing_is_settled_and_a_correction_pays_what_it_owes(
+    nights: Nights,
+) -> None:
+    """A wage that leaves no subsidy is settled with nothing paid (not left payable for
+    ever); when eIndkomst corrects the wage down, the month owes, and that is paid once."""
+    _registers(nights, _incomes([(ANNA, EMPLOYER, "2026-10", "wage", "60000,00", "78")]))
+    first = nights.run(date(2026, 11, 10), month="2026-11")
+    assert nights.outcome(first, "J-ANNA", "2026-11")[:2] == ("settled", 0)
+    assert not first.batches
+    nights.put("incomes", _incomes([(ANNA, EMPLOYER, "2026-10", "wage", WAGE, "78")]))
+    corrected = nights.run(date(2026, 11, 11), month="2026-11")
+    assert sum(b.total_oere for b in corrected.batches) == 1_527_200
+    money = nights.money("J-ANNA", "2026-11")
+    assert (money["paid_oere"], money["balance_oere"]) == (1_527_200, 0), money
+
+
+def test_a_month_not_yet_due_is_not_listed(nights: Nights) -> None:
+    """October's wage is complete on 10 November: on 9 November, November is not due."""
+    _registers(nights, _incomes([(ANNA, EMPLOYER, "2026-10", "wage", WAGE, "78")]))
+    early = nights.run(date(2026, 11, 9), month="2026-11")
+    assert not len(early.outcomes) or "2026-11" not in set(early.outcomes.get("period", []))
