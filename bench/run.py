@@ -78,7 +78,9 @@ def _invoices_once(size: int, workdir: Path, xml_share: float) -> dict[str, obje
     return result
 
 
-def _timed_night(robot: object, size: int, workdir: Path, generated: float) -> dict[str, object]:
+def _timed_night(
+    robot: object, size: int, workdir: Path, generated: float, period: str | None = None
+) -> dict[str, object]:
     """One night of `robot` in `workdir`, timed per stage with peak memory sampled."""
     import psutil
 
@@ -117,6 +119,7 @@ def _timed_night(robot: object, size: int, workdir: Path, generated: float) -> d
         settings=settings,
         night=NIGHT,
         progress=lambda s: current.update(stage=s),
+        period=period,
     )
     total = time.perf_counter() - began
     done.set()

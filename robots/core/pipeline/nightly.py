@@ -397,8 +397,15 @@ def _list_claims(n: _Night) -> None:
         )
     )
     n.intake.taken_in, n.intake.unreadable = {}, {}
+    if len(listed):
+        # Months the ledger holds with the same facts are not listed again: the list kept
+        # in the archive is what was decided tonight, not the whole window every night.
+        known = split_known(n.engine, n.robot, listed).same
+        if len(known):
+            keys = n.robot.idempotency_keys(listed)
+            listed = listed[~keys.isin(known["idempotency_key"]).to_numpy()]
     if not len(listed):
-        logger.info("%s: no claims due tonight", n.robot.name)
+        logger.info("%s: no claims due tonight that the ledger does not know", n.robot.name)
         return
     write_listed_claims(n.folders, claims, listed, name=f"{n.period}_{n.run_id}")
 
