@@ -189,3 +189,90 @@ def test_a_month_not_yet_due_is_not_listed(nights: Nights) -> None:
     _registers(nights, _incomes([(ANNA, EMPLOYER, "2026-10", "wage", WAGE, "78")]))
     early = nights.run(date(2026, 11, 9), month="2026-11")
     assert not len(early.outcomes) or "2026-11" not in set(early.outcomes.get("period", []))
+
+
+EVA, FRED, GRO, HANS, IDA = "0505501237", "0606601238", "0707701239", "0808801230", "0101651234"
+# IDA: born 1 January 1965, a serial without modulus 11 (issued since 2007): a look-alike.
+CHECK_CITIZENS = CITIZENS + (
+    f"{EVA};Eva;emigrated;2026-10-31;173;single\n"
+    f"{FRED};Fred;active;;173;single\n"
+    f"{GRO};Gro;active;;173;single\n"
+    f"{HANS};Hans;active;;173;single\n"
+    f"{IDA};Ida;active;;173;single\n"
+)
+CHECK_JOBS = (
+    "job_id;cpr;employer_cvr;start_date;end_date;weekly_hours;benefit_start_date\n"
+    f"J-ANNA;{ANNA};{EMPLOYER};2026-01-01;;18;2025-11-01\n"  # another employer's wage
+    f"J-BO;{BO};{EMPLOYER};2026-01-01;;18;2025-11-01\n"  # no wage row at all
+    f"J-CARL;{CARL};{EMPLOYER};2026-01-01;2026-10-20;18;2025-01-01\n"  # ended, and dead
+    f"J-DORTE;{DORTE};{EMPLOYER};2026-12-01;;18;2025-01-01\n"  # not begun
+    f"J-EVA;{EVA};{EMPLOYER};2026-01-01;;18;2025-01-01\n"  # emigrated before the month
+    f"J-FRED;{FRED};{EMPLOYER};2026-01-01;;10;2025-01-01\n"  # hours far above, and sick pay
+    f"J-GRO;{GRO};{EMPLOYER};2026-11-01;;18;2025-01-01\n"  # benefit ended the day before
+    f"J-HANS;{HANS};{EMPLOYER};2026-01-01;;18;2025-01-01\n"  # an unreadable income row
+    f"J-IDA;{IDA};{EMPLOYER};2026-01-01;;18;2025-01-01\n"  # CPR without modulus 11
+)
+
+
+def test_the_checks_hold_what_they_must_and_pay_the_look_alikes(nights: Nights) -> None:
+    nights.put("citizens", CHECK_CITIZENS)
+    nights.put("companies", COMPANIES)
+    nights.put("flex_jobs", CHECK_JOBS)
+    nights.put(
+        "incomes",
+        _incomes(
+            [
+                (ANNA, EMPLOYER, "2026-10", "wage", "9000,00", "78"),
+                (ANNA, OTHER, "2026-10", "wage", "2000,00", "10"),
+                (CARL, EMPLOYER, "2026-10", "wage", WAGE, "60"),
+                (DORTE, EMPLOYER, "2026-10", "wage", "3000,00", "10"),
+                (EVA, EMPLOYER, "2026-10", "wage", WAGE, "78"),
+                (FRED, EMPLOYER, "2026-10", "wage", WAGE, "160"),
+                (GRO, EMPLOYER, "2026-10", "wage", WAGE, "78"),
+                (HANS, EMPLOYER, "2026-10", "wage", WAGE, "78"),
+                (HANS, OTHER, "2026-10", "wage", "abc", "10"),
+                (IDA, EMPLOYER, "2026-10", "wage", WAGE, "78"),
+                (IDA, OTHER, "2026-10", "pension", "4000,00", ""),
+            ]
+        ),
+    )
+    nights.put(
+        "other_benefits",
+        "cpr;benefit;period_start;period_end;amount\n"
+        f"{FRED};sygedagpenge;2026-11-10;2026-11-20;4000,00\n"
+        f"{GRO};kontanthjaelp;2026-09-01;2026-10-31;9000,00\n",
+    )
+    night = nights.run(date(2026, 11, 10), month="2026-11")
+
+    def decided(job: str) -> tuple[str, set[str]]:
+        outcome, _, rules = nights.outcome(night, job, "2026-11")
+        return outcome, set(filter(None, rules.split(",")))
+
+    assert decided("J-ANNA") == ("held", {"FL-OTHER-EMPLOYER", "FL-PROVISIONAL-RATE-DEMO"})
+    # Anna's amount already deducts the other employer's wage: 11.000 kr. in all.
+    assert nights.outcome(night, "J-ANNA", "2026-11")[1] == 1_995_200 - 330_000
+    assert decided("J-BO")[0] == "held" and "FL-NO-WAGE" in decided("J-BO")[1]
+    carl = decided("J-CARL")
+    assert carl[0] == "rejected" and {"FL-JOB-ENDED", "FL-DEAD"} <= carl[1]
+    assert decided("J-DORTE")[0] == "rejected" and "FL-JOB-NOT-BEGUN" in decided("J-DORTE")[1]
+    assert decided("J-EVA")[0] == "rejected" and "FL-EMIGRATED" in decided("J-EVA")[1]
+    fred = decided("J-FRED")
+    assert fred[0] == "held" and {"FL-HOURS-HIGH", "FL-DOUBLE-SUPPORT"} <= fred[1]
+    assert decided("J-HANS")[0] == "held" and "FL-INCOME-UNREADABLE" in decided("J-HANS")[1]
+    # Look-alikes, paid: a benefit that ended the day before the job began; a pension in
+    # the month (not deducted); a CPR number without modulus 11.
+    assert decided("J-GRO") == ("paid", {"FL-PROVISIONAL-RATE-DEMO"})
+    assert nights.outcome(night, "J-IDA", "2026-11")[:2] == ("paid", 1_527_200)
+
+    # Hans's month is sent again, readable: it is decided again and paid.
+    nights.put(
+        "incomes",
+        _incomes(
+            [
+                (HANS, EMPLOYER, "2026-10", "wage", WAGE, "78"),
+                (HANS, OTHER, "2026-10", "pension", "1000,00", ""),
+            ]
+        ),
+    )
+    again = nights.run(date(2026, 11, 11), month="2026-11")
+    assert nights.outcome(again, "J-HANS", "2026-11")[:2] == ("paid", 1_527_200)
