@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -242,6 +243,7 @@ def demo(
     pensioners: Annotated[int, typer.Option(help="pensioners in the demo municipality")] = 10_000,
     claims: Annotated[int, typer.Option(help="health claims per night")] = 3_000,
     invoices: Annotated[int, typer.Option(help="doctors' invoice lines per night")] = 1_000,
+    flex_jobs: Annotated[int, typer.Option(help="fleksjobs in the demo municipality")] = 400,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same data)")] = 173,
     night: Night = None,
     fresh: Annotated[bool, typer.Option(help="start from an empty demo folder")] = True,
@@ -264,10 +266,9 @@ def demo(
         pensioners=pensioners,
         claims=claims,
         invoices=invoices,
+        flex_jobs=flex_jobs,
     )
-    second = DemoSpec(
-        night=today, seed=seed, pensioners=pensioners, claims=claims, invoices=invoices
-    )
+    second = replace(first, night=today)
     codes = []
     for spec, previous in ((first, None), (second, first)):
         made = generate_night(target, spec, previous_night=previous)
@@ -277,7 +278,36 @@ def demo(
         )
         for name in ROBOTS:
             codes.append(run_robot(name, settings=settings, night=spec.night))
+        if made.flex_ground_truth is not None:
+            _print_flex_score(target, made.flex_ground_truth)
     raise typer.Exit(max(codes))
+
+
+def _print_flex_score(data_dir: Path, ground_truth: Path) -> None:
+    """The fleksloentilskud night against its answer key: planted kinds caught, look-alikes
+    and clean months paid (by job and month: the robot lists its own claims)."""
+    import pandas as pd
+
+    from robots.fleksloentilskud.demo import score
+
+    runs = sorted(
+        (data_dir / "outputs" / "runs").glob("FL-*/outcomes.csv"),
+        key=lambda p: p.stat().st_mtime,
+    )
+    if not runs:
+        return
+    outcomes = pd.read_csv(runs[-1], dtype=str, keep_default_na=False)
+    result = score(ground_truth, outcomes)
+    kinds = result.per_kind
+    rules = kinds[kinds["planted"].str.startswith("FL-")]
+    console.print(
+        f"Fleksloentilskud against its answer key: planted errors caught "
+        f"{int(rules['caught'].sum())} of {int(rules['rows'].sum())} months "
+        f"({len(rules)} kinds); all months as expected {result.caught} of {result.planted}; "
+        f"look-alikes stopped: {len(result.lookalikes_stopped)}; clean months not paid or "
+        f"paid a wrong amount: {len(result.clean_wrong)}; alarms on unplanted months: "
+        f"{len(result.unexpected)}"
+    )
 
 
 @app.command()

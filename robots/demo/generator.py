@@ -11,8 +11,9 @@ real byte copy of last night's file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,9 @@ from robots.demo.population import (
     corrections,
     role_layout,
 )
+from robots.demo.textformat import BLANK_DAY, day_of
+from robots.demo.xlsx import workbook_bytes
+from robots.fleksloentilskud import demo as fleks
 
 DATASETS = (
     "citizens",
@@ -74,6 +78,9 @@ class DemoSpec:
     """Doctors' invoice lines a night for the laegeregninger robot (0: none)."""
     xml_share: float = 0.2
     """Share of invoices sent as OIOUBL e-invoices (one XML document each)."""
+    flex_jobs: int = 400
+    """Fleksjobs in the register on the first night for the fleksloentilskud robot (0:
+    none); a night after it adds a quarter as many, newly registered."""
 
     def __post_init__(self) -> None:
         """Refuse specs that cannot give a meaningful demo, with the fix in the message."""
@@ -87,10 +94,22 @@ class DemoSpec:
             raise ValueError("invoices must be >= 0 and xml_share between 0 and 1")
         if not 101 <= self.municipality_code <= 860:
             raise ValueError("municipality_code must be a kommunekode (101-860)")
+        if self.flex_jobs and not fleks.enough_jobs(self.flex_jobs, self.error_rate):
+            raise ValueError(
+                f"flex_jobs must be 0 or at least {fleks.smallest_group(self.error_rate)} at "
+                f"error_rate {self.error_rate} (room for every planted kind)"
+            )
 
-    def registers_key(self) -> tuple[int, int, int, float, int]:
+    def registers_key(self) -> tuple[int, int, int, float, int, int]:
         """The fields the registers depend on: equal keys, same people."""
-        return (self.seed, self.pensioners, self.claims, self.error_rate, self.municipality_code)
+        return (
+            self.seed,
+            self.pensioners,
+            self.claims,
+            self.error_rate,
+            self.municipality_code,
+            self.flex_jobs,
+        )
 
 
 @dataclass(frozen=True)
@@ -100,6 +119,8 @@ class DemoNight:
     files: list[Path]
     ground_truth: Path
     claims_written: int
+    flex_ground_truth: Path | None = None
+    """The fleksloentilskud answer key (by job and month: that robot lists its own claims)."""
 
 
 def _population(spec: DemoSpec, policy: DemoPolicy) -> Population:
@@ -165,8 +186,9 @@ def generate_night(
             raise ValueError("previous_night must be an earlier night than spec.night")
         if previous_night.registers_key() != spec.registers_key():
             raise ValueError(
-                "previous_night must use the same seed, pensioners, claims, error_rate and "
-                "municipality_code as spec (they define the registers both nights share)"
+                "previous_night must use the same seed, pensioners, claims, error_rate, "
+                "municipality_code and flex_jobs as spec (they define the registers both nights "
+                "share)"
             )
     population = _population(spec, policy)
     clinics = doctors.clinics_for(population, spec.seed)
@@ -176,12 +198,29 @@ def generate_night(
     stamp = _stamp(spec.night)
     mixed = spec.formats == "mixed"
     written: list[Path] = []
+    flex = (
+        fleks.build_night(
+            spec.night,
+            seed=spec.seed,
+            jobs=spec.flex_jobs,
+            error_rate=spec.error_rate,
+            municipality_code=spec.municipality_code,
+            taken_cprs=population.citizens["cpr"].to_numpy(),
+            taken_cvrs=population.companies["cvr"].to_numpy(),
+            previous_night=previous_night.night if previous_night is not None else None,
+            sheet=partial(workbook_bytes, stamp=stamp) if mixed else None,
+            config_dir=config_dir,
+        )
+        if spec.flex_jobs
+        else None
+    )
+    extracts = _with_flex(population, flex)
 
     # --- registers -------------------------------------------------------------------
     written.append(
         _write(
             inbox / "citizens" / f"citizens_{night}.csv",
-            citizens_file(population, SEMICOLON if mixed else COMMA),
+            citizens_file(extracts, SEMICOLON if mixed else COMMA),
         )
     )
     written.append(
@@ -202,7 +241,7 @@ def generate_night(
     written.append(
         _write(
             inbox / "companies" / company_name,
-            companies_file(population, XLSX if mixed else COMMA, stamp),
+            companies_file(extracts, XLSX if mixed else COMMA, stamp),
         )
     )
 
@@ -301,6 +340,12 @@ def generate_night(
         truth.append(made.truth.loc[:, list(GROUND_TRUTH_COLUMNS)])
         claims_written += made.rows
 
+    # --- fleksjobs (fleksloentilskud): registers and eIndkomst; its own answer key -------
+    flex_truth = None
+    if flex is not None:
+        written += [_write(inbox / name, data) for name, data in flex.files.items()]
+        flex_truth = _write(Path(data_dir) / "ground_truth" / flex.truth_name, flex.truth_csv())
+
     extras = pd.DataFrame(extra)
     extras.insert(0, "night", night)
     extras.insert(1, "dataset", "health_claims")
@@ -310,7 +355,43 @@ def generate_night(
     ground_truth = pd.concat(truth, ignore_index=True)
     target = Path(data_dir) / "ground_truth" / f"{night}.csv"
     _write(target, ground_truth.to_csv(index=False, lineterminator="\n").encode("utf-8"))
-    return DemoNight(files=sorted(written), ground_truth=target, claims_written=claims_written)
+    return DemoNight(
+        files=sorted(written),
+        ground_truth=target,
+        claims_written=claims_written,
+        flex_ground_truth=flex_truth,
+    )
+
+
+def _with_flex(population: Population, flex: fleks.FlexNight | None) -> Population:
+    """The registers as extracted: the CPR and CVR extracts also list the fleksjob citizens,
+    their employers and the pension funds (the other robots' people stay as they were)."""
+    if flex is None:
+        return population
+    people, firms = flex.citizens, flex.companies
+    citizens = pd.DataFrame(
+        {
+            "cpr": people["cpr"].astype("int64"),
+            "hyphen": people["hyphen"].astype(bool),
+            "name": people["name"],
+            "status": people["status"],
+            "status_day": [BLANK_DAY if d is None else day_of(d) for d in people["status_date"]],
+            "municipality_code": people["municipality_code"].astype("int64"),
+            "civil_status": people["civil_status"],
+            "moved_day": BLANK_DAY,
+            "role": "fleksjob",
+        }
+    )
+    companies = firms.assign(status_day=[day_of(d) for d in firms["status_date"]])
+    return replace(
+        population,
+        citizens=pd.concat([population.citizens, citizens], ignore_index=True).sort_values(
+            "cpr", kind="stable", ignore_index=True
+        ),
+        companies=pd.concat(
+            [population.companies, companies.drop(columns="status_date")], ignore_index=True
+        ).sort_values("cvr", kind="stable", ignore_index=True),
+    )
 
 
 def _night_invoices(

@@ -124,6 +124,8 @@ def load_policy(config_dir: Path = DEFAULT_CONFIG_DIR) -> DemoPolicy:
     rates: dict[int, RateYear] = {}
     for path in sorted((config_dir / "rates").glob("*.toml")):
         data = _read_toml(path)
+        if "helbredstillaeg" not in data:
+            continue  # a year with figures for other benefits only (2022: fleksloentilskud)
         try:
             year = int(data["year"])
             limit = data["helbredstillaeg"]["liquid_asset_limit"]

@@ -149,6 +149,15 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 ),
             ),
             fire(
+                _same_month_under_an_earlier_id(j),
+                rules.DUPLICATE_PAID,
+                lambda r: (
+                    "the same month with the same facts as fleksjob "
+                    + r["twin_job_id"].astype("string")
+                    + " tonight (a job registered twice)"
+                ),
+            ),
+            fire(
                 j["rate_provisional"],
                 rules.PROVISIONAL_DEMO if demo else rules.PROVISIONAL,
                 lambda r: (
@@ -166,6 +175,21 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
             ),
         ]
     )
+
+
+def _same_month_under_an_earlier_id(j: pd.DataFrame) -> pd.Series:
+    """Tonight's months whose citizen, month and facts an earlier job id (in id order) has
+    too: the same month listed twice, paid once (the ledger's copies are earlier_bills')."""
+    order = j.sort_values("job_id", kind="stable")
+    same = ["cpr", "month", "facts"]
+    later = order.duplicated(subset=same, keep="first")
+    first = order[~later].set_index(same)["job_id"]
+    twin = pd.Series(pd.NA, index=j.index, dtype="string")
+    if later.any():
+        keys = pd.MultiIndex.from_frame(order.loc[later, same])
+        twin[order.index[later.to_numpy()]] = first.reindex(keys).to_numpy()
+    j["twin_job_id"] = twin
+    return later.reindex(j.index).fillna(False).astype(bool)
 
 
 def double_support(j: pd.DataFrame, benefits: pd.DataFrame | None) -> pd.DataFrame:

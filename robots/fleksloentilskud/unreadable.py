@@ -59,13 +59,11 @@ def _from_errors(errors: pd.DataFrame, night: date) -> pd.DataFrame:
         return _empty()
     cpr = errors["text_cpr"].astype("string").str.replace(r"[\s-]", "", regex=True)
     period = errors.get("text_period", pd.Series(pd.NA, index=errors.index)).astype("string")
-    period = period.str.strip()
-    month = period.str.extract(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
-    readable_month = month[0].notna()
+    period = _as_month(period.str.strip())
     rows = pd.DataFrame(
         {
             "cpr": cpr,
-            "period": period.where(readable_month, ANY_MONTH),
+            "period": period.fillna(ANY_MONTH),
             "place": errors["file_name"].astype("string")
             + " line "
             + errors["line"].astype("string"),
@@ -74,6 +72,21 @@ def _from_errors(errors: pd.DataFrame, night: date) -> pd.DataFrame:
     )
     named = rows["cpr"].str.fullmatch(r"[0-9]{10}").fillna(False).astype(bool)
     return rows[named].drop_duplicates().reset_index(drop=True).astype("string")
+
+
+def _as_month(text: pd.Series) -> pd.Series:
+    """`YYYY-MM` from the forms the parser reads (`2026-11`, `11-2026`, `202611`); missing
+    where the text is none of them."""
+    forms = (
+        (r"^([0-9]{4})-(0[1-9]|1[0-2])$", r"\1-\2"),
+        (r"^(0[1-9]|1[0-2])-([0-9]{4})$", r"\2-\1"),
+        (r"^([0-9]{4})(0[1-9]|1[0-2])$", r"\1-\2"),
+    )
+    out = pd.Series(pd.NA, index=text.index, dtype="string")
+    for pattern, month in forms:
+        hit = text.str.fullmatch(pattern).fillna(False).astype(bool)
+        out[hit] = text[hit].str.replace(pattern, month, regex=True)
+    return out
 
 
 def _empty() -> pd.DataFrame:

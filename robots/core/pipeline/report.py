@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 OUTCOME_ORDER = (
     "paid",
     "approved",
+    "settled",
     "held",
     "rejected",
     "data_error",
@@ -39,6 +40,7 @@ OUTCOME_ORDER = (
 OUTCOME_TEXT = {
     "paid": "paid straight through",
     "approved": "approved, payment not released",
+    "settled": "settled, nothing more to pay",
     "held": "held for the control group",
     "rejected": "rejected with a reason",
     "data_error": "data errors (not processed)",

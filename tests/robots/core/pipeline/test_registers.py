@@ -106,5 +106,9 @@ def test_the_project_config_names_a_key_for_every_register() -> None:
         "pensioners": ("cpr",),
         "companies": ("cvr",),
         "certificate_requests": ("request_id",),
+        "flex_jobs": ("job_id",),
+        "incomes": ("cpr", "period", "payer_cvr", "income_type"),
+        "other_benefits": ("cpr", "benefit", "period_start"),
     }
+    assert policies["incomes"].kind == "delta"
     assert max_wait_days() == 14
