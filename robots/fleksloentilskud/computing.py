@@ -10,6 +10,7 @@ from robots.core.errors import ConfigError
 from robots.core.money import to_oere
 from robots.core.rates import rate
 from robots.fleksloentilskud.amounts import fleksloentilskud_oere
+from robots.fleksloentilskud.months import month_before
 from robots.fleksloentilskud.refusion import (
     OLD_SCHEME_BEFORE,
     OLD_SCHEME_GROUPING,
@@ -39,10 +40,12 @@ def join_month(claims: pd.DataFrame, references: dict[str, pd.DataFrame]) -> pd.
         j[column] = j["job_id"].map(jobs[column]) if len(jobs) else pd.NA
     for column in ("start_date", "end_date", "benefit_start_date", "visitation_date"):
         j[column] = pd.to_datetime(j[column]).astype("datetime64[s]")
-    month = pd.PeriodIndex(j["month"].astype(str), freq="M")
-    j["month_start"] = month.start_time.astype("datetime64[s]")
-    j["month_end"] = month.end_time.normalize().astype("datetime64[s]")
-    j["wage_month"] = (month - 1).astype(str)
+    codes, distinct = pd.factorize(j["month"].astype("string"))
+    months = pd.PeriodIndex([str(m) for m in distinct], freq="M")
+    starts = months.start_time.to_numpy().astype("datetime64[s]")
+    ends = months.end_time.normalize().to_numpy().astype("datetime64[s]")
+    j["month_start"], j["month_end"] = starts[codes], ends[codes]
+    j["wage_month"] = month_before(j["month"])
     j = _with_income(j, references["incomes"])
     citizens = references["citizens"].drop_duplicates("cpr", keep="last").set_index("cpr")
     for column, name in CITIZEN_COLUMNS.items():
