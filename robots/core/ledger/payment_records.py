@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, insert, select, text, update
 
 from robots.core.ledger import bulk
@@ -122,23 +123,20 @@ def batch_transfers(*, connection: Connection, batch_id: str) -> pa.Table:
 def refusion_of(*, connection: Connection, claim_pks: pa.Array | pa.ChunkedArray) -> pa.Table:
     """Each claim's own refusion percent and posting grouping (claim_pk, refusion_percent,
     posting_grouping; null where the robot's account gives them)."""
-    rows: list[Any] = []
-    values = claim_pks.to_pylist()
-    for start in range(0, len(values), 500):
-        part = values[start : start + 500]
-        placeholders = ", ".join(f":p{i}" for i in range(len(part)))
-        rows += connection.execute(
-            text(
-                "SELECT id, refusion_percent, posting_grouping FROM claims "
-                f"WHERE id IN ({placeholders})"
-            ),
-            {f"p{i}": pk for i, pk in enumerate(part)},
-        ).all()
+    found = bulk.lookup_via_temp_table(
+        connection=connection,
+        values=pc.cast(claim_pks, pa.string()).to_pylist(),
+        query=(
+            "SELECT c.id, c.refusion_percent, c.posting_grouping "
+            "FROM tmp_lookup t CROSS JOIN claims c WHERE c.id = CAST(t.k AS INTEGER)"
+        ),
+        columns=["claim_pk", "refusion_percent", "posting_grouping"],
+    )
     return pa.table(
         {
-            "claim_pk": pa.array([r[0] for r in rows], pa.int64()),
-            "refusion_percent": pa.array([r[1] for r in rows], pa.int64()),
-            "posting_grouping": pa.array([r[2] for r in rows], pa.string()),
+            "claim_pk": pa.array(found["claim_pk"].astype("int64"), pa.int64()),
+            "refusion_percent": pa.array(found["refusion_percent"].astype("Int64"), pa.int64()),
+            "posting_grouping": pa.array(found["posting_grouping"], pa.string()),
         }
     )
 
@@ -233,22 +231,17 @@ def settled_unpaid(*, connection: Connection, keys: pd.Series) -> set[str]:
     owes nothing)."""
     if not len(keys) or not _some_claim_has_history(connection):
         return set()
-    found: set[str] = set()
-    values = [str(k) for k in keys]
-    for start in range(0, len(values), 500):
-        part = values[start : start + 500]
-        marks = ", ".join(f":k{i}" for i in range(len(part)))
-        found |= set(
-            connection.execute(
-                text(
-                    "SELECT c.idempotency_key FROM claims c JOIN claim_events e "
-                    "ON e.claim_pk = c.id WHERE e.kind = 'settled' "
-                    f"AND c.idempotency_key IN ({marks})"
-                ),
-                {f"k{i}": key for i, key in enumerate(part)},
-            ).scalars()
-        )
-    return found
+    found = bulk.lookup_via_temp_table(
+        connection=connection,
+        values=keys,
+        query=(
+            "SELECT c.idempotency_key FROM tmp_lookup t CROSS JOIN claims c "
+            "JOIN claim_events e ON e.claim_pk = c.id "
+            "WHERE c.idempotency_key = t.k AND e.kind = 'settled'"
+        ),
+        columns=["idempotency_key"],
+    )
+    return set(found["idempotency_key"])
 
 
 def prepared_batches(*, connection: Connection, robot: str) -> list[str]:

@@ -103,6 +103,36 @@ def test_no_cpr_in_the_doctors_invoice_robots_output(tmp_path: Path) -> None:
     assert "paid straight through" in done.stdout
 
 
+def test_no_cpr_in_the_fleksloentilskud_robots_output(tmp_path: Path) -> None:
+    """The monthly robot writes CPR numbers into the claim list it reads (its inbox, like
+    any sender's file), never into its log, terminal, report or outcome file."""
+    from datetime import date
+
+    from robots.demo.generator import DemoSpec, generate_night
+
+    data_dir = tmp_path / "data"
+    spec = DemoSpec(
+        night=date(2026, 12, 5), seed=3, pensioners=600, claims=100, invoices=0, flex_jobs=120
+    )
+    generate_night(data_dir, spec)
+    logs = tmp_path / "logs"
+    done = run_robots_command(data_dir, logs, robot="fleksloentilskud", night="2026-12-05")
+    assert done.returncode == 0, done.stdout[-2000:]
+    robolog = next(logs.rglob("output.robolog")).read_text(encoding="utf-8")
+    assert "stage 7/7: report" in robolog
+    texts = {
+        "output.robolog": robolog,
+        "terminal": done.stdout + done.stderr,
+        **{
+            p.name: p.read_text(encoding="utf-8")
+            for p in (data_dir / "outputs" / "runs").rglob("*.*")
+        },
+    }
+    for name, text in texts.items():
+        assert _leaks(text) == [], f"CPR in clear in {name}: {_leaks(text)[:3]}"
+    assert "paid straight through" in done.stdout
+
+
 def test_a_run_id_is_never_shaped_like_a_cpr_number(monkeypatch) -> None:
     """CI once started a run at 22:10:27 and drew the token 4541: `221027-4541`."""
     from datetime import UTC, date, datetime
