@@ -113,16 +113,7 @@ def row_errors(
 ) -> pd.DataFrame:
     """Malformed rows and unreadable values of one file, as errors naming line and value,
     and the claim each row was as far as its text tells."""
-    header = [c for c in raw.frame.columns if c != LINE]
-    # A line that did not split at all is no record of this file: it names nothing.
-    split = pd.DataFrame(
-        [
-            (list(e.fields if len(e.fields) > 1 else ()) + [""] * len(header))[: len(header)]
-            for e in raw.row_errors
-        ],
-        columns=header,
-        dtype="string",
-    )
+    split = _malformed_as_text(raw)
     malformed = pd.concat(
         [
             pd.DataFrame(
@@ -161,6 +152,20 @@ def row_errors(
     )
     parts = [p for p in (malformed, values) if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else empty_errors()
+
+
+def _malformed_as_text(raw: RawFrame) -> pd.DataFrame:
+    """The lines that split into the wrong number of fields, as the header's columns in
+    order, as far as they go (a line that did not split at all names nothing)."""
+    header = [c for c in raw.frame.columns if c != LINE]
+    return pd.DataFrame(
+        [
+            (list(e.fields if len(e.fields) > 1 else ()) + [""] * len(header))[: len(header)]
+            for e in raw.row_errors
+        ],
+        columns=header,
+        dtype="string",
+    )
 
 
 def _named(identify: Identify, rows: pd.DataFrame) -> pd.DataFrame:
@@ -326,11 +331,15 @@ def ingest_registers(
     night: date,
     registers: Sequence[Register],
     limits: InboxLimits | None = None,
+    keep_tonight: bool = False,
 ) -> RegisterIntake:
     """Make tonight's extracts of each of `registers` (in their order) into its snapshot
     (robots.core.pipeline.registers: full or delta by name, several files combined by key,
     a shrinking full extract refused), record and move each file, and say what each
     register rests on.
+
+    `keep_tonight`: also keep tonight's readable and unreadable rows of each register in
+    the intake (for a robot that lists its claims from its registers; held for no other).
 
     Per register: the snapshot and its state are saved first, then every file is recorded
     in one transaction, then the files are moved. A crash in between reads the files again
@@ -359,7 +368,9 @@ def ingest_registers(
                 continue
             item.rows = len(raw.frame) + len(raw.row_errors)
             doubtful = {n for n, state in intake.states.items() if state.in_doubt}
-            frame, errors = _validated_register(folders, register, raw, night, citizens, doubtful)
+            frame, errors = _validated_register(
+                folders, register, raw, night, citizens, doubtful, with_row_text=keep_tonight
+            )
             read.append(_ReadRegisterFile(item, frame, errors, policies[name].kind_of(path.name)))
         combined = _combine(folders, name, read, policies[name], full_seen_before)
         if combined.full_refused:
@@ -369,12 +380,13 @@ def ingest_registers(
                 _quarantine(engine, folders, run_id, entry.item, REGISTER_SHRANK.id)
                 refused.append(entry.item)
         accepted = [r for r in read if r.item.status == "read"]
-        intake.unreadable[name] = _unreadable_rows(accepted)
-        intake.taken_in[name] = (
-            pd.concat([r.frame for r in accepted], ignore_index=True)
-            if accepted
-            else pd.DataFrame()
-        )
+        if keep_tonight:
+            intake.unreadable[name] = _unreadable_rows(accepted)
+            intake.taken_in[name] = (
+                pd.concat([r.frame for r in accepted], ignore_index=True)
+                if accepted
+                else pd.DataFrame()
+            )
         if combined.frame is not None:
             snapshots.save_snapshot(folders, name, combined.frame)
         state = _state_after(folders, name, night, accepted, refused, combined)
@@ -405,8 +417,11 @@ def _validated_register(
     night: date,
     citizens: pd.Series | None,
     doubtful: set[str],
+    *,
+    with_row_text: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One register file parsed and validated: its good rows and its row errors.
+    """One register file parsed and validated: its good rows and its row errors (with the
+    text of their rows, `with_row_text`).
 
     A row is not refused for missing from a register in doubt tonight (a pension of a
     citizen not in a refused CPR extract): the register it would be looked up in cannot
@@ -432,7 +447,7 @@ def _validated_register(
         ],
         ignore_index=True,
     )
-    return result.frame, _with_row_text(errors, raw)
+    return result.frame, (_with_row_text(errors, raw) if with_row_text else errors)
 
 
 def _with_row_text(errors: pd.DataFrame, raw: RawFrame) -> pd.DataFrame:
@@ -441,19 +456,11 @@ def _with_row_text(errors: pd.DataFrame, raw: RawFrame) -> pd.DataFrame:
     used. Kept in memory for the night (RegisterIntake.unreadable), never stored."""
     if not len(errors):
         return errors
-    header = [c for c in raw.frame.columns if c != LINE]
-    # A line that split into the wrong number of fields still names what it can, in order.
-    split = pd.DataFrame(
-        [(list(e.fields) + [""] * len(header))[: len(header)] for e in raw.row_errors],
-        columns=header,
-        dtype="string",
-    ).assign(**{LINE: [e.line for e in raw.row_errors]})
-    text = (
-        pd.concat([raw.frame, split], ignore_index=True)
-        .drop_duplicates(subset=[LINE])
-        .set_index(LINE)
-    )
+    split = _malformed_as_text(raw).assign(**{LINE: [e.line for e in raw.row_errors]})
     lines = pd.to_numeric(errors["line"], errors="coerce")
+    rows = raw.frame[raw.frame[LINE].isin(lines.dropna())]
+    text = pd.concat([rows, split], ignore_index=True).drop_duplicates(subset=[LINE])
+    text = text.set_index(LINE)
     found = text.reindex(lines.to_numpy())
     return errors.assign(
         **{f"text_{c}": found[c].astype("string").to_numpy() for c in text.columns}

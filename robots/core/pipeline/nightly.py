@@ -337,6 +337,7 @@ def _read(n: _Night) -> None:
         night=n.night,
         registers=robot.registers,
         limits=n.settings.inbox,
+        keep_tonight=robot.list_claims is not None,
     )
     kill_point("after_references")
     n.refs = {r.dataset.name: _register(n.folders, r.dataset) for r in robot.registers}
