@@ -17,6 +17,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from robots.fleksloentilskud.months import ANY_MONTH
@@ -35,18 +36,25 @@ def remembered(
     """
     path = state_dir / STATE_FILE
     kept = pd.read_parquet(path) if path.exists() else _empty()
-    kept = kept[kept["night"] != night.isoformat()]  # a night run again starts over
-    if len(taken_in) and len(kept):
+    # Only a later night's rows resolve a row: tonight's own files may hold both (and a
+    # night run again reads no file twice, so what tonight found stays remembered).
+    earlier = (kept["night"] < night.isoformat()).to_numpy(dtype=bool)
+    if len(taken_in) and earlier.any():
         sent_again = set(
             zip(taken_in["cpr"].astype(str), taken_in["period"].astype(str), strict=True)
         )
         cprs_sent = set(taken_in["cpr"].astype(str))
-        resolved = [
-            (cpr in cprs_sent) if period == ANY_MONTH else ((cpr, period) in sent_again)
-            for cpr, period in zip(kept["cpr"], kept["period"], strict=True)
-        ]
-        kept = kept[~pd.Series(resolved, index=kept.index, dtype=bool)]
+        resolved = earlier & np.array(
+            [
+                (cpr in cprs_sent) if period == ANY_MONTH else ((cpr, period) in sent_again)
+                for cpr, period in zip(kept["cpr"], kept["period"], strict=True)
+            ],
+            dtype=bool,
+        )
+        kept = kept[~resolved]
     now = pd.concat([kept, _from_errors(tonight, night)], ignore_index=True)
+    # A file read again after a crash names the same rows again: each is remembered once.
+    now = now.drop_duplicates(subset=["cpr", "period", "place"], keep="first")
     state_dir.mkdir(parents=True, exist_ok=True)
     partial = state_dir / f".{STATE_FILE}.tmp"
     now.to_parquet(partial, index=False)

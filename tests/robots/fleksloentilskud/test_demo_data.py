@@ -1,4 +1,4 @@
-"""Tests for the fleksloentilskud demo data (robots/fleksloentilskud/demo.py).
+"""Tests for the fleksloentilskud demo data (robots/fleksloentilskud/demo/).
 
 The files are read back with the pipeline's own reader and parser (so they are what the
 robot will read), and every row of the answer key is checked against the registers read

@@ -264,6 +264,10 @@ def test_the_checks_hold_what_they_must_and_pay_the_look_alikes(nights: Nights) 
     assert decided("J-GRO") == ("paid", {"FL-PROVISIONAL-RATE-DEMO"})
     assert nights.outcome(night, "J-IDA", "2026-11")[:2] == ("paid", 1_527_200)
 
+    # The same night run again reads no file twice and decides nothing again: Hans's
+    # unreadable row is still remembered, so his month's facts stand.
+    rerun = nights.run(date(2026, 11, 10), month="2026-11")
+    assert not len(rerun.outcomes), rerun.outcomes
     # Hans's month is sent again, readable: it is decided again and paid.
     nights.put(
         "incomes",
