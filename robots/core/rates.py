@@ -9,10 +9,15 @@ provisional figure; the claim waits with a message naming the file and key to co
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
 
 from robots.core.errors import ConfigError
 from robots.core.settings import config_dir
@@ -93,6 +98,47 @@ def rate(benefit: str, name: str, year: int, *, folder: Path | None = None) -> R
         f"no {benefit}.{name} rate for {year} or any earlier year: add it to "
         f"config/rates/{year}.toml with its source"
     )
+
+
+@dataclass(frozen=True)
+class RatesByYear:
+    """The figures a night's claims need, for each year among them, and which rows lack one
+    or rest on a provisional one."""
+
+    rates: dict[int, dict[str, Rate]]
+    """Year -> figure name -> its rate, for the years that have every figure."""
+    no_rate: npt.NDArray[np.bool_]
+    """Rows whose year has a figure missing (held by the robot's no-rate rule)."""
+    provisional: npt.NDArray[np.bool_]
+    """Rows whose year has a provisional figure among them."""
+    provisional_text: pd.Series
+    """Per row, which figures to confirm and where ("" where none)."""
+
+
+def rates_by_year(
+    benefit: str, names: Sequence[str], years: pd.Series, *, folder: Path | None = None
+) -> RatesByYear:
+    """The figures `names` of `benefit` for each row's year, looked up once per year."""
+    no_rate = np.zeros(len(years), dtype=bool)
+    provisional = np.zeros(len(years), dtype=bool)
+    text = pd.Series("", index=years.index, dtype="string")
+    found: dict[int, dict[str, Rate]] = {}
+    for year in np.unique(years.to_numpy()):
+        in_year = (years == year).to_numpy()
+        try:
+            figures = {name: rate(benefit, name, int(year), folder=folder) for name in names}
+        except ConfigError:
+            no_rate[in_year] = True
+            continue
+        found[int(year)] = figures
+        unconfirmed = [r for r in figures.values() if r.provisional]
+        if unconfirmed:
+            provisional[in_year] = True
+            text[in_year] = "; ".join(
+                f"{r.name} {r.value} carried from {r.provisional_from}: confirm {r.config_key}"
+                for r in unconfirmed
+            )
+    return RatesByYear(found, no_rate, provisional, text)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from robots.core.errors import ConfigError
 from robots.core.money import to_oere
-from robots.core.rates import rate
+from robots.core.rates import rates_by_year
 from robots.fleksloentilskud.amounts import fleksloentilskud_oere
 from robots.fleksloentilskud.months import month_before
 from robots.fleksloentilskud.refusion import (
@@ -88,25 +87,14 @@ def compute(claims: pd.DataFrame, references: dict[str, pd.DataFrame]) -> pd.Dat
     years = j["month_start"].dt.year.astype("int64")
     maximum = np.zeros(len(j), dtype=np.int64)
     threshold = np.zeros(len(j), dtype=np.int64)
-    provisional = np.zeros(len(j), dtype=bool)
-    provisional_text = pd.Series("", index=j.index, dtype="string")
-    no_rate = np.zeros(len(j), dtype=bool)
-    for year in np.unique(years):
+    # With no rate for a year its months are held by FL-NO-RATE; the night goes on.
+    by_year = rates_by_year(NAME, ("max_month", "wage_threshold_month"), years)
+    for year, figures in by_year.rates.items():
         in_year = (years == year).to_numpy()
-        try:
-            top = rate(NAME, "max_month", int(year))
-            limit = rate(NAME, "wage_threshold_month", int(year))
-        except ConfigError:
-            no_rate[in_year] = True  # held by FL-NO-RATE; the night goes on
-            continue
-        maximum[in_year], threshold[in_year] = to_oere(top.value), to_oere(limit.value)
-        unconfirmed = [r for r in (top, limit) if r.provisional]
-        if unconfirmed:
-            provisional[in_year] = True
-            provisional_text[in_year] = "; ".join(
-                f"{r.name} {r.value} carried from {r.provisional_from}: confirm {r.config_key}"
-                for r in unconfirmed
-            )
+        maximum[in_year] = to_oere(figures["max_month"].value)
+        threshold[in_year] = to_oere(figures["wage_threshold_month"].value)
+    no_rate, provisional = by_year.no_rate, by_year.provisional
+    provisional_text = by_year.provisional_text
     full_time = j["full_time_wage"].astype("Int64")
     j["amount_oere"] = fleksloentilskud_oere(
         j["wage_oere"].to_numpy(np.int64),

@@ -11,9 +11,8 @@ import pandas as pd
 import pyarrow as pa
 
 from checks.quality.suites import CITIZENS_REGISTER, COMPANIES_REGISTER
-from robots.core.errors import ConfigError
 from robots.core.money import format_oere_plain, to_oere
-from robots.core.rates import rate
+from robots.core.rates import rates_by_year
 from robots.core.robot import (
     ChangePolicy,
     EvaluationContext,
@@ -162,28 +161,17 @@ def compute(claims: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
     years = j["service_date"].dt.year.astype("int64")
     amount = np.zeros(len(j), dtype=np.int64)
     limit = np.zeros(len(j), dtype=np.int64)
-    provisional = np.zeros(len(j), dtype=bool)
-    provisional_text = pd.Series("", index=j.index, dtype="string")
     percent = j["pen_percent"].fillna(0).to_numpy(dtype=np.int64)
     share = j["citizen_share"].to_numpy(dtype=np.int64)
-    no_rate = np.zeros(len(j), dtype=bool)
-    for year in np.unique(years):
+    # With no rate for a year its claims are held by HT-NO-RATE; the night goes on.
+    by_year = rates_by_year(NAME, ("coverage_percent", "liquid_asset_limit"), years)
+    for year, figures in by_year.rates.items():
         in_year = (years == year).to_numpy()
-        try:
-            coverage = rate(NAME, "coverage_percent", int(year))
-            asset_limit = rate(NAME, "liquid_asset_limit", int(year))
-        except ConfigError:
-            no_rate[in_year] = True  # held by HT-NO-RATE; the night goes on
-            continue
-        amount[in_year] = helbredstillaeg_oere(share[in_year], percent[in_year], coverage.value)
-        limit[in_year] = to_oere(asset_limit.value)
-        unconfirmed = [r for r in (coverage, asset_limit) if r.provisional]
-        if unconfirmed:
-            provisional[in_year] = True
-            provisional_text[in_year] = "; ".join(
-                f"{r.name} {r.value} carried from {r.provisional_from}: confirm {r.config_key}"
-                for r in unconfirmed
-            )
+        coverage = figures["coverage_percent"].value
+        amount[in_year] = helbredstillaeg_oere(share[in_year], percent[in_year], coverage)
+        limit[in_year] = to_oere(figures["liquid_asset_limit"].value)
+    no_rate, provisional = by_year.no_rate, by_year.provisional
+    provisional_text = by_year.provisional_text
     j["asset_limit_oere"] = limit
     # With no rate for the year the limit is unknown: HT-NO-RATE holds the claim instead.
     j["assets_ok"] = (

@@ -22,7 +22,7 @@ from robots.core.money import (
     kroner,
     to_oere,
 )
-from robots.core.rates import clear_rates_cache, rate
+from robots.core.rates import clear_rates_cache, rate, rates_by_year
 
 D = Decimal
 
@@ -307,3 +307,16 @@ def test_mask_series() -> None:
 )
 def test_is_valid(number: str, valid: bool) -> None:
     assert cpr.is_valid(number) is valid
+
+
+def test_rates_by_year_looks_each_year_up_once_and_marks_rows() -> None:
+    """A year with no figure at all marks its rows no_rate; a carried-forward year marks
+    its rows provisional, saying which figure to confirm and where."""
+    years = pd.Series([2024, 2026, 2019, 2024])
+    found = rates_by_year("fleksloentilskud", ("max_month", "wage_threshold_month"), years)
+    assert sorted(found.rates) == [2024, 2026]
+    assert found.no_rate.tolist() == [False, False, True, False]
+    assert found.provisional.tolist() == [False, True, False, False]
+    text = found.provisional_text.tolist()
+    assert text[0] == "" and "max_month 19952 carried from 2024" in text[1]
+    assert "config/rates/2026.toml [fleksloentilskud.max_month]" in text[1]
