@@ -77,7 +77,8 @@ from pathlib import Path
 from robots.demo.generator import DemoSpec, generate_night
 claims, invoices, folder = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
 spec = DemoSpec(night=date(2026, 11, 23), seed=1, pensioners=max(2_000, max(claims, 1) // 2),
-                claims=max(claims, 1), formats="csv", invoices=invoices, xml_share=0.1)
+                claims=max(claims, 1), formats="csv", invoices=invoices, xml_share=0.1,
+                flex_jobs=0)
 generate_night(folder, spec)
 """
 

@@ -34,6 +34,7 @@ def prepare_work_items(size: int, workdir: Path) -> Path:
             pensioners=max(2_000, size // 2),
             claims=size,
             formats="csv",
+            flex_jobs=0,
         ),
     )
     inbox = workdir / "inbox"

@@ -45,6 +45,7 @@ def _pipeline_once(size: int, workdir: Path) -> dict[str, object]:
         claims=size,
         formats="csv",
         invoices=0,
+        flex_jobs=0,
     )
     generate_night(workdir, spec)
     generated = time.perf_counter() - started
@@ -65,6 +66,7 @@ def _invoices_once(size: int, workdir: Path, xml_share: float) -> dict[str, obje
         formats="csv",
         invoices=size,
         xml_share=xml_share,
+        flex_jobs=0,
     )
     generate_night(workdir, spec)
     # Only the invoices are timed: the registers and the few health claims go first.
