@@ -286,6 +286,38 @@ def findings(
     return pd.DataFrame({"row": rows.to_numpy(dtype="int64"), "rule_id": rule_id, "message": text})
 
 
+def day_text(values: pd.Series) -> pd.Series:
+    """Dates as `YYYY-MM-DD` for a finding's words, `(none)` where there is none."""
+    return values.dt.strftime("%Y-%m-%d").fillna("(none)").astype("string")
+
+
+def rate_findings(
+    frame: pd.DataFrame, *, demo: bool, provisional: str, provisional_demo: str, no_rate: str
+) -> list[pd.DataFrame]:
+    """What every robot that computes with a year's rates says of them: a claim on a
+    provisional figure (held in production, paid and said in demo), and a claim whose year
+    has no figure at all. Reads the columns `rates.rates_by_year` gives a robot's compute:
+    `rate_provisional`, `provisional_text`, `no_rate`, `rate_year`."""
+    return [
+        findings(
+            frame["rate_provisional"],
+            provisional_demo if demo else provisional,
+            lambda r: ("DEMO pays on a provisional rate: " if demo else "") + r["provisional_text"],
+            frame,
+        ),
+        findings(
+            frame["no_rate"],
+            no_rate,
+            lambda r: (
+                "no config/rates file for "
+                + r["rate_year"].astype("string")
+                + " or any earlier year"
+            ),
+            frame,
+        ),
+    ]
+
+
 def arrow_column(values: pd.Series, type: pa.DataType | None = None) -> pa.Array:
     """A column as one contiguous Arrow array, for Arrow's kernels.
 

@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 
 from robots.core.money import format_oere_plain
-from robots.core.robot import EvaluationContext, FiringRows, concat_findings, findings
+from robots.core.robot import (
+    EvaluationContext,
+    FiringRows,
+    concat_findings,
+    day_text,
+    findings,
+    rate_findings,
+)
 from robots.fleksloentilskud import rules
 from robots.fleksloentilskud.settings import load_settings
 
@@ -18,10 +25,6 @@ def _kr(values: pd.Series) -> pd.Series:
     return pd.Series(
         format_oere_plain(values.fillna(0).to_numpy(np.int64)), index=values.index
     ).astype("string")
-
-
-def _day(values: pd.Series) -> pd.Series:
-    return values.dt.strftime("%Y-%m-%d").fillna("(none)").astype("string")
 
 
 def _hours(values: pd.Series) -> pd.Series:
@@ -37,7 +40,6 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
     """Every fleksloentilskud check."""
     settings = load_settings()
     fire = partial(findings, frame=j)
-    demo = context.mode == "demo"
     j["agreed_month_hours"] = agreed_month_hours(j["weekly_hours"])
     ended = j["end_date"].notna() & (j["end_date"] < j["month_start"])
     not_begun = j["start_date"] > j["month_end"]
@@ -56,22 +58,26 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
             fire(
                 ended,
                 rules.JOB_ENDED,
-                lambda r: "the fleksjob ended " + _day(r["end_date"]) + ", before " + r["month"],
+                lambda r: (
+                    "the fleksjob ended " + day_text(r["end_date"]) + ", before " + r["month"]
+                ),
             ),
             fire(
                 not_begun,
                 rules.JOB_NOT_BEGUN,
-                lambda r: "the fleksjob begins " + _day(r["start_date"]) + ", after " + r["month"],
+                lambda r: (
+                    "the fleksjob begins " + day_text(r["start_date"]) + ", after " + r["month"]
+                ),
             ),
             fire(
                 (j["cit_status"] == "dead") & status_before,
                 rules.DEAD,
-                lambda r: "CPR status dead since " + _day(r["cit_status_date"]),
+                lambda r: "CPR status dead since " + day_text(r["cit_status_date"]),
             ),
             fire(
                 (j["cit_status"] == "emigrated") & status_before,
                 rules.EMIGRATED,
-                lambda r: "CPR status emigrated since " + _day(r["cit_status_date"]),
+                lambda r: "CPR status emigrated since " + day_text(r["cit_status_date"]),
             ),
             fire(
                 (j["cit_status"] == "missing") | ~j["cit_known"],
@@ -131,9 +137,9 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 lambda r: (
                     r["benefit"].astype("string")
                     + " paid "
-                    + _day(r["benefit_start"])
+                    + day_text(r["benefit_start"])
                     + " to "
-                    + _day(r["benefit_end"])
+                    + day_text(r["benefit_end"])
                     + ", while the fleksjob runs in "
                     + r["month"]
                 ),
@@ -157,21 +163,12 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                     + " tonight (a job registered twice)"
                 ),
             ),
-            fire(
-                j["rate_provisional"],
-                rules.PROVISIONAL_DEMO if demo else rules.PROVISIONAL,
-                lambda r: (
-                    ("DEMO pays on a provisional rate: " if demo else "") + r["provisional_text"]
-                ),
-            ),
-            fire(
-                j["no_rate"],
-                rules.NO_RATE,
-                lambda r: (
-                    "no config/rates file for "
-                    + r["rate_year"].astype("string")
-                    + " or any earlier year"
-                ),
+            *rate_findings(
+                j,
+                demo=context.mode == "demo",
+                provisional=rules.PROVISIONAL,
+                provisional_demo=rules.PROVISIONAL_DEMO,
+                no_rate=rules.NO_RATE,
             ),
         ]
     )

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from checks.rules import Kind, Severity, rule_maker
 from robots.core.money import format_kroner, to_oere
-from robots.core.robot import FiringRows, arrow_column, concat_findings, findings
+from robots.core.robot import FiringRows, arrow_column, concat_findings, day_text, findings
 from robots.core.settings import config_dir
 
 ROBOT = "helbredstillaeg"
@@ -265,10 +265,6 @@ def load_config(folder: str | None = None) -> CheckConfig:
     )
 
 
-def _iso(values: pd.Series) -> pd.Series:
-    return values.dt.strftime("%Y-%m-%d").fillna("(none)")
-
-
 def _text(values: pd.Series) -> pd.Series:
     return values.astype("string")
 
@@ -277,9 +273,9 @@ def _status_since(status: str) -> Callable[[FiringRows], pd.Series]:
     def evidence(rows: FiringRows) -> pd.Series:
         return (
             f"CPR status {status} since "
-            + _iso(rows["cit_status_date"])
+            + day_text(rows["cit_status_date"])
             + "; service date "
-            + _iso(rows["service_date"])
+            + day_text(rows["service_date"])
         )
 
     return evidence
@@ -295,7 +291,7 @@ def _moved_since(
             + " since "
             + when(rows)
             + "; service date "
-            + _iso(rows["service_date"])
+            + day_text(rows["service_date"])
         )
 
     return evidence
@@ -318,7 +314,7 @@ def check_citizen(j: pd.DataFrame, municipality_code: int) -> list[pd.DataFrame]
         fire(
             moved_known & (j["cit_moved_date"] <= service),
             MOVED,
-            _moved_since(lambda r: _iso(r["cit_moved_date"])),
+            _moved_since(lambda r: day_text(r["cit_moved_date"])),
         ),
         fire(
             moved & j["cit_moved_date"].isna(),
@@ -338,19 +334,19 @@ def check_pension(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
         fire(
             ~has_pension,
             NO_PENSION,
-            lambda r: "no pension record valid on " + _iso(r["service_date"]),
+            lambda r: "no pension record valid on " + day_text(r["service_date"]),
         ),
         fire(
             foertid & j["pen_awarded"].notna() & (j["pen_awarded"] >= cutoff),
             FOERTID_NEW,
-            lambda r: "foertidspension awarded " + _iso(r["pen_awarded"]),
+            lambda r: "foertidspension awarded " + day_text(r["pen_awarded"]),
         ),
         fire(
             foertid & j["pen_awarded"].isna() & ~(j["pen_foertid_since"] < cutoff),
             FOERTID_UNKNOWN,
             lambda r: (
                 "no award date; foertidspension in the extract since "
-                + _iso(r["pen_foertid_since"])
+                + day_text(r["pen_foertid_since"])
             ),
         ),
         fire(has_pension & (j["pen_percent"] == 0), PCT_ZERO, "personlig tillaegsprocent 0"),
@@ -506,7 +502,10 @@ def check_claim(
             _received_too_late(j, config),
             STALE,
             lambda r: (
-                "received " + _iso(r["received_date"]) + " for service " + _iso(r["service_date"])
+                "received "
+                + day_text(r["received_date"])
+                + " for service "
+                + day_text(r["service_date"])
             ),
         ),
         fire(
@@ -523,7 +522,7 @@ def check_claim(
                 + " "
                 + _text(r["comp_status"])
                 + " since "
-                + _iso(r["comp_status_date"])
+                + day_text(r["comp_status_date"])
             ),
         ),
     ]
@@ -535,9 +534,9 @@ def check_claim(
                 lambda r: (
                     r["expense_type"]
                     + " approved "
-                    + _iso(r["approval_date"])
+                    + day_text(r["approval_date"])
                     + "; bought "
-                    + _iso(r["service_date"])
+                    + day_text(r["service_date"])
                 ),
             )
         )

@@ -21,6 +21,7 @@ from robots.core.robot import (
     concat_findings,
     findings,
     joined_text,
+    rate_findings,
 )
 from robots.helbredstillaeg import checks as rules
 from robots.helbredstillaeg.amounts import assets_within_limit, helbredstillaeg_oere
@@ -214,7 +215,6 @@ def _rule_basis(percent: pd.Series, years: pd.Series) -> pd.Series:
 def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
     """Every helbredstillaeg cross-check, plus the provisional-rate and zero-amount rules."""
     fire = partial(findings, frame=j)
-    demo = context.mode == "demo"
     return concat_findings(
         [
             rules.run_all(
@@ -224,12 +224,12 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 config=rules.load_config(),
                 history=context.amount_history,
             ),
-            fire(
-                j["rate_provisional"],
-                rules.PROVISIONAL_DEMO if demo else rules.PROVISIONAL,
-                lambda r: (
-                    ("DEMO pays on a provisional rate: " if demo else "") + r["provisional_text"]
-                ),
+            *rate_findings(
+                j,
+                demo=context.mode == "demo",
+                provisional=rules.PROVISIONAL,
+                provisional_demo=rules.PROVISIONAL_DEMO,
+                no_rate=rules.NO_RATE,
             ),
             fire(
                 (j["amount_oere"] == 0) & (j["pen_percent"].fillna(0) > 0) & ~j["no_rate"],
@@ -242,15 +242,6 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                         format_oere_plain(r["basis_oere"].to_numpy(np.int64)), index=r.index
                     )
                     + " kr. rounds to 0.00 kr."
-                ),
-            ),
-            fire(
-                j["no_rate"],
-                rules.NO_RATE,
-                lambda r: (
-                    "no config/rates file for "
-                    + r["rate_year"].astype("string")
-                    + " or any earlier year"
                 ),
             ),
         ]

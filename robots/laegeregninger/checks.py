@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from checks.rules import Kind, Severity, rule_maker
-from robots.core.robot import empty_findings, findings
+from robots.core.robot import day_text, empty_findings, findings
 from robots.core.settings import config_dir
 
 ROBOT = "laegeregninger"
@@ -255,10 +255,6 @@ def load_config(folder: str | None = None) -> CheckConfig:
     )
 
 
-def _iso(values: pd.Series) -> pd.Series:
-    return values.dt.strftime("%Y-%m-%d").fillna("(none)")
-
-
 def _kroner(oere: pd.Series) -> pd.Series:
     """Øre as '1544.00' text for evidence (exact: integer arithmetic only)."""
     value = oere.astype("Int64")
@@ -330,7 +326,11 @@ def check_request(j: pd.DataFrame) -> list[pd.DataFrame]:
         findings(
             matched & (j["service_date"] < j["req_date"]),
             BEFORE_REQUEST,
-            how + " made " + _iso(j["req_date"]) + "; certificate dated " + _iso(j["service_date"]),
+            how
+            + " made "
+            + day_text(j["req_date"])
+            + "; certificate dated "
+            + day_text(j["service_date"]),
         ),
     ]
 
@@ -414,9 +414,9 @@ def check_parties(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
             dead_before,
             CITIZEN_DEAD,
             "CPR status dead since "
-            + _iso(j["cit_status_date"])
+            + day_text(j["cit_status_date"])
             + "; certificate dated "
-            + _iso(j["service_date"]),
+            + day_text(j["service_date"]),
         ),
         findings(invoice & j["cit_status"].isna(), CITIZEN_UNKNOWN, "CPR not in the extract"),
         findings(
@@ -432,17 +432,17 @@ def check_parties(j: pd.DataFrame, config: CheckConfig) -> list[pd.DataFrame]:
             + " "
             + j["comp_status"].astype("string")
             + " since "
-            + _iso(j["comp_status_date"])
+            + day_text(j["comp_status_date"])
             + "; invoice dated "
-            + _iso(j["invoice_date"]),
+            + day_text(j["invoice_date"]),
         ),
         findings(
             stale,
             STALE,
             "invoiced "
-            + _iso(j["invoice_date"])
+            + day_text(j["invoice_date"])
             + " for a certificate of "
-            + _iso(j["service_date"]),
+            + day_text(j["service_date"]),
         ),
     ]
 
