@@ -11,7 +11,6 @@ import pandas as pd
 from robots.core.money import format_oere_plain
 from robots.core.robot import (
     EvaluationContext,
-    FiringRows,
     concat_findings,
     day_text,
     findings,
@@ -220,4 +219,4 @@ def double_support(j: pd.DataFrame, benefits: pd.DataFrame | None) -> pd.DataFra
     return out
 
 
-__all__ = ["FiringRows", "check", "double_support"]
+__all__ = ["check", "double_support"]

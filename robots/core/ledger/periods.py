@@ -22,14 +22,6 @@ def night_period(night: date) -> str:
     return night.isoformat()
 
 
-def month_period(month: str) -> str:
-    """The period of a monthly robot's run for one month (`2026-11`); refuses anything else
-    (a run of a month that does not exist would open a period nobody can close)."""
-    if not is_month(month):
-        raise ValueError(f"{month!r} is not a month (write YYYY-MM, e.g. 2026-11)")
-    return month
-
-
 def is_month(period: str) -> bool:
     """Whether a period is a month (`YYYY-MM`), not a night (`YYYY-MM-DD`)."""
     return (
