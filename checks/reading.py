@@ -65,6 +65,18 @@ CLAIM_COPY_TONIGHT = register(
         what_happens="the first row is decided and paid once; the copies are noted, not paid",
     )
 )
+KNOWN_FALSE_ALARM = register(
+    Rule(
+        "KNOWN-FALSE-ALARM",
+        "shared",
+        "A rule fired on the same person (or payee) with the same compared values as a hit "
+        "the control group marked a false alarm: that rule does not hold the claim again "
+        "(changed values do).",
+        Severity.INFO,
+        Kind.SUSPECTED_ERROR,
+        what_happens="the marked rule is set aside for this claim; any other rule still counts",
+    )
+)
 REGISTER_SHRANK = register(
     Rule(
         "REGISTER-SHRANK",

@@ -50,6 +50,14 @@ def now() -> datetime:
     return datetime.now(COPENHAGEN)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A timestamp read back from the ledger as aware UTC (a naive one is UTC already:
+    the ledger stores UTC, and SQLite keeps no offset)."""
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def today() -> date:
     """Return today's date in Copenhagen.
 

@@ -20,6 +20,8 @@ class ReasonCode(StrEnum):
     PAYMENT_FILE = "payment_file"
     RUN_LOCKED = "run_locked"
     EVENT_REFUSED = "event_refused"
+    STAFF_REFUSED = "staff_refused"
+    DECISION_REFUSED = "decision_refused"
 
 
 class BenefitsError(Exception):

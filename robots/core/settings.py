@@ -57,6 +57,25 @@ class InboxLimits(BaseModel):
     )
 
 
+class ReviewSettings(BaseModel):
+    """The control group's workbench (`robots review`): where it listens, when a decision
+    needs a second person, and how log-ins are guarded."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="listen on this address only")
+    port: int = Field(default=8470, ge=1, le=65535)
+    four_eyes_above_kroner: int = Field(
+        default=5000,
+        ge=0,
+        description="recover or refer above this many kroner needs a second person's approval",
+    )
+    lock_after_failed_logins: int = Field(default=5, ge=1, le=100)
+    login_attempts_per_minute: int = Field(default=10, ge=1, le=1000)
+    session_minutes: int = Field(default=480, ge=5, le=24 * 60)
+    page_size: int = Field(default=50, ge=10, le=500)
+
+
 class Settings(BaseSettings):
     """One place for every option, each with a default and a reason."""
 
@@ -78,6 +97,7 @@ class Settings(BaseSettings):
     logs_dir: Path = Field(default=Path("logs"), description="robocorp log.html per run")
     bank: BankSettings
     inbox: InboxLimits = InboxLimits()
+    review: ReviewSettings = ReviewSettings()
 
     @field_validator("data_dir", "logs_dir")
     @classmethod

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, exc, insert, select, text
 
 from robots.core import dates
 from robots.core.errors import BusinessError, ReasonCode
-from robots.core.ledger.schema import AuditEvent, Claim, ClaimEvent, PaymentItem
+from robots.core.ledger.schema import AuditEvent, Case, Claim, ClaimEvent, PaymentItem
 
 
 class EventKind(StrEnum):
@@ -54,6 +54,11 @@ class EventKind(StrEnum):
     SETTLED = "settled"
     """The robot: a new version owes nothing on top of what earlier versions paid (a
     recovery for any overpayment is opened on them in the same transaction)."""
+    REFERRED = "referred"
+    """A person: the case is sent to another authority or reported to the police; the
+    claim's money is not changed by it (a held claim stays held)."""
+    CASE_CLOSED = "case_closed"
+    """A person: a case opened by hand found nothing to act on; the claim is unchanged."""
 
 
 class State(StrEnum):
@@ -77,9 +82,15 @@ PERSON_KINDS = frozenset(
         EventKind.STOPPED,
         EventKind.RECOVERY_OPENED,
         EventKind.REPAY_APPROVED,
+        EventKind.REFERRED,
+        EventKind.CASE_CLOSED,
     }
 )
 """Events a person appends: each needs who and why."""
+
+UNCHANGING_KINDS = frozenset({EventKind.REFERRED, EventKind.CASE_CLOSED})
+"""Events that record a person's act without changing the claim's state or money: whatever
+reads "the claim's latest event" for its state skips them."""
 
 ALLOWED_FROM: dict[EventKind, frozenset[State]] = {
     EventKind.RELEASED: frozenset({State.HELD}),
@@ -92,6 +103,8 @@ ALLOWED_FROM: dict[EventKind, frozenset[State]] = {
     EventKind.HELD_AGAIN: frozenset({State.TO_PAY}),
     EventKind.SUPERSEDED: frozenset(set(State) - {State.SUPERSEDED}),
     EventKind.SETTLED: frozenset({State.TO_PAY}),
+    EventKind.REFERRED: frozenset(set(State) - {State.SUPERSEDED}),
+    EventKind.CASE_CLOSED: frozenset(set(State) - {State.HELD, State.SUPERSEDED}),
 }
 """From which states each event may be appended; any other is refused with the reason."""
 
@@ -183,6 +196,7 @@ def append_event(
     attempt: int | None = None,
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
+    case_id: int | None = None,
 ) -> int:
     """Append one event to a claim's history (and an audit row), or refuse it.
 
@@ -198,7 +212,9 @@ def append_event(
     if kind in PERSON_KINDS and (not actor.strip() or not reason.strip()):
         raise EventRefused(f"{kind}: a person's decision needs who made it and why")
     claim = connection.execute(
-        select(Claim.decision, Claim.amount_oere, Claim.idempotency_key).where(Claim.id == claim_pk)
+        select(Claim.decision, Claim.amount_oere, Claim.idempotency_key, Claim.robot).where(
+            Claim.id == claim_pk
+        )
     ).first()
     if claim is None:
         raise EventRefused(f"claim {claim_pk} is not in the ledger")
@@ -236,6 +252,7 @@ def append_event(
                     run_id=run_id,
                     batch_id=batch_id,
                     detail=json.dumps(detail, ensure_ascii=False) if detail else None,
+                    case_id=case_id,
                 )
                 .returning(ClaimEvent.id)
             ).scalar_one()
@@ -255,6 +272,18 @@ def append_event(
             detail=reason or None,
         )
     )
+    if kind is EventKind.HELD_AGAIN:
+        # Held again is a new question for people: a case of its own in the queue.
+        connection.execute(
+            insert(Case).values(
+                claim_pk=claim_pk,
+                robot=str(claim.robot),
+                kanal="robot",
+                opened_at=at,
+                opened_by=actor,
+                note=reason,
+            )
+        )
     return int(event_id)
 
 

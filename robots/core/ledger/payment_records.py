@@ -102,7 +102,9 @@ def claims_due_again(*, connection: Connection, robot: str) -> pa.Table:
         },
         source="FROM claim_events e JOIN claims c ON c.id = e.claim_pk "
         "WHERE c.robot = :robot AND e.kind IN ('released', 'false_alarm', 'repay_approved') "
-        "AND e.seq = (SELECT MAX(x.seq) FROM claim_events x WHERE x.claim_pk = e.claim_pk) "
+        # The latest event that moves the claim (a referral after a release leaves it due).
+        "AND e.seq = (SELECT MAX(x.seq) FROM claim_events x WHERE x.claim_pk = e.claim_pk "
+        "AND x.kind NOT IN ('referred', 'case_closed')) "
         "AND NOT EXISTS (SELECT 1 FROM payment_items i "
         "WHERE i.claim_pk = c.id AND i.attempt = COALESCE(e.attempt, 1))",
         params={"robot": robot},

@@ -387,6 +387,9 @@ class ClaimEvent(Base):
     run_id: Mapped[str | None] = mapped_column(String(40))
     batch_id: Mapped[str | None] = mapped_column(String(35))
     detail: Mapped[str | None] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    """The case a person's decision closed (migration 0013); NULL for the robot's and the
+    bank's events."""
 
     __table_args__ = (Index("uq_claim_events_seq", "claim_pk", "seq", unique=True),)
 
@@ -404,3 +407,88 @@ class AuditEvent(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[str | None] = mapped_column(String(40))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class User(Base):
+    """A member of staff who logs in to the workbench, with one role.
+
+    The password is kept only as an argon2 hash. `failed_logins` counts failures since the
+    last good log-in; at the configured limit `locked_at` is set and the account stays
+    locked (a right password included) until an admin unlocks it from the command line.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Case(Base):
+    """A claim put before people: held by a robot's rule at night (kanal `robot`), or opened
+    by hand on a tip from another channel. Whether it is open, waiting for a second
+    person's approval or decided follows from the claim's history (`claim_events.case_id`)
+    and the proposals; only who holds it now (`taken_by`) is kept here, and it is taken by
+    one conditional update so two reviewers never hold one case."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    claim_pk: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    robot: Mapped[str] = mapped_column(String(32))
+    kanal: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    opened_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    taken_by: Mapped[str | None] = mapped_column(String(64))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CaseProposal(Base):
+    """A decision that needs a second person (recover or refer above the configured
+    amount): proposed here, applied as the claim's event only when another member of the
+    control group approves it (`CaseApproval`)."""
+
+    __tablename__ = "case_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    amount_oere: Mapped[int | None] = mapped_column(BigInteger)
+    refer_to: Mapped[str | None] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text)
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CaseApproval(Base):
+    """The second person's answer to a proposal: one per proposal (unique), appended."""
+
+    __tablename__ = "case_approvals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("case_proposals.id"), unique=True)
+    answer: Mapped[str] = mapped_column(String(16))
+    answered_by: Mapped[str] = mapped_column(String(64))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    comment: Mapped[str] = mapped_column(Text, server_default="")
+
+
+class FalseAlarm(Base):
+    """A rule's hit that a person found wrong: the same rule on the same subject with the
+    same compared values does not hold a claim again; changed values do."""
+
+    __tablename__ = "false_alarms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    robot: Mapped[str] = mapped_column(String(32))
+    rule_id: Mapped[str] = mapped_column(String(48))
+    subject: Mapped[str] = mapped_column(String(64))
+    facts: Mapped[str] = mapped_column(Text)
+    event_id: Mapped[int] = mapped_column(ForeignKey("claim_events.id"))
+
+    __table_args__ = (Index("ix_false_alarms_rule", "robot", "rule_id"),)

@@ -38,6 +38,7 @@ from robots.core.pipeline import references as snapshots
 from robots.core.pipeline.copies import split_copies
 from robots.core.pipeline.datasets import Dataset
 from robots.core.pipeline.deciding import decide
+from robots.core.pipeline.false_alarms import without_known_false_alarms
 from robots.core.pipeline.inbox import DataFolders, not_read
 from robots.core.pipeline.ingest import (
     FILE,
@@ -448,8 +449,13 @@ def _cross_check(n: _Night) -> None:
     register taken out of the night's decisions."""
     assert n.context is not None
     if n.computed is not None:
-        n.findings = concat_findings(
-            [n.robot.check(n.computed, n.context), earlier_bills(n.engine, n.robot, n.computed)]
+        n.findings = without_known_false_alarms(
+            n.engine,
+            n.robot,
+            n.computed,
+            concat_findings(
+                [n.robot.check(n.computed, n.context), earlier_bills(n.engine, n.robot, n.computed)]
+            ),
         )
         n.computed["decision"], n.computed["rule_ids"] = decide(n.findings, n.computed.index)
     n.computed, n.findings, waiting_claims = claims_waiting(

@@ -15,8 +15,9 @@ from sqlalchemy import Connection
 
 from checks import rules
 from checks.reading import CLAIM_ALREADY_PROCESSED, CLAIM_COPY_TONIGHT
+from robots.core import dates
 from robots.core.evidence import json_objects
-from robots.core.ledger import audit_trail, bulk, history
+from robots.core.ledger import audit_trail, bulk, cases, history
 from robots.core.pipeline.exceptions import insert_exceptions
 from robots.core.pipeline.inbox import DataFolders
 from robots.core.pipeline.ingest import FILE, IngestedClaims, record_file
@@ -78,7 +79,7 @@ def record_night(
                 claim_ref=findings["row"].map(computed[robot.claim_id_column]),
                 file=findings["row"].map(computed[FILE]),
                 line=findings["row"].map(computed[LINE]),
-                evidence=_evidence(computed, findings, robot),
+                evidence=finding_evidence(computed, findings, robot),
             )
         )
     record_exceptions(frame=errors)
@@ -99,6 +100,10 @@ def record_night(
     record_exceptions(frame=_copy_rows(copies, [f.path.name for f in ingested.files]))
     if waiting is not None:
         record_waiting(connection, robot, run_id, night, waiting, file_ids)
+    if computed is not None and (computed["decision"] == "hold").any():
+        cases.open_cases_of_run(
+            connection=connection, run_id=run_id, robot=robot.name, at=dates.now()
+        )
     audit_trail.robot_event(
         connection=connection,
         robot=robot.name,
@@ -110,7 +115,7 @@ def record_night(
     )
 
 
-def _evidence(computed: pd.DataFrame, findings: pd.DataFrame, robot: Robot) -> np.ndarray:
+def finding_evidence(computed: pd.DataFrame, findings: pd.DataFrame, robot: Robot) -> np.ndarray:
     """Each finding's evidence: the rule, and the values of the claim and of the register
     rows joined to it that the rule compares (`Rule.compares`, else the robot's
     `evidence_columns`), read for the firing rows of each rule only.

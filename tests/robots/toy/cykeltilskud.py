@@ -53,7 +53,7 @@ OVER_CEILING = _rule(
     "A price above the ceiling: a person decides (the ceiling is what could be paid).",
     Severity.HOLD,
     Kind.SUSPECTED_ERROR,
-    compares=("price", "bought_date"),
+    compares=("price",),
 )
 DUP_PAID = _rule(
     "BIKE-DUP-PAID",
