@@ -415,6 +415,118 @@ def bench(
     raise typer.Exit(code)
 
 
+@app.command()
+def review(
+    port: Annotated[
+        int | None,
+        typer.Option(help="port (default: config/settings.toml [review])", min=1, max=65535),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve the control group's workbench (on 127.0.0.1 unless config says otherwise)."""
+    from waitress import serve
+
+    from robots.review.app import create_app
+
+    settings = _settings(data_dir, None)
+    web = create_app(settings)
+    host, at = settings.review.host, port or settings.review.port
+    console.print(f"The workbench: http://{host}:{at}/ (stop with Ctrl-C)")
+    serve(web, host=host, port=at, threads=8, ident="workbench")
+
+
+users = typer.Typer(help="Staff accounts of the workbench.", no_args_is_help=True)
+app.add_typer(users, name="users")
+
+
+class StaffRole(StrEnum):
+    """What --role accepts."""
+
+    CONTROL_GROUP = "control_group"
+    CASEWORKER = "caseworker"
+    FINANCE = "finance"
+    ADMIN = "admin"
+
+
+@users.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="the log-in name, e.g. kontrol.kirsten")],
+    role: Annotated[StaffRole, typer.Option("--role", help="what the person may do")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Add a member of staff (the password is asked for, or read from stdin)."""
+    from robots.core.ledger import staff
+    from robots.core.ledger.database import open_ledger
+
+    settings = _settings(data_dir, None)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = open_ledger(settings.ledger_url)
+    try:
+        with engine.begin() as connection:
+            staff.add_staff(
+                connection=connection,
+                name=name,
+                role=role.value,
+                password=password,
+                by=f"command line ({os.environ.get('USER', 'unknown')})",
+            )
+    except staff.StaffError as refused:
+        raise CommandLineError(refused.message) from None
+    finally:
+        engine.dispose()
+    console.print(f"{name} added as {role.value}.")
+
+
+@users.command("unlock")
+def users_unlock(
+    name: Annotated[str, typer.Argument(help="the log-in name")],
+    data_dir: DataDir = None,
+) -> None:
+    """Unlock an account locked after failed log-ins."""
+    from robots.core.ledger import staff
+    from robots.core.ledger.database import open_ledger
+
+    settings = _settings(data_dir, None)
+    engine = open_ledger(settings.ledger_url)
+    try:
+        with engine.begin() as connection:
+            staff.unlock(
+                connection=connection,
+                name=name,
+                by=f"command line ({os.environ.get('USER', 'unknown')})",
+            )
+    except staff.StaffError as refused:
+        raise CommandLineError(refused.message) from None
+    finally:
+        engine.dispose()
+    console.print(f"{name} is unlocked.")
+
+
+@users.command("list")
+def users_list(data_dir: DataDir = None) -> None:
+    """Every account: name, role, locked or not."""
+    from robots.core.ledger import staff
+    from robots.core.ledger.database import open_ledger
+
+    settings = _settings(data_dir, None)
+    engine = open_ledger(settings.ledger_url)
+    with engine.connect() as connection:
+        members = staff.all_staff(connection=connection)
+    engine.dispose()
+    table = Table(title="Staff")
+    for column in ("name", "role", "locked"):
+        table.add_column(column)
+    for member in members:
+        table.add_row(member.name, member.role.value, "yes" if member.locked else "no")
+    console.print(table)
+
+
 def main(args: list[str] | None = None) -> None:
     """The `robots` command: a mistake on the command line is one line and exit code 2,
     never a traceback (and nothing is created)."""

@@ -356,8 +356,12 @@ def case_row(*, connection: Connection, case_id: int) -> dict[str, Any] | None:
 
 def claim_of_case(*, connection: Connection, claim_pk: int) -> dict[str, Any]:
     """The claim a case is about, every column."""
-    row = connection.execute(select(Claim).where(Claim.id == claim_pk)).scalar_one()
-    return {column.name: getattr(row, column.key) for column in Claim.__table__.columns}
+    row = (
+        connection.execute(select(*Claim.__table__.columns).where(Claim.id == claim_pk))
+        .mappings()
+        .one()
+    )
+    return dict(row)
 
 
 def exceptions_of_claim(*, connection: Connection, claim_pk: int) -> list[dict[str, Any]]:
