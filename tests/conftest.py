@@ -7,13 +7,14 @@ which turns a missing database into a failure instead of a skip).
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from robots.core.settings import Settings, clear_settings_cache
+from robots.core.settings import PROJECT_ROOT, Settings, clear_settings_cache
 
 
 def _reset_postgres(url: str) -> None:
@@ -54,3 +55,19 @@ def settings_for(tmp_path: Path) -> Callable[..., Settings]:
         )
 
     return make
+
+
+# The toy robot's config: the project's, with its account key added (in a temporary copy),
+# as a municipality adding a benefit adds it to its own config (tests/robots/toy).
+@pytest.fixture
+def toy_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    with (config / "accounts.toml").open("a", encoding="utf-8") as accounts:
+        accounts.write(
+            '\n[cykeltilskud]\nfunction = "5.57.77"\nfunction_name = "Toy"\nart = "5.2"\n'
+            'grouping = ""\nsource = "a test\'s made-up account"\n'
+        )
+    monkeypatch.setenv("ROBOTS_CONFIG_DIR", str(config))
+    clear_settings_cache()
+    return config

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 from tests.robots.review.workbench import Workbench, make_workbench
-from tests.robots.toy.conftest import toy_config  # noqa: F401  (the fixture, shared)
 
 
 @pytest.fixture

@@ -193,7 +193,7 @@ def test_a_page_without_an_access_rule_stops_the_app_from_starting(
     original = app_module.staff_pages.pages
     app_module.staff_pages.pages = loose  # type: ignore[attr-defined]
     try:
-        with pytest.raises(RuntimeError, match="/loose .* has no access rule"):
+        with pytest.raises(RuntimeError, match=r"/loose .* has no access rule"):
             create_app(settings, engine=workbench.nights.engine)
     finally:
         app_module.staff_pages.pages = original  # type: ignore[attr-defined]
