@@ -26,6 +26,11 @@ demo: $(STAMP)
 	@echo
 	@echo "=== The same night again ($(NIGHT)): nothing new may be paid ==="
 	$(BIN)/robots run all --data-dir $(DEMO_DIR) --mode demo --date $(NIGHT)
+	@echo
+	@echo "=== The control group's workbench ==="
+	@echo "Open it with: $(BIN)/robots review --data-dir $(DEMO_DIR)   then http://127.0.0.1:8470/"
+	@echo "Log in as kontrol.kirsten or kontrol.karl (control group), sag.sofie (caseworker),"
+	@echo "oekonomi.olga (finance) or admin.adam (admin); the password is demo-kodeord-173."
 
 ## make test: the layers, lint and types first (quick), then the whole test suite
 ## (PostgreSQL tests need TEST_DATABASE_URL; .ci/run sets it)

@@ -280,7 +280,43 @@ def demo(
             codes.append(run_robot(name, settings=settings, night=spec.night))
         if made.flex_ground_truth is not None:
             _print_flex_score(target, made.flex_ground_truth)
+    _demo_staff(settings)
     raise typer.Exit(max(codes))
+
+
+DEMO_STAFF = {
+    "kontrol.kirsten": "control_group",
+    "kontrol.karl": "control_group",
+    "sag.sofie": "caseworker",
+    "oekonomi.olga": "finance",
+    "admin.adam": "admin",
+}
+DEMO_PASSWORD = "demo-kodeord-173"
+"""The demo's staff, one of each role (two of the control group, for four eyes). Their
+password is printed: they exist in the demo's own ledger only."""
+
+
+def _demo_staff(settings: Settings) -> None:
+    from robots.core.ledger import staff
+    from robots.core.ledger.database import open_ledger
+
+    engine = open_ledger(settings.ledger_url)
+    with engine.begin() as connection:
+        for name, role in DEMO_STAFF.items():
+            if staff.staff_member(connection=connection, name=name) is None:
+                staff.add_staff(
+                    connection=connection,
+                    name=name,
+                    role=role,
+                    password=DEMO_PASSWORD,
+                    by="robots demo",
+                )
+    engine.dispose()
+    console.print(
+        "The workbench's demo staff (password "
+        f"{DEMO_PASSWORD}): "
+        + ", ".join(f"{name} ({role.replace('_', ' ')})" for name, role in DEMO_STAFF.items())
+    )
 
 
 def _print_flex_score(data_dir: Path, ground_truth: Path) -> None:

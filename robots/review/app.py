@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import Engine
 
+from robots.core import dates
 from robots.core.cpr import mask_text
 from robots.core.ledger import staff
 from robots.core.ledger.database import open_ledger
@@ -70,6 +71,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, testing: boo
         app.register_blueprint(blueprint)
     app.jinja_env.filters["kr"] = lambda oere: format_kroner(int(oere or 0))
     app.jinja_env.filters["masked"] = lambda value: mask_text(str(value or ""))
+    app.jinja_env.filters["local"] = _local_time
     app.after_request(_headers)
     app.register_error_handler(CSRFError, _csrf_refused)
     for code in (400, 403, 404, 405, 413, 429):
@@ -77,6 +79,17 @@ def create_app(settings: Settings, *, engine: Engine | None = None, testing: boo
     _check_every_view_is_guarded(app)
     logging.getLogger("werkzeug").addFilter(_MaskRequestLines())
     return app
+
+
+def _local_time(value: Any) -> str:
+    """A ledger timestamp as Copenhagen's clock shows it, to the minute."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        return str(value)
+    return f"{dates.as_utc(value).astimezone(dates.COPENHAGEN):%Y-%m-%d %H:%M}"
 
 
 def _secret(data_dir: Path) -> str:

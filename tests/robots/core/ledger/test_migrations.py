@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, exc, text
 
-from robots.core.ledger import history
+from robots.core.ledger import cases, history
 from robots.core.ledger.database import alembic_config, make_engine, open_ledger
 from robots.core.ledger.history import EventKind, State
 from robots.core.ledger.schema import Base
@@ -316,4 +316,57 @@ def test_0010_keeps_a_ledger_made_before_it_and_gives_its_claims_a_life(ledger_u
         assert history.life_of(connection=connection, claim_pk=held).state is State.TO_PAY
         assert history.life_of(connection=connection, claim_pk=paid).state is State.RETURNED
         assert history.exactly_once_violations(connection=connection) == []
+    engine.dispose()
+
+
+def test_0013_opens_a_case_for_every_claim_held_and_not_yet_decided(ledger_url: str) -> None:
+    """A ledger as main wrote it before the workbench (0012): a claim held and never
+    decided, one released, one released and then held again (its copy was paid), and one
+    paid. After 0013 the first and the third are open cases in the queue, nothing else,
+    and every row the ledger had is kept."""
+    engine = make_engine(ledger_url)
+    _migrate_to(engine, "0012")
+    insert_claim = text(
+        f"INSERT INTO claims ({', '.join(_claim('k'))}) "
+        f"VALUES ({', '.join(f':{c}' for c in _claim('k'))})"
+    )
+    event = text(
+        "INSERT INTO claim_events (claim_pk, seq, kind, at, actor, reason) "
+        "VALUES (:c, :s, :k, '2026-11-24 08:00:00+00', 'kontrol.kirsten', 'x')"
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, robot, night, mode, status, started_at) VALUES ('R1', "
+                "'helbredstillaeg', '2026-11-23', 'demo', 'completed', '2026-11-23 22:00:00+00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO source_files (sha256, dataset, file_name, stored_path, run_id, "
+                "status, rows_read, rows_rejected) VALUES "
+                "('h', 'health_claims', 'f', 'p', 'R1', 'processed', 4, 0)"
+            )
+        )
+        for key, decision in (("C1", "hold"), ("C2", "hold"), ("C3", "hold"), ("C4", "pay")):
+            connection.execute(
+                insert_claim, {**_claim(f"helbredstillaeg:{key}"), "decision": decision}
+            )
+        held, released, again, _ = connection.execute(
+            text("SELECT id FROM claims ORDER BY id")
+        ).scalars()
+        connection.execute(event, {"c": released, "s": 1, "k": "released"})
+        connection.execute(event, {"c": again, "s": 1, "k": "released"})
+        connection.execute(event, {"c": again, "s": 2, "k": "held_again"})
+    with engine.connect() as connection:
+        claims_before = connection.execute(text("SELECT * FROM claims")).mappings().all()
+    _migrate_to(engine, "head")
+    with engine.connect() as connection:
+        page = cases.queue_page(connection=connection, queue_filter=cases.QueueFilter())
+        claims_after = connection.execute(text("SELECT * FROM claims")).mappings().all()
+    assert sorted(r["claim_pk"] for r in page.rows) == [held, again]
+    assert {r["status"] for r in page.rows} == {"open"}
+    assert [{k: r[k] for k in claims_before[0]} for r in claims_after] == [
+        dict(r) for r in claims_before
+    ]
     engine.dispose()
