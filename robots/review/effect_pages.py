@@ -18,6 +18,9 @@ from robots.review.guard import needs
 
 pages = Blueprint("effect", __name__)
 
+CASES_ON_THE_PAGE = 500
+"""The page lists this many cases (a year can hold a hundred thousand); the XLSX has all."""
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -56,7 +59,12 @@ def report() -> str:
     made = _report(first, last)
     top = max([m["cases"] for m in made.per_month] or [1])
     return render_template(
-        "effect.html", report=made, problems=problems, columns=KL_COLUMNS, top=top
+        "effect.html",
+        report=made,
+        problems=problems,
+        columns=KL_COLUMNS,
+        top=top,
+        shown=CASES_ON_THE_PAGE,
     )
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Response as Redirect
 
 from checks import rules as catalogue
 from robots import registry
@@ -18,6 +18,7 @@ from robots.core.ledger.cases import KANALER, CaseRefused, QueueFilter
 from robots.core.ledger.staff import Action
 from robots.review import ledger_access
 from robots.review.guard import needs
+from robots.review.queue_workbook import import_decisions, queue_workbook
 
 pages = Blueprint("queue", __name__)
 
@@ -33,7 +34,7 @@ STATUSES = {
 
 @pages.route("/")
 @needs(None)
-def start() -> Response:
+def start() -> Redirect:
     if current_user.may(Action.SEE_QUEUE):
         return redirect(url_for("queue.queue"))
     return redirect(url_for("staff.staff_list"))
@@ -141,9 +142,48 @@ def queue() -> str:
     )
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pages.route("/queue.xlsx")
+@needs(Action.SEE_QUEUE)
+def workbook() -> Response:
+    """The queue as the filter keeps it, to decide offline. CPR numbers are masked in the
+    file whoever asks: a workbook leaves the workbench and its views are not logged."""
+    form = read_filter(request.args)
+    with ledger_access.engine().connect() as connection:
+        rows = cases.queue_rows(connection=connection, queue_filter=form.queue_filter)
+    body = queue_workbook(rows, mask_cpr=True)
+    return Response(
+        body,
+        mimetype=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="sager.xlsx"'},
+    )
+
+
+@pages.route("/queue/import", methods=["GET", "POST"])
+@needs(Action.DECIDE)
+def import_workbook() -> str:
+    """Decisions made offline in the queue's workbook: every row checked first, applied all
+    or nothing through the same decisions as the case page, with a report of what was
+    wrong."""
+    if request.method == "GET":
+        return render_template("import.html", report=None)
+    upload = request.files.get("workbook")
+    data = upload.read() if upload is not None else b""
+    with ledger_access.engine().begin() as connection:
+        report = import_decisions(
+            connection,
+            data,
+            by=current_user.name,
+            four_eyes_above_oere=ledger_access.settings().review.four_eyes_above_kroner * 100,
+        )
+    return render_template("import.html", report=report)
+
+
 @pages.route("/cases/<int:case_id>/take", methods=["POST"])
 @needs(Action.DECIDE)
-def take(case_id: int) -> Response:
+def take(case_id: int) -> Redirect:
     try:
         with ledger_access.engine().begin() as connection:
             cases.take(connection=connection, case_id=case_id, by=current_user.name)
@@ -155,7 +195,7 @@ def take(case_id: int) -> Response:
 
 @pages.route("/cases/<int:case_id>/give-back", methods=["POST"])
 @needs(Action.DECIDE)
-def give_back(case_id: int) -> Response:
+def give_back(case_id: int) -> Redirect:
     try:
         with ledger_access.engine().begin() as connection:
             cases.give_back(connection=connection, case_id=case_id, by=current_user.name)

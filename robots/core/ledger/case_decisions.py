@@ -38,6 +38,7 @@ from robots.core.ledger.schema import (
     FalseAlarm,
 )
 from robots.core.ledger.staff import Action
+from robots.core.ledger.transactions import savepoint
 
 
 class DecisionKind(StrEnum):
@@ -159,7 +160,7 @@ def answer_proposal(
         raise CaseRefused("refusing a proposal needs a comment saying why")
     at = dates.now()
     try:
-        with connection.begin_nested():
+        with savepoint(connection):
             connection.execute(
                 insert(CaseApproval).values(
                     proposal_id=proposal_id,

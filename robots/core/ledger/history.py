@@ -28,6 +28,7 @@ from sqlalchemy import Connection, exc, insert, select, text
 from robots.core import dates
 from robots.core.errors import BusinessError, ReasonCode
 from robots.core.ledger.schema import AuditEvent, Case, Claim, ClaimEvent, PaymentItem
+from robots.core.ledger.transactions import savepoint
 
 
 class EventKind(StrEnum):
@@ -237,7 +238,7 @@ def append_event(
             )
     at = at or dates.now()
     try:
-        with connection.begin_nested():
+        with savepoint(connection):
             event_id = connection.execute(
                 insert(ClaimEvent)
                 .values(

@@ -19,6 +19,7 @@ from robots.core import dates
 from robots.core.errors import BusinessError, ReasonCode
 from robots.core.ledger.audit_trail import audit
 from robots.core.ledger.schema import User
+from robots.core.ledger.transactions import savepoint
 
 
 class Role(StrEnum):
@@ -111,7 +112,7 @@ def add_staff(
         raise StaffError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
     at = dates.now()
     try:
-        with connection.begin_nested():
+        with savepoint(connection):
             staff_id = connection.execute(
                 insert(User)
                 .values(

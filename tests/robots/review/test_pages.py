@@ -93,3 +93,31 @@ def test_the_effect_report_counts_what_was_decided(workbench: Workbench) -> None
     assert workbook["Pr. regel"]["A2"].value == "BIKE-OVER-CEILING"
     assert client.get("/effect?from=someday").status_code == 200
     assert "not a date" in client.get("/effect?from=someday").text
+
+
+def test_decisions_made_offline_in_the_queues_workbook_reach_the_money(
+    workbench: Workbench,
+) -> None:
+    from tests.robots.review.test_queue_workbook import _fill
+
+    client = workbench.client("control_group")
+    exported = client.get("/queue.xlsx")
+    assert exported.status_code == 200
+    assert "0303403457" not in str(load_workbook(BytesIO(exported.data))["Sager"]["F2"].value)
+    token = csrf_token(client, "/queue/import")
+    wrong = _fill(exported.data, {"B3": ("release", None, None, "")})
+    refused = client.post(
+        "/queue/import",
+        data={"workbook": (BytesIO(wrong), "sager.xlsx"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert "Nothing was applied" in refused.text
+    right = _fill(exported.data, {"B3": ("release", None, None, "the receipt is real")})
+    done = client.post(
+        "/queue/import",
+        data={"workbook": (BytesIO(right), "sager.xlsx"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert "Applied 1 decision" in done.text, done.text
+    assert [b.total_oere for b in workbench.nights.run().batches] == [150_000]
+    assert workbench.nights.life("B3").state is State.PAID

@@ -271,3 +271,24 @@ def _answer(
         case_decisions.answer_proposal(
             connection=connection, proposal_id=proposal_id, by=by, approve=approve, comment=comment
         )
+
+
+def test_a_decision_is_taken_back_with_the_callers_transaction(nights: Nights) -> None:
+    """Its event, audit row and false-alarm memory are in the caller's transaction, on
+    SQLite too (a savepoint that began SQLite's own transaction would commit on release)."""
+    case_id = _case(nights, "B3")
+    _take(nights, case_id)
+    with nights.engine.connect() as connection, connection.begin() as transaction:
+        case_decisions.decide(
+            connection=connection,
+            case_id=case_id,
+            kind="false_alarm",
+            by=KIRSTEN,
+            comment="checked",
+            four_eyes_above_oere=LIMIT,
+        )
+        transaction.rollback()
+    assert _status(nights, case_id) == "taken"
+    with nights.engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM claim_events")).scalar_one() == 0
+        assert connection.execute(text("SELECT COUNT(*) FROM false_alarms")).scalar_one() == 0
