@@ -41,6 +41,7 @@ from robots.core.settings import Settings  # noqa: E402
 from robots.review.app import create_app  # noqa: E402
 
 PASSWORD = "benchmark-kodeord"
+FILTERED = "/queue?rule=HT-DEAD&min_kr=1000&max_kr=40000&min_days=30"
 RULES = ["HT-HIGH-AMOUNT", "HT-DEAD", "HT-EMIGRATED", "HT-MISSING-PERSON", "HT-STALE"]
 
 
@@ -245,7 +246,7 @@ def main() -> None:
         url = args.postgres or f"sqlite:///{folder / 'ledger.sqlite'}"
         began = time.perf_counter()
         build_ledger(url, args.claims, args.cases)
-        print(
+        print(  # noqa: T201
             f"ledger: {args.claims:,} claims, {args.cases:,} open cases, built in "
             f"{time.perf_counter() - began:.1f} s ({url.split(':')[0]})"
         )
@@ -263,7 +264,7 @@ def main() -> None:
         assert case_id is not None, first.text[:400]
         pages = {
             "queue, first page": "/queue",
-            "queue, filtered (rule, amount, days)": "/queue?rule=HT-DEAD&min_kr=1000&max_kr=40000&min_days=30",
+            "queue, filtered (rule, amount, days)": FILTERED,
             "queue, page 100": "/queue?page=100",
             "case page": f"/cases/{case_id.group(1)}",
             "effect report, the year (page)": "/effect?from=2026-01-01&to=2026-12-31",
