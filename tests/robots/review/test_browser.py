@@ -109,3 +109,17 @@ def test_the_keyboard_reaches_the_skip_link_and_the_log_in_form(workbench: Workb
         assert driver.switch_to.active_element.text == "Skip to content"
         driver.switch_to.active_element.send_keys(Keys.TAB)
         assert driver.switch_to.active_element.get_attribute("id") == "name"
+
+
+def test_a_claim_released_in_the_browser_is_paid_by_the_next_run(workbench: Workbench) -> None:
+    with served(workbench.app) as base, chromium() as driver:
+        _log_in(driver, base, MEMBERS["control_group"])
+        _click(driver, By.PARTIAL_LINK_TEXT, "Case ")
+        _click(driver, By.XPATH, "//button[text()='Take this case']")
+        driver.find_element(By.ID, "decision-release").click()
+        driver.find_element(By.ID, "comment").send_keys("the shop confirms the sale")
+        _click(driver, By.XPATH, "//button[text()='Record the decision']")
+        assert "decided: release" in driver.page_source
+    second = workbench.nights.run()
+    assert [b.total_oere for b in second.batches] == [150_000]
+    assert workbench.nights.life("B3").state.value == "paid"
