@@ -11,11 +11,12 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -495,27 +496,14 @@ def users_add(
 ) -> None:
     """Add a member of staff (the password is asked for, or read from stdin)."""
     from robots.core.ledger import staff
-    from robots.core.ledger.database import open_ledger
 
-    settings = _settings(data_dir, None)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    engine = open_ledger(settings.ledger_url)
-    try:
-        with engine.begin() as connection:
-            staff.add_staff(
-                connection=connection,
-                name=name,
-                role=role.value,
-                password=password,
-                by=f"command line ({os.environ.get('USER', 'unknown')})",
-            )
-    except staff.StaffError as refused:
-        raise CommandLineError(refused.message) from None
-    finally:
-        engine.dispose()
+    password = _new_password(password_stdin)
+    _change_staff(
+        data_dir,
+        lambda connection, by: staff.add_staff(
+            connection=connection, name=name, role=role.value, password=password, by=by
+        ),
+    )
     console.print(f"{name} added as {role.value}.")
 
 
@@ -526,22 +514,55 @@ def users_unlock(
 ) -> None:
     """Unlock an account locked after failed log-ins."""
     from robots.core.ledger import staff
+
+    _change_staff(
+        data_dir, lambda connection, by: staff.unlock(connection=connection, name=name, by=by)
+    )
+    console.print(f"{name} is unlocked.")
+
+
+@users.command("password")
+def users_password(
+    name: Annotated[str, typer.Argument(help="the log-in name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Give an account a new password (asked for, or read from stdin)."""
+    from robots.core.ledger import staff
+
+    password = _new_password(password_stdin)
+    _change_staff(
+        data_dir,
+        lambda connection, by: staff.set_password(
+            connection=connection, name=name, password=password, by=by
+        ),
+    )
+    console.print(f"{name} has a new password.")
+
+
+def _new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _change_staff(data_dir: Path | None, change: Callable[[Any, str], object]) -> None:
+    """One change to the staff accounts, audited as the command line's user; a refusal is
+    one line."""
+    from robots.core.ledger import staff
     from robots.core.ledger.database import open_ledger
 
     settings = _settings(data_dir, None)
     engine = open_ledger(settings.ledger_url)
     try:
         with engine.begin() as connection:
-            staff.unlock(
-                connection=connection,
-                name=name,
-                by=f"command line ({os.environ.get('USER', 'unknown')})",
-            )
+            change(connection, f"command line ({os.environ.get('USER', 'unknown')})")
     except staff.StaffError as refused:
         raise CommandLineError(refused.message) from None
     finally:
         engine.dispose()
-    console.print(f"{name} is unlocked.")
 
 
 @users.command("list")

@@ -49,6 +49,10 @@ TOMORROW = (dates.today() + timedelta(days=1)).isoformat()
         (["run", "helbredstillaeg", "--month", "2026-11"], "for a robot that pays by month"),
         (["bogus"], "No such command"),
         (["demo", "--pensioners", "many"], "--pensioners"),
+        (["review", "--data-dir", "{missing}"], "does not exist"),
+        (["review", "--port", "0", "--data-dir", "{empty}"], "--port"),
+        (["users", "add", "x", "--role", "boss", "--data-dir", "{empty}"], "'control_group'"),
+        (["users", "unlock", "x", "--data-dir", "{missing}"], "does not exist"),
     ],
 )
 def test_a_typo_gets_one_line_exit_code_2_and_creates_nothing(
@@ -121,3 +125,46 @@ def test_status_shows_whole_run_ids_and_who_reported_a_killed_run(tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert own_run in done.stdout, "a run id names its folders: it is never cut"
     assert "reported by" in done.stdout
+
+
+def test_staff_accounts_from_the_command_line(tmp_path: Path) -> None:
+    """Added, refused in one line (a short password, a name taken, an unknown name),
+    listed; the password read from stdin never appears in the output."""
+    data = tmp_path / "data"
+    data.mkdir()
+
+    def robots(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "robots.cli", *args, "--data-dir", str(data)],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    added = robots(
+        "users",
+        "add",
+        "kontrol.kim",
+        "--role",
+        "control_group",
+        "--password-stdin",
+        stdin="et langt kodeord\n",
+    )
+    assert added.returncode == 0 and "kontrol.kim added as control_group" in added.stdout
+    assert "et langt kodeord" not in added.stdout + added.stderr
+    for args, stdin, says in (
+        (
+            ("users", "add", "kontrol.kim", "--role", "admin", "--password-stdin"),
+            "et andet langt kodeord\n",
+            "already a member of staff",
+        ),
+        (("users", "password", "kontrol.kim", "--password-stdin"), "kort\n", "at least 12"),
+        (("users", "unlock", "kontrol.kom"), "", "no member of staff by that name"),
+    ):
+        refused = robots(*args, stdin=stdin)
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+        assert says in refused.stderr
+    listed = robots("users", "list")
+    assert "kontrol.kim" in listed.stdout and "control_group" in listed.stdout

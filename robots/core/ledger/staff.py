@@ -247,35 +247,24 @@ def _password_matches(stored: str, password: str) -> bool:
 
 def unlock(*, connection: Connection, name: str, by: str) -> None:
     """Unlock an account and forget its failures (an admin's act, audited)."""
-    done = connection.execute(
-        update(User).where(User.name == name).values(locked_at=None, failed_logins=0)
-    ).rowcount
-    if not done:
-        raise StaffError(f"{name}: no member of staff by that name")
-    audit(
-        connection=connection,
-        at=dates.now(),
-        actor=by,
-        action="staff_unlocked",
-        entity="user",
-        entity_id=name,
-    )
+    _change(connection, name, by, "staff_unlocked", locked_at=None, failed_logins=0)
 
 
 def set_password(*, connection: Connection, name: str, password: str, by: str) -> None:
     """A new password for an account (audited; the old hash is replaced)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise StaffError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
-    done = connection.execute(
-        update(User).where(User.name == name).values(password_hash=_HASHER.hash(password))
-    ).rowcount
-    if not done:
+    _change(connection, name, by, "staff_password_set", password_hash=_HASHER.hash(password))
+
+
+def _change(connection: Connection, name: str, by: str, action: str, **values: object) -> None:
+    if not connection.execute(update(User).where(User.name == name).values(**values)).rowcount:
         raise StaffError(f"{name}: no member of staff by that name")
     audit(
         connection=connection,
         at=dates.now(),
         actor=by,
-        action="staff_password_set",
+        action=action,
         entity="user",
         entity_id=name,
     )

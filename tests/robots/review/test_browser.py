@@ -1,7 +1,7 @@
 """The workbench in a real headless Chromium: log in, filter the queue, take a case, decide
 it (a referral above the four-eyes amount), log out, approve it as a second person; each
 page checked with axe-core (no serious or critical WCAG 2.1 AA violation); screenshots of
-the queue and the case page kept in logs/browser/."""
+the queue and the case page (as a caseworker sees it, CPR masked) kept in logs/browser/."""
 
 from __future__ import annotations
 
@@ -67,7 +67,6 @@ def test_a_case_is_taken_decided_and_approved_in_the_browser(workbench: Workbenc
         Select(driver.find_element(By.ID, "refer_to")).select_by_value("police")
         driver.find_element(By.ID, "comment").send_keys("the receipt is forged")
         _no_serious_violation(driver, "case (decision form)")
-        screenshot(driver, "case")
         _click(driver, By.XPATH, "//button[text()='Record the decision']")
         assert "a second member of the control group must approve it" in driver.page_source
         case_url = driver.current_url
@@ -94,6 +93,13 @@ def test_a_case_is_taken_decided_and_approved_in_the_browser(workbench: Workbenc
         _no_serious_violation(driver, "staff")
         driver.get(f"{base}/queue")
         assert "403" in driver.find_element(By.TAG_NAME, "h1").text
+        _log_out(driver)
+        # The case page's screenshot as a caseworker sees it: the CPR number masked (the
+        # artefacts are kept with the logs, where no CPR number may stand in clear).
+        _log_in(driver, base, MEMBERS["caseworker"])
+        driver.get(case_url)
+        assert "030340-****" in driver.page_source and "0303403457" not in driver.page_source
+        screenshot(driver, "case")
     with workbench.nights.engine.connect() as connection:
         case_id = int(case_url.rsplit("/", 1)[1])
         assert cases.case_status(connection=connection, case_id=case_id) == "decided"
