@@ -56,7 +56,7 @@ def _safe_next() -> str:
 
 
 @pages.route("/logout", methods=["POST"])
-@needs(None)
+@needs()
 def logout() -> Response:
     logout_user()
     session.clear()

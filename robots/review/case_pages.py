@@ -33,15 +33,21 @@ DECISIONS = {
     DecisionKind.REFER: "Refer: to another authority or the police",
     DecisionKind.CLOSE: "Close: a case opened by hand found nothing",
 }
+RETURN_DECISIONS = {
+    DecisionKind.REPAY: "Pay again: once, in the next batch (check the account first)",
+    DecisionKind.STOP: "Stop: the claim is not paid (say why)",
+}
 
 
 @pages.route("/cases/<int:case_id>")
-@needs(Action.SEE_CASE)
+@needs(Action.SEE_CASE, Action.DECIDE_RETURNS)
 def case(case_id: int) -> str:
     with ledger_access.engine().begin() as connection:
         row = cases.case_row(connection=connection, case_id=case_id)
         if row is None:
             abort(404)
+        if row["kanal"] != "bank" and not current_user.may(Action.SEE_CASE):
+            abort(403)  # finance sees the transfers sent back, not the control group's cases
         claim = cases.claim_of_case(connection=connection, claim_pk=row["claim_pk"])
         hits = cases.exceptions_of_claim(connection=connection, claim_pk=row["claim_pk"])
         life = cases.history_of_claim(connection=connection, claim_pk=row["claim_pk"])
@@ -73,7 +79,8 @@ def case(case_id: int) -> str:
         payments=payments,
         earlier=earlier,
         in_clear=in_clear,
-        decisions=DECISIONS,
+        decisions=RETURN_DECISIONS if row["kanal"] == "bank" else DECISIONS,
+        deciding=(Action.DECIDE_RETURNS if row["kanal"] == "bank" else Action.DECIDE).value,
         refer_to=REFER_TO,
         kanaler=KANALER,
         json=json,
@@ -81,7 +88,7 @@ def case(case_id: int) -> str:
 
 
 @pages.route("/cases/<int:case_id>/decide", methods=["POST"])
-@needs(Action.DECIDE)
+@needs(Action.DECIDE, Action.DECIDE_RETURNS)
 def decide(case_id: int) -> Response:
     kind = request.form.get("decision", "")
     comment = request.form.get("comment", "")[:2000]

@@ -18,20 +18,21 @@ OPEN_ENDPOINTS = frozenset({"auth.login", "static"})
 """The only pages an anonymous visitor may reach."""
 
 
-def needs(action: Action | None) -> Callable[[View], View]:
-    """The view needs a logged-in member of staff whose role may do `action` (None: any
-    logged-in role, e.g. the start page). Anonymous: sent to log in; wrong role: 403."""
+def needs(*actions: Action) -> Callable[[View], View]:
+    """The view needs a logged-in member of staff whose role may do one of `actions` (none
+    given: any logged-in role, e.g. the start page). Anonymous: sent to log in; wrong role:
+    403. The ledger's functions check the person again for the case at hand."""
 
     def wrap(view: View) -> View:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return redirect(url_for("auth.login", next=request.path))
-            if action is not None and not may(current_user.role, action):
+            if actions and not any(may(current_user.role, a) for a in actions):
                 abort(403)
             return view(*args, **kwargs)
 
-        guarded.needs_action = action  # type: ignore[attr-defined]
+        guarded.needs_actions = actions  # type: ignore[attr-defined]
         guarded.is_guarded = True  # type: ignore[attr-defined]
         return guarded  # type: ignore[return-value]
 

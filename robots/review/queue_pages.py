@@ -33,7 +33,7 @@ STATUSES = {
 
 
 @pages.route("/")
-@needs(None)
+@needs()
 def start() -> Redirect:
     if current_user.may(Action.SEE_QUEUE):
         return redirect(url_for("queue.queue"))
@@ -182,7 +182,7 @@ def import_workbook() -> str:
 
 
 @pages.route("/cases/<int:case_id>/take", methods=["POST"])
-@needs(Action.DECIDE)
+@needs(Action.DECIDE, Action.DECIDE_RETURNS)
 def take(case_id: int) -> Redirect:
     try:
         with ledger_access.engine().begin() as connection:
@@ -194,7 +194,7 @@ def take(case_id: int) -> Redirect:
 
 
 @pages.route("/cases/<int:case_id>/give-back", methods=["POST"])
-@needs(Action.DECIDE)
+@needs(Action.DECIDE, Action.DECIDE_RETURNS)
 def give_back(case_id: int) -> Redirect:
     try:
         with ledger_access.engine().begin() as connection:

@@ -209,6 +209,11 @@ def reserve_transfer_ids(*, connection: Connection, count: int) -> np.ndarray:
     return _reserve_ids(connection, "payment_transfers", count)
 
 
+def reserve_ids(*, connection: Connection, table: str, count: int) -> np.ndarray:
+    """`count` new ids of any table keyed by an integer `id`, ascending (see `_reserve_ids`)."""
+    return _reserve_ids(connection, table, count)
+
+
 def _reserve_ids(connection: Connection, table: str, count: int) -> np.ndarray:
     """`count` new values of `table`'s integer primary key `id`, ascending.
 

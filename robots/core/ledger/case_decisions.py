@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Row, exc, insert, select, text
 
 from robots.core import dates
 from robots.core.ledger.audit_trail import audit
-from robots.core.ledger.cases import CaseRefused, acting, case_status
+from robots.core.ledger.cases import CaseRefused, acting, case_status, deciding_action
 from robots.core.ledger.history import EventKind, EventRefused, append_event, life_of
 from robots.core.ledger.schema import (
     Case,
@@ -56,6 +56,8 @@ class DecisionKind(StrEnum):
     """The rule was wrong here: the claim is paid, and the same hit does not hold again."""
     CLOSE = "close"
     """A case opened by hand found nothing to act on."""
+    REPAY = "repay"
+    """A transfer the bank sent back is paid again, once, in a later batch."""
 
 
 EVENT_OF = {
@@ -65,7 +67,11 @@ EVENT_OF = {
     DecisionKind.REFER: EventKind.REFERRED,
     DecisionKind.FALSE_ALARM: EventKind.FALSE_ALARM,
     DecisionKind.CLOSE: EventKind.CASE_CLOSED,
+    DecisionKind.REPAY: EventKind.REPAY_APPROVED,
 }
+
+FOR_RETURNS = frozenset({DecisionKind.REPAY, DecisionKind.STOP})
+"""What a case of a transfer sent back can be decided as (and only such a case repaid)."""
 
 FOUR_EYES = frozenset({DecisionKind.RECOVER, DecisionKind.REFER})
 """Decisions that need a second person above the configured amount."""
@@ -103,7 +109,11 @@ def decide(
         CaseRefused: not allowed (role, holder, status, comment, amount, destination).
         EventRefused: the claim's history does not allow it (e.g. release a paid claim).
     """
-    acting(connection=connection, name=by, action=Action.DECIDE)
+    acting(
+        connection=connection,
+        name=by,
+        action=deciding_action(connection=connection, case_id=case_id),
+    )
     try:
         decision = DecisionKind(kind)
     except ValueError:
@@ -111,6 +121,12 @@ def decide(
             f"{kind!r} is not a decision; one of {', '.join(k.value for k in DecisionKind)}"
         ) from None
     case = _open_case_held_by(connection, case_id, by)
+    if (case.kanal == "bank") != (decision in FOR_RETURNS) and decision is not DecisionKind.STOP:
+        raise CaseRefused(
+            "a transfer sent back is paid again or stopped"
+            if case.kanal == "bank"
+            else "only a transfer the bank sent back is paid again"
+        )
     if not comment.strip():
         raise CaseRefused("every decision needs a comment saying why")
     claim_amount = int(

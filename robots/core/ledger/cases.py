@@ -30,6 +30,7 @@ KANALER = {
     "tip": "tip (a citizen or a colleague)",
     "dfd": "Den Fælles Dataenhed's lists",
     "authority": "another authority",
+    "bank": "the bank or NemKonto (a transfer came back)",
 }
 """Where a case came from (KL's kanal), and what the pages call it."""
 
@@ -294,10 +295,22 @@ def open_case_by_hand(
     return int(case_id)
 
 
+def deciding_action(*, connection: Connection, case_id: int) -> Action:
+    """What a person must be allowed to take and decide the case: a transfer sent back by
+    the bank is finance's (or the control group's) to pay again or stop; every other case
+    is the control group's."""
+    kanal = connection.execute(select(Case.kanal).where(Case.id == case_id)).scalar()
+    return Action.DECIDE_RETURNS if kanal == "bank" else Action.DECIDE
+
+
 def take(*, connection: Connection, case_id: int, by: str) -> None:
     """The case is held by `by` now, or refused: one conditional update, so of two
     reviewers taking one case at once exactly one gets it."""
-    acting(connection=connection, name=by, action=Action.DECIDE)
+    acting(
+        connection=connection,
+        name=by,
+        action=deciding_action(connection=connection, case_id=case_id),
+    )
     at = dates.now()
     taken = connection.execute(
         _timed(
@@ -326,7 +339,11 @@ def take(*, connection: Connection, case_id: int, by: str) -> None:
 
 def give_back(*, connection: Connection, case_id: int, by: str) -> None:
     """The case goes back to the queue (only its holder gives it back)."""
-    acting(connection=connection, name=by, action=Action.DECIDE)
+    acting(
+        connection=connection,
+        name=by,
+        action=deciding_action(connection=connection, case_id=case_id),
+    )
     done = connection.execute(
         text("UPDATE cases SET taken_by = NULL, taken_at = NULL WHERE id = :id AND taken_by = :by"),
         {"id": case_id, "by": by},

@@ -273,13 +273,14 @@ def append_event(
             detail=reason or None,
         )
     )
-    if kind is EventKind.HELD_AGAIN:
-        # Held again is a new question for people: a case of its own in the queue.
+    if kind in (EventKind.HELD_AGAIN, EventKind.RETURNED):
+        # Held again, or sent back by the bank, is a new question for people: a case of
+        # its own in the queue (a returned transfer's for finance).
         connection.execute(
             insert(Case).values(
                 claim_pk=claim_pk,
                 robot=str(claim.robot),
-                kanal="robot",
+                kanal="robot" if kind is EventKind.HELD_AGAIN else "bank",
                 opened_at=at,
                 opened_by=actor,
                 note=reason,

@@ -492,3 +492,51 @@ class FalseAlarm(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("claim_events.id"))
 
     __table_args__ = (Index("ix_false_alarms_rule", "robot", "rule_id"),)
+
+
+class BankAnswerFile(Base):
+    """An answer from the bank (pain.002, camt.054) or NemKonto (NKS) read into the ledger,
+    once: its own message id (per kind) and its content are unique, so the same answer read
+    twice changes nothing."""
+
+    __tablename__ = "bank_answer_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(String(500))
+    account_iban: Mapped[str | None] = mapped_column(String(34))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lines: Mapped[int] = mapped_column(Integer)
+    unmatched: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("uq_bank_answer_files_message", "kind", "message_id", unique=True),)
+
+
+class BankAnswerLine(Base):
+    """One status or booking the answer gave, with the transfer it was matched to (and how),
+    or the reason it could not be: finance's list of what is unmatched is these rows with a
+    problem, never dropped."""
+
+    __tablename__ = "bank_answer_lines"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    answer_file_id: Mapped[int] = mapped_column(ForeignKey("bank_answer_files.id"), index=True)
+    line: Mapped[int | None] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(8))
+    batch_id: Mapped[str | None] = mapped_column(String(35))
+    end_to_end_id: Mapped[str | None] = mapped_column(String(35))
+    status: Mapped[str] = mapped_column(String(16))
+    bank_status: Mapped[str | None] = mapped_column(String(8))
+    reason_code: Mapped[str | None] = mapped_column(String(8))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    amount_oere: Mapped[int | None] = mapped_column(BigInteger)
+    booked_on: Mapped[date | None] = mapped_column(Date)
+    nks_outcome: Mapped[str | None] = mapped_column(String(16))
+    transfer_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), index=True
+    )
+    matched_by: Mapped[str | None] = mapped_column(String(24))
+    problem: Mapped[str | None] = mapped_column(Text)

@@ -43,6 +43,8 @@ class Action(StrEnum):
     SEE_CPR = "see_cpr"
     OPEN_CASE = "open_case"
     DECIDE = "decide"
+    DECIDE_RETURNS = "decide_returns"
+    """Decide a transfer the bank or NemKonto sent back: pay it again, or stop it."""
     APPROVE = "approve"
     SEE_EFFECT = "see_effect"
     MANAGE_STAFF = "manage_staff"
@@ -56,12 +58,13 @@ _MAY: dict[Role, frozenset[Action]] = {
             Action.SEE_CPR,
             Action.OPEN_CASE,
             Action.DECIDE,
+            Action.DECIDE_RETURNS,
             Action.APPROVE,
             Action.SEE_EFFECT,
         }
     ),
     Role.CASEWORKER: frozenset({Action.SEE_QUEUE, Action.SEE_CASE, Action.OPEN_CASE}),
-    Role.FINANCE: frozenset({Action.SEE_QUEUE, Action.SEE_EFFECT}),
+    Role.FINANCE: frozenset({Action.SEE_QUEUE, Action.SEE_EFFECT, Action.DECIDE_RETURNS}),
     Role.ADMIN: frozenset({Action.MANAGE_STAFF}),
 }
 

@@ -94,7 +94,7 @@ def test_the_export_has_drop_downs_and_masks_cpr_when_asked(workbench: Workbench
     assert row["Status"] == "open"
     decision = _validation(sheet, "K2")
     assert decision.type == "list"
-    assert decision.formula1 == '"release,stop,recover,refer,false_alarm,close"'
+    assert decision.formula1 == '"release,stop,recover,refer,false_alarm,close,repay"'
     assert decision.showErrorMessage and decision.errorStyle == "stop" and decision.error
     assert _validation(sheet, "M2").formula1 == '"police,authority"'
     assert _validation(sheet, "L2").type == "decimal"

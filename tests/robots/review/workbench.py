@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from robots.core.ledger import staff
 from robots.core.settings import Settings
 from robots.review.app import create_app
+from robots.review.limits import limiter
 from tests.robots.toy.test_claim_life import CITIZENS, NIGHT_ONE, Nights
 
 PASSWORD = "et langt kodeord"
@@ -56,7 +57,9 @@ def make_workbench(tmp_path: Path, ledger_url: str) -> Workbench:
         logs_dir=tmp_path,
         review={"four_eyes_above_kroner": 1000},  # B3 (1.500 kr.) needs four eyes
     )
-    return Workbench(create_app(settings, engine=nights.engine, testing=True), nights)
+    app = create_app(settings, engine=nights.engine, testing=True)
+    limiter.reset()  # the log-in limit counts per process: each test starts with none used
+    return Workbench(app, nights)
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:

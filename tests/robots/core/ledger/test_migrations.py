@@ -29,7 +29,7 @@ def test_migrating_twice_changes_nothing(ledger_url: str) -> None:
     with engine.connect() as connection:
         assert (
             connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-            == "0013"
+            == "0014"
         )
     engine.dispose()
 
