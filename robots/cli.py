@@ -453,6 +453,42 @@ def bench(
 
 
 @app.command()
+def answers(data_dir: DataDir = None) -> None:
+    """Read the bank's and NemKonto's answers in inbox/bank_answers/ into the ledger."""
+    from robots.core.ledger.database import open_ledger
+    from robots.core.payments.feedback import take_in_answers
+    from robots.registry import BANK_ANSWERS
+
+    settings = _settings(data_dir, None)
+    engine = open_ledger(settings.ledger_url)
+    try:
+        taken = take_in_answers(
+            engine=engine,
+            inbox=settings.data_dir / "inbox" / BANK_ANSWERS,
+            archive=settings.data_dir / "archive" / BANK_ANSWERS,
+            quarantine=settings.data_dir / "quarantine" / BANK_ANSWERS,
+            debtor_iban=settings.bank.debtor_iban,
+        )
+    finally:
+        engine.dispose()
+    table = Table(title="Answers from the bank and NemKonto")
+    for column in ("file", "kind", "outcome", "lines", "unmatched", "booked", "returned", "why"):
+        table.add_column(column, overflow="fold")
+    for t in taken:
+        table.add_row(
+            t.file_name,
+            t.kind,
+            t.outcome,
+            str(t.lines),
+            str(t.unmatched),
+            str(t.booked_claims),
+            str(t.returned_claims),
+            mask_text(t.reason),
+        )
+    console.print(table if taken else "No answer waits in inbox/bank_answers/.")
+
+
+@app.command()
 def review(
     port: Annotated[
         int | None,

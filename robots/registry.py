@@ -17,9 +17,14 @@ ROBOTS: dict[str, Robot] = {
 """Name -> robot, in the order the nightly job runs them."""
 
 
+BANK_ANSWERS = "bank_answers"
+"""The inbox folder of the bank's and NemKonto's answers (`robots answers` reads it)."""
+
+
 def inbox_datasets() -> frozenset[str]:
-    """Every inbox folder some robot reads: a file anywhere else is read by nobody."""
-    return frozenset(d.name for robot in ROBOTS.values() for d in robot.datasets)
+    """Every inbox folder something reads (a robot, or `robots answers`): a file anywhere
+    else is read by nobody."""
+    return frozenset({BANK_ANSWERS, *(d.name for robot in ROBOTS.values() for d in robot.datasets)})
 
 
 def tasks_file(robot: Robot) -> Path:

@@ -22,6 +22,7 @@ class ReasonCode(StrEnum):
     EVENT_REFUSED = "event_refused"
     STAFF_REFUSED = "staff_refused"
     DECISION_REFUSED = "decision_refused"
+    BANK_ANSWER = "bank_answer"
 
 
 class BenefitsError(Exception):

@@ -46,7 +46,10 @@ def match_lines(
     if account_iban and account_iban.replace(" ", "") != debtor_iban:
         out["problem"] = f"for another debtor account ({account_iban}), not ours"
         return out
-    transfer_level = out["level"] == "transfer"
+    if "currency" in out:
+        foreign = out["currency"].notna() & (out["currency"] != "DKK")
+        out.loc[foreign, "problem"] = "not in DKK: the robots pay kroner only"
+    transfer_level = (out["level"] == "transfer") & out["problem"].isna()
     _match_by_end_to_end(out, transfer_level, by_end_to_end)
     _match_by_amount_day_payee(out, transfer_level, by_amount_and_day)
     _credits_that_are_not_returns(out)

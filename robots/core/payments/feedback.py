@@ -1,0 +1,227 @@
+"""The answers that come back, taken into the ledger: each file read once, its lines matched
+to the transfers sent, and what they say appended to the claims' histories.
+
+A booked transfer's claims are marked booked; a rejected, returned or stopped one's are
+returned (not paid), each opening a case for finance, and are paid again only after a
+person's decision, in a later batch, as the claim's next attempt (history.py proves it). A
+NemKonto cheque or payment into the state's waiting account pays the claim, and says so; an
+error account or a rejection does not. An answer that cannot be read is quarantined with
+its reason; one read before changes nothing. Every line that cannot be matched is kept with
+its problem for finance's list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Connection, Engine
+
+from robots.core import dates
+from robots.core.ledger import bank_answer_records as records
+from robots.core.ledger import history
+from robots.core.ledger.history import EventKind, EventRefused
+from robots.core.payments.answer_matching import MOVES_MONEY, match_lines
+from robots.core.payments.answers.reading import read_answer_file
+from robots.core.payments.answers.rows import AnswerError, AnswerFile
+
+PAID_BY_NKS = frozenset({"cheque", "waiting_account"})
+"""NemKonto outcomes that discharge the municipality: the claim is paid."""
+
+
+@dataclass(frozen=True)
+class AnswerTaken:
+    """What one answer file did."""
+
+    file_name: str
+    outcome: str
+    """'read', 'already read' or 'refused'."""
+    kind: str = ""
+    message_id: str = ""
+    lines: int = 0
+    unmatched: int = 0
+    booked_claims: int = 0
+    returned_claims: int = 0
+    reason: str = ""
+
+
+def take_in_answers(
+    *, engine: Engine, inbox: Path, archive: Path, quarantine: Path, debtor_iban: str
+) -> list[AnswerTaken]:
+    """Every answer file in `inbox`, in name order, each in its own transaction."""
+    taken = []
+    for path in sorted(p for p in inbox.glob("*") if p.is_file()):
+        taken.append(_take_one(engine, path, archive, quarantine, debtor_iban))
+    return taken
+
+
+def _take_one(
+    engine: Engine, path: Path, archive: Path, quarantine: Path, debtor_iban: str
+) -> AnswerTaken:
+    try:
+        answer = read_answer_file(path)
+    except AnswerError as refused:
+        _move(path, quarantine, refused.message)
+        return AnswerTaken(path.name, "refused", reason=refused.message)
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    stored = archive / dates.today().isoformat() / path.name
+    with engine.begin() as connection:
+        before = records.answer_already_read(
+            connection=connection, kind=answer.kind, message_id=answer.message_id, sha256=sha256
+        )
+        if before is not None:
+            outcome = AnswerTaken(
+                path.name,
+                "already read",
+                answer.kind,
+                answer.message_id,
+                reason=f"the same answer was read before as {before}: nothing changes",
+            )
+        else:
+            outcome = _record(connection, answer, path.name, str(stored), sha256, debtor_iban)
+    _move(path, stored.parent if outcome.outcome == "read" else archive / "already_read", "")
+    return outcome
+
+
+def _record(
+    connection: Connection,
+    answer: AnswerFile,
+    file_name: str,
+    stored_path: str,
+    sha256: str,
+    debtor_iban: str,
+) -> AnswerTaken:
+    rows = answer.rows
+    by_e2e = records.transfers_by_end_to_end(
+        connection=connection, ids=rows["end_to_end_id"].dropna().astype(str)
+    )
+    loose = rows[(rows["level"] == "transfer") & rows["amount_oere"].notna()]
+    lines = match_lines(
+        rows,
+        by_end_to_end=by_e2e,
+        by_amount_and_day=records.transfers_by_amount_and_day(
+            connection=connection, amounts=loose["amount_oere"].astype(int)
+        ),
+        batch_transfers=records.transfers_of_batches(
+            connection=connection, batch_ids=rows["batch_id"].dropna().astype(str)
+        ),
+        known_batches=records.known_batches(
+            connection=connection, batch_ids=rows["batch_id"].dropna().astype(str)
+        ),
+        account_iban=answer.account_iban,
+        debtor_iban=debtor_iban,
+    )
+    lines = lines.rename(columns={"source_line": "line"})
+    lines["id"] = records.reserve_line_ids(connection=connection, count=len(lines))
+    actor = f"bank:{answer.kind}:{answer.message_id}"[:64]
+    booked, returned = _append_events(connection, lines, actor)
+    records.record_answer(
+        connection=connection,
+        kind=answer.kind,
+        message_id=answer.message_id,
+        sha256=sha256,
+        file_name=file_name,
+        stored_path=stored_path,
+        account_iban=answer.account_iban,
+        lines=lines,
+    )
+    return AnswerTaken(
+        file_name,
+        "read",
+        answer.kind,
+        answer.message_id,
+        lines=len(lines),
+        unmatched=int(lines["problem"].notna().sum()),
+        booked_claims=booked,
+        returned_claims=returned,
+    )
+
+
+def _append_events(connection: Connection, lines: pd.DataFrame, actor: str) -> tuple[int, int]:
+    """Each matched line that moves money, as an event on every claim its transfer paid
+    (the attempt it paid them in). A line the claims' histories refuse (booked after a
+    return, say) gets the refusal as its problem and moves nothing."""
+    moving = lines[
+        lines["transfer_id"].notna() & lines["status"].isin(MOVES_MONEY) & lines["problem"].isna()
+    ]
+    claims = records.claims_of_transfers(
+        connection=connection, transfer_ids=moving["transfer_id"].astype(int)
+    )
+    booked = returned = 0
+    for at, line in moving.iterrows():
+        kind = _event_of(line)
+        paid = claims[claims["transfer_id"] == int(line["transfer_id"])]
+        try:
+            for claim in paid.itertuples(index=False):
+                with_same = _already(connection, int(claim.claim_pk), kind, int(claim.attempt))
+                if with_same:
+                    continue
+                history.append_event(
+                    connection=connection,
+                    claim_pk=int(claim.claim_pk),
+                    kind=kind,
+                    actor=actor,
+                    reason=_reason(line),
+                    attempt=int(claim.attempt),
+                    batch_id=None if pd.isna(line["batch_id"]) else str(line["batch_id"]),
+                    detail={
+                        "answer_line": int(line["id"]),
+                        "status": str(line["status"]),
+                        "bank_status": None
+                        if pd.isna(line["bank_status"])
+                        else str(line["bank_status"]),
+                        "reason_code": None
+                        if pd.isna(line["reason_code"])
+                        else str(line["reason_code"]),
+                        "nks_outcome": None
+                        if pd.isna(line.get("nks_outcome"))
+                        else str(line["nks_outcome"]),
+                    },
+                )
+                if kind is EventKind.BOOKED:
+                    booked += 1
+                else:
+                    returned += 1
+        except EventRefused as refused:
+            lines.at[at, "problem"] = f"the claims' history refuses it: {refused.message}"
+    return booked, returned
+
+
+def _event_of(line: pd.Series) -> EventKind:
+    status = str(line["status"])
+    if status == "booked":
+        return EventKind.BOOKED
+    if status == "no_nemkonto" and str(line.get("nks_outcome")) in PAID_BY_NKS:
+        return EventKind.BOOKED
+    return EventKind.RETURNED
+
+
+def _already(connection: Connection, claim_pk: int, kind: EventKind, attempt: int) -> bool:
+    """Whether the claim's history already says this of this attempt (a pain.002 rejection
+    and then the camt.054 return of the same transfer are one return, not two)."""
+    return any(
+        e["kind"] == kind and e["attempt"] == attempt
+        for e in history.events_of(connection=connection, claim_pk=claim_pk)
+    )
+
+
+def _reason(line: pd.Series) -> str:
+    parts = [str(line["status"]).replace("_", " ")]
+    for name in ("bank_status", "reason_code", "nks_outcome", "reason_text"):
+        value = line.get(name)
+        if value is not None and not pd.isna(value) and str(value):
+            parts.append(f"{name.replace('_', ' ')} {value}")
+    return "; ".join(parts)
+
+
+def _move(path: Path, folder: Path, reason: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    if target.exists():
+        target = folder / f"{path.stem}.{dates.now():%Y%m%dT%H%M%S%f}{path.suffix}"
+    shutil.move(str(path), target)
+    if reason:
+        target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
