@@ -508,6 +508,67 @@ def review(
     serve(web, host=host, port=at, threads=8, ident="workbench")
 
 
+export = typer.Typer(help="Workbooks for finance.", no_args_is_help=True)
+app.add_typer(export, name="export")
+
+
+def _month_bounds(month: str) -> tuple[date, date]:
+    from robots.core.ledger.periods import is_month
+
+    if not is_month(month):
+        raise CommandLineError(f"--month {month} is not a month; write YYYY-MM")
+    first = date(int(month[:4]), int(month[5:7]), 1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandLineError(f"{name} {value} is not a day; write YYYY-MM-DD") from None
+
+
+@export.command("reconciliation")
+def export_reconciliation(
+    month: Annotated[str | None, typer.Option("--month", metavar="YYYY-MM")] = None,
+    first: Annotated[str | None, typer.Option("--from", metavar="YYYY-MM-DD")] = None,
+    last: Annotated[str | None, typer.Option("--to", metavar="YYYY-MM-DD")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write the reconciliation workbook of a month (or --from ... --to ...): batches,
+    bank answers, refusion and the checks that must be 0."""
+    from robots.core.finance.export import export_reconciliation as export_workbook
+    from robots.core.ledger.database import open_ledger
+
+    if month and (first or last):
+        raise CommandLineError("give --month, or --from and --to, not both")
+    if month:
+        start, end = _month_bounds(month)
+    else:
+        given_first, given_last = _day(first, "--from"), _day(last, "--to")
+        if given_first is None or given_last is None:
+            raise CommandLineError("give --month YYYY-MM, or --from and --to")
+        if given_last < given_first:
+            raise CommandLineError(f"--to {given_last} is before --from {given_first}")
+        start, end = given_first, given_last
+    settings = _settings(data_dir, None)
+    engine = open_ledger(settings.ledger_url)
+    try:
+        made = export_workbook(engine, start, end, settings.data_dir / "outputs")
+    finally:
+        engine.dispose()
+    ties = "ties out" if made.reconciliation.ties_out else "does NOT tie out"
+    console.print(f"Reconciliation {start} to {end} {ties}: {made.path}")
+    for check in made.reconciliation.checks:
+        if check.difference:
+            console.print(f"  {check.table}: {check.what}: {check.difference} {check.unit}")
+            for item in check.items[:10]:
+                console.print(f"    {mask_text(item)}")
+
+
 users = typer.Typer(help="Staff accounts of the workbench.", no_args_is_help=True)
 app.add_typer(users, name="users")
 
