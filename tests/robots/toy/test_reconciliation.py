@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from robots.core.finance.export import export_reconciliation
 from robots.core.finance.reconciliation_workbook import reconciliation_workbook
-from tests.robots.toy.test_bank_answers import Bank, bank, camt054, pain002  # noqa: F401
+from tests.robots.toy.banking import Bank, camt054, pain002
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 
