@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date, timedelta
 from enum import StrEnum
@@ -282,7 +282,61 @@ def demo(
         if made.flex_ground_truth is not None:
             _print_flex_score(target, made.flex_ground_truth)
     _demo_staff(settings)
+    _demo_bank(settings, seed)
     raise typer.Exit(max(codes))
+
+
+def _demo_bank(settings: Settings, seed: int) -> None:
+    """The demo's bank answers the nights' payment files (a few transfers rejected, one
+    paid by cheque, one booking the ledger never sent); they are read back, and the
+    reconciliation workbook of the demo's payment days is written."""
+    from robots.core.finance.export import export_reconciliation
+    from robots.core.ledger import bank_answer_records, reconciliation_records
+    from robots.core.ledger.database import open_ledger
+    from robots.core.payments.feedback import take_in_answers
+    from robots.demo.bank_answers import write_demo_answers
+    from robots.registry import BANK_ANSWERS
+
+    engine = open_ledger(settings.ledger_url)
+    try:
+        with engine.connect() as connection:
+            batches = reconciliation_records.batches_executed(
+                connection=connection, first=date(2000, 1, 1), last=date(2999, 12, 31)
+            )
+            transfers = bank_answer_records.transfers_of_batches(
+                connection=connection, batch_ids=batches["batch_id"]
+            )
+        if not len(transfers):
+            return
+        days = sorted(pd_dates(batches["execution_date"]))
+        folder = settings.data_dir / "inbox" / BANK_ANSWERS
+        planted = write_demo_answers(folder, transfers, settings.bank.debtor_iban, days[-1], seed)
+        taken = take_in_answers(
+            engine=engine,
+            inbox=folder,
+            archive=settings.data_dir / "archive" / BANK_ANSWERS,
+            quarantine=settings.data_dir / "quarantine" / BANK_ANSWERS,
+            debtor_iban=settings.bank.debtor_iban,
+        )
+        made = export_reconciliation(engine, days[0], days[-1], settings.data_dir / "outputs")
+    finally:
+        engine.dispose()
+    returned = sum(t.returned_claims for t in taken)
+    console.print(
+        f"The demo's bank answered: {len(taken)} files read back; {len(planted.rejected)} "
+        f"transfers rejected ({returned} claims now cases for finance, paid again only after "
+        f"a decision), one paid by cheque; {sum(t.unmatched for t in taken)} answer line(s) "
+        "that fit no transfer on finance's list."
+    )
+    console.print(
+        f"Reconciliation {days[0]} to {days[-1]} "
+        f"({'ties out' if made.reconciliation.ties_out else 'differences named'}): {made.path}"
+    )
+
+
+def pd_dates(values: Iterable[object]) -> list[date]:
+    """Execution dates as read from either database (text on SQLite, dates on PostgreSQL)."""
+    return [v if isinstance(v, date) else date.fromisoformat(str(v)) for v in values]
 
 
 DEMO_STAFF = {

@@ -98,7 +98,8 @@ ALLOWED_FROM: dict[EventKind, frozenset[State]] = {
     EventKind.FALSE_ALARM: frozenset({State.HELD}),
     EventKind.STOPPED: frozenset({State.HELD, State.TO_PAY, State.RETURNED}),
     EventKind.RECOVERY_OPENED: frozenset({State.PAID, State.SUPERSEDED}),
-    EventKind.BOOKED: frozenset({State.PAID}),
+    # The bank books what was paid even after a correction superseded the version it paid.
+    EventKind.BOOKED: frozenset({State.PAID, State.SUPERSEDED}),
     EventKind.RETURNED: frozenset({State.PAID}),
     EventKind.REPAY_APPROVED: frozenset({State.RETURNED}),
     EventKind.HELD_AGAIN: frozenset({State.TO_PAY}),

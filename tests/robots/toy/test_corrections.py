@@ -251,3 +251,21 @@ def test_the_proof_names_a_month_paid_in_full_twice(months: Months) -> None:
         )
         found = history.exactly_once_violations(connection=connection)
     assert found == [f"{ROBOT.name}:A1:2026-10: its versions keep more than any one was owed"]
+
+
+def test_the_bank_books_a_version_a_correction_has_since_superseded(months: Months) -> None:
+    """The bank's booking of what version 1 paid comes after version 2 replaced it: it is
+    recorded, and the version stays superseded (its money is still counted as paid)."""
+    months.run(_row("2026-10", "1000.00"))
+    months.run(_row("2026-10", "1500.00"))
+    with months.engine.begin() as connection:
+        (pk,) = connection.execute(text("SELECT id FROM claims WHERE version = 1")).one()
+        history.append_event(
+            connection=connection,
+            claim_pk=pk,
+            kind=EventKind.BOOKED,
+            actor="bank",
+            reason="booked",
+        )
+    assert months.versions("2026-10")[0] == (1, "superseded", 100_000)
+    assert months.money("2026-10")["balance_oere"] == 0
