@@ -23,7 +23,14 @@ from robots.core.ledger import staff
 from robots.core.ledger.database import open_ledger
 from robots.core.money import format_kroner
 from robots.core.settings import Settings
-from robots.review import auth, case_pages, effect_pages, queue_pages, staff_pages
+from robots.review import (
+    auth,
+    case_pages,
+    effect_pages,
+    finance_pages,
+    queue_pages,
+    staff_pages,
+)
 from robots.review.guard import OPEN_ENDPOINTS
 from robots.review.limits import limiter
 from robots.review.people import SignedIn
@@ -66,6 +73,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, testing: boo
         queue_pages.pages,
         case_pages.pages,
         effect_pages.pages,
+        finance_pages.pages,
         staff_pages.pages,
     ):
         app.register_blueprint(blueprint)

@@ -47,6 +47,8 @@ class Action(StrEnum):
     """Decide a transfer the bank or NemKonto sent back: pay it again, or stop it."""
     APPROVE = "approve"
     SEE_EFFECT = "see_effect"
+    RECONCILE = "reconcile"
+    """Download the reconciliation workbook of a period."""
     MANAGE_STAFF = "manage_staff"
 
 
@@ -64,7 +66,9 @@ _MAY: dict[Role, frozenset[Action]] = {
         }
     ),
     Role.CASEWORKER: frozenset({Action.SEE_QUEUE, Action.SEE_CASE, Action.OPEN_CASE}),
-    Role.FINANCE: frozenset({Action.SEE_QUEUE, Action.SEE_EFFECT, Action.DECIDE_RETURNS}),
+    Role.FINANCE: frozenset(
+        {Action.SEE_QUEUE, Action.SEE_EFFECT, Action.DECIDE_RETURNS, Action.RECONCILE}
+    ),
     Role.ADMIN: frozenset({Action.MANAGE_STAFF}),
 }
 

@@ -121,3 +121,14 @@ def test_decisions_made_offline_in_the_queues_workbook_reach_the_money(
     assert "Applied 1 decision" in done.text, done.text
     assert [b.total_oere for b in workbench.nights.run().batches] == [150_000]
     assert workbench.nights.life("B3").state is State.PAID
+
+
+def test_finance_downloads_the_months_reconciliation(workbench: Workbench) -> None:
+    client = workbench.client("finance")
+    assert "Reconciliation" in client.get("/finance?month=2026-11").text
+    book = client.get("/finance/reconciliation.xlsx?month=2026-11")
+    assert book.status_code == 200
+    workbook = load_workbook(BytesIO(book.data))
+    assert workbook.sheetnames[0] == "Forside" and "Kontrol" in workbook.sheetnames
+    assert workbook["Bundter"]["F2"].value == 1200  # B1's 1.200 kr., the night's one batch
+    assert "not a month" in client.get("/finance?month=someday").text
