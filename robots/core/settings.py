@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,6 +36,28 @@ class BankSettings(BaseModel):
     debtor_iban: str = Field(pattern=r"^DK\d{16}$")
     debtor_bic: str = Field(pattern=r"^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$")
     debtor_cvr: str = Field(pattern=r"^\d{8}$")
+    pi_agreement: str = Field(
+        default="",
+        pattern=r"^[0-9A-Za-z]{0,35}$",
+        description="the PI-aftalenummer, the agreement with the paying bank (domain.md 7.4)",
+    )
+    debit_reg_nr: str = Field(default="", pattern=r"^(\d{4})?$")
+    debit_account: str = Field(default="", pattern=r"^(\d{10})?$")
+
+    @model_validator(mode="after")
+    def _account_is_the_ibans(self) -> BankSettings:
+        """The debit account as reg.nr. and account number must be the IBAN's own (a
+        Danish IBAN is DK, two check digits, the reg.nr. and the account number): two
+        accounts in one config would pay from one and tell NemKonto the other."""
+        if self.debit_reg_nr or self.debit_account:
+            bban = self.debtor_iban[4:]
+            if (self.debit_reg_nr, self.debit_account) != (bban[:4], bban[4:]):
+                raise ValueError(
+                    f"[bank] debit_reg_nr {self.debit_reg_nr} and debit_account "
+                    f"{self.debit_account} are not the account of debtor_iban "
+                    f"{self.debtor_iban} ({bban[:4]} {bban[4:]})"
+                )
+        return self
 
 
 class InboxLimits(BaseModel):

@@ -64,6 +64,12 @@ MAX_ID_CHARS = 35
 """Max35Text: MsgId, PmtInfId and EndToEndId."""
 
 CATEGORY_PURPOSE = "GOVT"
+"""The category purpose when a batch names none (config/accounts.toml gives one per benefit:
+a bank's NemKonto product takes SUPP, SALA or PENS; GOVT is unconfirmed)."""
+CATEGORY_PURPOSES = frozenset({"SUPP", "SALA", "PENS", "GOVT"})
+SCHEME_AGREEMENT = "BANK"
+"""The scheme of the initiating party's id that carries the PI agreement number (the bank's
+customer agreement, as ISO's ExternalOrganisationIdentification1Code has it)."""
 """ExternalCategoryPurpose1Code for government payments (benefits paid by a municipality)."""
 
 SCHEME_CPR = "NIDN"
@@ -167,6 +173,9 @@ class Debtor:
     iban: str
     bic: str
     cvr: str
+    pi_agreement: str = ""
+    """The PI-aftalenummer (the agreement with the paying bank), written as the initiating
+    party's second id; empty: not written."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +195,7 @@ class BatchHeader:
     created_at: datetime
     execution_date: date
     debtor: Debtor
+    category_purpose: str = CATEGORY_PURPOSE
 
 
 @dataclass(frozen=True)
@@ -373,6 +383,13 @@ def _check_header(header: BatchHeader) -> None:
         problems.append(
             "debtor.bic must be a BIC of 8 or 11 upper-case letters/digits, e.g. 'DABADKKK'"
         )
+    if header.category_purpose not in CATEGORY_PURPOSES:
+        problems.append(
+            f"category_purpose must be one of {', '.join(sorted(CATEGORY_PURPOSES))} "
+            "(config/accounts.toml category_purpose)"
+        )
+    if debtor.pi_agreement and not re.fullmatch(r"[0-9A-Za-z]{1,35}", debtor.pi_agreement):
+        problems.append("debtor.pi_agreement must be 1 to 35 letters or digits")
     if not isinstance(debtor.cvr, str) or not _CVR_RE.fullmatch(debtor.cvr):
         problems.append("debtor.cvr must be the municipality's CVR number: 8 digits as text")
     elif not _cvr_checksum_ok(debtor.cvr):
@@ -659,7 +676,7 @@ def _arrow_text(column: pd.Series) -> pa.Array:
     return pc.cast(pa.array(column, from_pandas=True), pa.large_string())
 
 
-def _party_with_cvr(tag: str, name: str, cvr: str, indent: str) -> str:
+def _party_with_cvr(tag: str, name: str, cvr: str, indent: str, agreement: str = "") -> str:
     """Render a party (InitgPty or Dbtr) named and identified by CVR.
 
     Args:
@@ -675,7 +692,13 @@ def _party_with_cvr(tag: str, name: str, cvr: str, indent: str) -> str:
         f"{indent}<{tag}>\n"
         f"{indent}  <Nm>{_escape_text(name)}</Nm>\n"
         f"{indent}  <Id><OrgId><Othr><Id>{cvr}</Id>"
-        f"<SchmeNm><Cd>{SCHEME_CVR}</Cd></SchmeNm></Othr></OrgId></Id>\n"
+        f"<SchmeNm><Cd>{SCHEME_CVR}</Cd></SchmeNm></Othr>"
+        + (
+            f"<Othr><Id>{agreement}</Id><SchmeNm><Cd>{SCHEME_AGREEMENT}</Cd></SchmeNm></Othr>"
+            if agreement
+            else ""
+        )
+        + "</OrgId></Id>\n"
         f"{indent}</{tag}>\n"
     )
 
@@ -703,14 +726,14 @@ def _render_head(header: BatchHeader, count: int, total_oere: int) -> str:
         f"      <CreDtTm>{header.created_at.isoformat(timespec='seconds')}</CreDtTm>\n"
         f"      <NbOfTxs>{count}</NbOfTxs>\n"
         f"      <CtrlSum>{ctrl_sum}</CtrlSum>\n"
-        + _party_with_cvr("InitgPty", debtor.name, debtor.cvr, "      ")
+        + _party_with_cvr("InitgPty", debtor.name, debtor.cvr, "      ", debtor.pi_agreement)
         + "    </GrpHdr>\n"
         "    <PmtInf>\n"
         f"      <PmtInfId>{msg_id}</PmtInfId>\n"
         "      <PmtMtd>TRF</PmtMtd>\n"
         f"      <NbOfTxs>{count}</NbOfTxs>\n"
         f"      <CtrlSum>{ctrl_sum}</CtrlSum>\n"
-        f"      <PmtTpInf><CtgyPurp><Cd>{CATEGORY_PURPOSE}</Cd></CtgyPurp></PmtTpInf>\n"
+        f"      <PmtTpInf><CtgyPurp><Cd>{header.category_purpose}</Cd></CtgyPurp></PmtTpInf>\n"
         f"      <ReqdExctnDt><Dt>{header.execution_date.isoformat()}</Dt></ReqdExctnDt>\n"
         + _party_with_cvr("Dbtr", debtor.name, debtor.cvr, "      ")
         + f"      <DbtrAcct><Id><IBAN>{debtor.iban}</IBAN></Id></DbtrAcct>\n"

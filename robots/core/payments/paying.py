@@ -436,8 +436,13 @@ def _write_files(
         created_at=batch.created_at,
         execution_date=batch.execution_date,
         debtor=Debtor(
-            name=bank.debtor_name, iban=bank.debtor_iban, bic=bank.debtor_bic, cvr=bank.debtor_cvr
+            name=bank.debtor_name,
+            iban=bank.debtor_iban,
+            bic=bank.debtor_bic,
+            cvr=bank.debtor_cvr,
+            pi_agreement=bank.pi_agreement,
         ),
+        category_purpose=account(robot.accounts_section).category_purpose,
     )
     postings = Postings(
         run_id=batch.run_id,

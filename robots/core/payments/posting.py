@@ -53,6 +53,8 @@ class Account:
     state_refund_percent: int | None = None
     """The state's refusion of every payment on the account; None where it is per claim
     (the claims carry their own) or not given."""
+    category_purpose: str = "GOVT"
+    """The pain.001 category purpose of the benefit's payments (SUPP, SALA, PENS)."""
 
 
 @lru_cache(maxsize=8)
@@ -73,6 +75,7 @@ def account(section: str) -> Account:
             if str(entry.get("state_refund_percent", "")).isdigit()
             else None
         ),
+        category_purpose=str(entry.get("category_purpose", "GOVT")),
     )
 
 

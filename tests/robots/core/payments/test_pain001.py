@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -720,3 +721,54 @@ def test_amounts_written_otherwise_are_read_exactly(tmp_path: Path, amount: str)
             validate_pain001(summary.path, expected=summary)
     else:
         validate_pain001(summary.path, expected=summary)
+
+
+def test_the_benefits_category_purpose_and_the_pi_agreement_are_written(tmp_path: Path) -> None:
+    """A bank's NemKonto product reads the category purpose (PENS, SALA, SUPP); NKS files
+    name the PI agreement: the initiating party's second id, scheme BANK. Still XSD-valid."""
+    header = replace(HEADER, debtor=replace(DEBTOR, pi_agreement="PI4711"), category_purpose="PENS")
+    summary = write_pain001(tmp_path / "batch.xml", header, _transfers())
+    validate_pain001(summary.path, expected=summary)
+    doc = _tree(summary.path)
+    othr = "/p:Document/p:CstmrCdtTrfInitn/p:GrpHdr/p:InitgPty/p:Id/p:OrgId/p:Othr"
+    assert [e.text for e in doc.xpath(f"{othr}/p:Id", namespaces=NS)] == [DEBTOR.cvr, "PI4711"]
+    assert [e.text for e in doc.xpath(f"{othr}/p:SchmeNm/p:Cd", namespaces=NS)] == [
+        "COID",
+        "BANK",
+    ]
+    purpose = "/p:Document/p:CstmrCdtTrfInitn/p:PmtInf/p:PmtTpInf/p:CtgyPurp/p:Cd"
+    assert [e.text for e in doc.xpath(purpose, namespaces=NS)] == ["PENS"]
+
+
+def test_an_unknown_category_purpose_or_a_bad_agreement_is_refused(tmp_path: Path) -> None:
+    _bad_input(
+        tmp_path,
+        _transfers(),
+        "category_purpose must be one of",
+        header=replace(HEADER, category_purpose="CASH"),
+    )
+    _bad_input(
+        tmp_path,
+        _transfers(),
+        "pi_agreement must be 1 to 35 letters or digits",
+        header=replace(HEADER, debtor=replace(DEBTOR, pi_agreement="PI 47/11")),
+    )
+
+
+def test_the_debit_account_must_be_the_ibans_own() -> None:
+    """reg.nr. and account number in config are the IBAN's own, or the config is refused
+    (one account to pay from and another told to NemKonto would be a silent error)."""
+    from pydantic import ValidationError
+
+    from robots.core.settings import BankSettings
+
+    good = {
+        "debtor_name": "Lyngby-Taarbaek Kommune",
+        "debtor_iban": "DK5000400440116243",
+        "debtor_bic": "DABADKKK",
+        "debtor_cvr": "11715311",
+        "pi_agreement": "PI4711",
+    }
+    assert BankSettings(**good, debit_reg_nr="0040", debit_account="0440116243")
+    with pytest.raises(ValidationError, match="are not the account of debtor_iban"):
+        BankSettings(**good, debit_reg_nr="0040", debit_account="0440116244")
