@@ -317,6 +317,7 @@ def _demo_bank(settings: Settings, seed: int) -> None:
             archive=settings.data_dir / "archive" / BANK_ANSWERS,
             quarantine=settings.data_dir / "quarantine" / BANK_ANSWERS,
             debtor_iban=settings.bank.debtor_iban,
+            postings=settings.data_dir / "outputs" / "postings" / "returns",
         )
         made = export_reconciliation(engine, days[0], days[-1], settings.data_dir / "outputs")
     finally:
@@ -522,6 +523,7 @@ def answers(data_dir: DataDir = None) -> None:
             archive=settings.data_dir / "archive" / BANK_ANSWERS,
             quarantine=settings.data_dir / "quarantine" / BANK_ANSWERS,
             debtor_iban=settings.bank.debtor_iban,
+            postings=settings.data_dir / "outputs" / "postings" / "returns",
         )
     finally:
         engine.dispose()

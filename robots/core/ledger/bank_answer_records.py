@@ -200,3 +200,37 @@ def unmatched_lines(*, connection: Connection) -> pd.DataFrame:
             "problem",
         ],
     )
+
+
+def items_paid(*, connection: Connection, pairs: Iterable[tuple[int, int]]) -> pd.DataFrame:
+    """The payment items of these (claim_pk, attempt) pairs, with what a reversal posting
+    needs of their claims: robot, claim id, batch, amount, own refusion and grouping."""
+    wanted = sorted(set(pairs))
+    columns = [
+        "claim_pk",
+        "attempt",
+        "robot",
+        "claim_id",
+        "batch_id",
+        "amount_oere",
+        "refusion_percent",
+        "posting_grouping",
+    ]
+    found: list[Any] = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        where = " OR ".join(
+            f"(i.claim_pk = :c{n} AND i.attempt = :a{n})" for n in range(len(chunk))
+        )
+        params: dict[str, int] = {}
+        for n, (claim_pk, attempt) in enumerate(chunk):
+            params[f"c{n}"], params[f"a{n}"] = claim_pk, attempt
+        found += connection.execute(
+            text(
+                "SELECT i.claim_pk, i.attempt, c.robot, c.claim_id, i.batch_id, i.amount_oere, "
+                "c.refusion_percent, c.posting_grouping FROM payment_items i "
+                f"JOIN claims c ON c.id = i.claim_pk WHERE {where} ORDER BY i.claim_pk"
+            ),
+            params,
+        ).all()
+    return pd.DataFrame([tuple(r) for r in found], columns=columns)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Connection, Engine
 
 from robots.core import dates
@@ -27,6 +28,7 @@ from robots.core.ledger.history import EventKind, EventRefused
 from robots.core.payments.answer_matching import MOVES_MONEY, match_lines
 from robots.core.payments.answers.reading import read_answer_file
 from robots.core.payments.answers.rows import AnswerError, AnswerFile
+from robots.core.payments.posting import account, write_posting_file
 
 PAID_BY_NKS = frozenset({"cheque", "waiting_account"})
 """NemKonto outcomes that discharge the municipality: the claim is paid."""
@@ -49,17 +51,29 @@ class AnswerTaken:
 
 
 def take_in_answers(
-    *, engine: Engine, inbox: Path, archive: Path, quarantine: Path, debtor_iban: str
+    *,
+    engine: Engine,
+    inbox: Path,
+    archive: Path,
+    quarantine: Path,
+    debtor_iban: str,
+    postings: Path | None = None,
 ) -> list[AnswerTaken]:
-    """Every answer file in `inbox`, in name order, each in its own transaction."""
+    """Every answer file in `inbox`, in name order, each in its own transaction; the
+    reversal postings of what came back written under `postings` (when given)."""
     taken = []
     for path in sorted(p for p in inbox.glob("*") if p.is_file()):
-        taken.append(_take_one(engine, path, archive, quarantine, debtor_iban))
+        taken.append(_take_one(engine, path, archive, quarantine, debtor_iban, postings))
     return taken
 
 
 def _take_one(
-    engine: Engine, path: Path, archive: Path, quarantine: Path, debtor_iban: str
+    engine: Engine,
+    path: Path,
+    archive: Path,
+    quarantine: Path,
+    debtor_iban: str,
+    postings: Path | None,
 ) -> AnswerTaken:
     try:
         answer = read_answer_file(path)
@@ -81,7 +95,9 @@ def _take_one(
                 reason=f"the same answer was read before as {before}: nothing changes",
             )
         else:
-            outcome = _record(connection, answer, path.name, str(stored), sha256, debtor_iban)
+            outcome = _record(
+                connection, answer, path.name, str(stored), sha256, debtor_iban, postings
+            )
     _move(path, stored.parent if outcome.outcome == "read" else archive / "already_read", "")
     return outcome
 
@@ -93,6 +109,7 @@ def _record(
     stored_path: str,
     sha256: str,
     debtor_iban: str,
+    postings: Path | None,
 ) -> AnswerTaken:
     rows = answer.rows
     by_e2e = records.transfers_by_end_to_end(
@@ -117,7 +134,9 @@ def _record(
     lines = lines.rename(columns={"source_line": "line"})
     lines["id"] = records.reserve_line_ids(connection=connection, count=len(lines))
     actor = f"bank:{answer.kind}:{answer.message_id}"[:64]
-    booked, returned = _append_events(connection, lines, actor)
+    booked, returned, sent_back = _append_events(connection, lines, actor)
+    if postings is not None and sent_back:
+        _reversal_postings(connection, sent_back, postings, answer)
     records.record_answer(
         connection=connection,
         kind=answer.kind,
@@ -140,7 +159,9 @@ def _record(
     )
 
 
-def _append_events(connection: Connection, lines: pd.DataFrame, actor: str) -> tuple[int, int]:
+def _append_events(
+    connection: Connection, lines: pd.DataFrame, actor: str
+) -> tuple[int, int, list[tuple[int, int]]]:
     """Each matched line that moves money, as an event on every claim its transfer paid
     (the attempt it paid them in). A line the claims' histories refuse (booked after a
     return, say) gets the refusal as its problem and moves nothing."""
@@ -151,6 +172,7 @@ def _append_events(connection: Connection, lines: pd.DataFrame, actor: str) -> t
         connection=connection, transfer_ids=moving["transfer_id"].astype(int)
     )
     booked = returned = 0
+    sent_back: list[tuple[int, int]] = []
     for at, line in moving.iterrows():
         kind = _event_of(line)
         paid = claims[claims["transfer_id"] == int(line["transfer_id"])]
@@ -185,9 +207,48 @@ def _append_events(connection: Connection, lines: pd.DataFrame, actor: str) -> t
                     booked += 1
                 else:
                     returned += 1
+                    sent_back.append((int(claim.claim_pk), int(claim.attempt)))
         except EventRefused as refused:
             lines.at[at, "problem"] = f"the claims' history refuses it: {refused.message}"
-    return booked, returned
+    return booked, returned, sent_back
+
+
+def _reversal_postings(
+    connection: Connection,
+    sent_back: list[tuple[int, int]],
+    folder: Path,
+    answer: AnswerFile,
+) -> None:
+    """What came back, reversed on the chart of accounts: per robot and batch, each claim's
+    amount credited back to the benefit's function (a negative debit, its refusion
+    reversed with it) and the total debited back to the bank account; balanced like the
+    batch's own posting file. Named by the answer, so reading it again (after a crash
+    before the commit) writes the same file."""
+    items = records.items_paid(connection=connection, pairs=sent_back)
+    safe_id = "".join(c if c.isalnum() or c in "-_" else "_" for c in answer.message_id)
+    for (robot, batch_id), of_batch in items.groupby(["robot", "batch_id"], sort=True):
+        table = pa.table(
+            {
+                "claim_id": pa.array(of_batch["claim_id"].astype(str), pa.string()),
+                "amount_oere": pa.array(-of_batch["amount_oere"].astype("int64"), pa.int64()),
+                "refusion_percent": pa.array(
+                    of_batch["refusion_percent"].astype("Int64"), pa.int64()
+                ),
+                "posting_grouping": pa.array(
+                    of_batch["posting_grouping"].astype("string"), pa.string()
+                ),
+            }
+        )
+        write_posting_file(
+            folder / f"return_{answer.kind}_{safe_id}_{batch_id}.csv",
+            batch_id=str(batch_id),
+            run_id=f"answer:{answer.message_id}"[:40],
+            posting_date=dates.today(),
+            benefit_account=account(str(robot)),
+            bank_account=account("bank"),
+            claims=table,
+            title=f"Retur fra banken ({answer.kind} {answer.message_id})",
+        )
 
 
 def _event_of(line: pd.Series) -> EventKind:

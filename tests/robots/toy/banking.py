@@ -45,6 +45,7 @@ class Bank:
             archive=self.data / "archive" / "bank_answers",
             quarantine=self.data / "quarantine" / "bank_answers",
             debtor_iban=DEBTOR_IBAN,
+            postings=self.data / "outputs" / "postings" / "returns",
         )
 
     def unmatched(self) -> list[str]:

@@ -8,6 +8,8 @@ so. The exactly-once proof holds after each."""
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from sqlalchemy import text
 
@@ -23,6 +25,14 @@ def test_a_rejected_transfer_is_paid_again_once_after_finance_decides(bank: Bank
     assert bank.nights.life("B1").state is State.RETURNED  # B1 and B4 share Anna's transfer
     assert bank.nights.life("B4").state is State.RETURNED
     assert bank.nights.run().batches == []  # not paid again without a decision
+    (reversal,) = (bank.data / "outputs" / "postings" / "returns").glob("*.csv")
+    with reversal.open(encoding="utf-8") as handle:
+        lines = list(csv.DictReader(handle, delimiter=";"))
+    assert [(r["claim_id"], r["debit"]) for r in lines[:-1]] == [
+        ("B1", "-1200.00"),
+        ("B4", "-1400.00"),
+    ]
+    assert lines[-1]["credit"] == "-2600.00" and lines[-1]["function"] == "9.01.01"
     with bank.nights.engine.begin() as connection:
         page = cases.queue_page(connection=connection, queue_filter=cases.QueueFilter(kanal="bank"))
         assert {r["claim_id"] for r in page.rows} == {"B1", "B4"}
