@@ -23,11 +23,20 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, exc, insert, select, text
+import pandas as pd
+from sqlalchemy import Connection, bindparam, exc, insert, select, text
 
 from robots.core import dates
 from robots.core.errors import BusinessError, ReasonCode
-from robots.core.ledger.schema import AuditEvent, Case, Claim, ClaimEvent, PaymentItem
+from robots.core.ledger import bulk
+from robots.core.ledger.schema import (
+    AuditEvent,
+    Case,
+    Claim,
+    ClaimEvent,
+    PaymentItem,
+    UTCDateTime,
+)
 from robots.core.ledger.transactions import savepoint
 
 
@@ -288,6 +297,70 @@ def append_event(
             )
         )
     return int(event_id)
+
+
+def book_transfers(
+    *,
+    connection: Connection,
+    lines: pd.DataFrame,
+    actor: str,
+    at: datetime | None = None,
+) -> int:
+    """The bank's bookings appended in bulk: a `booked` event on every claim each transfer
+    paid (`lines`: transfer_id; the event's `detail` JSON text naming the answer line, and
+    its `reason`), for the attempt that transfer was, where that is the claim's latest
+    attempt, not sent back and not booked before; one audit row for them all. The same rule
+    as `append_event` (a booking follows a payment that stands), said once in SQL: a bank
+    file answering a million claims is one statement, not a million round trips. Returns
+    the events appended."""
+    if not len(lines):
+        return 0
+    at = at or dates.now()
+    bulk.temp_table(
+        connection=connection,
+        name="tmp_booked",
+        frame=lines.assign(
+            transfer_id=lines["transfer_id"].astype("int64"),
+        )[["transfer_id", "detail", "reason"]].drop_duplicates("transfer_id"),
+        key="transfer_id",
+    )
+    appended = connection.execute(
+        text(
+            "INSERT INTO claim_events (claim_pk, seq, kind, at, actor, reason, attempt, detail) "
+            "SELECT i.claim_pk, COALESCE((SELECT MAX(e.seq) FROM claim_events e "
+            "WHERE e.claim_pk = i.claim_pk), 0) + 1, 'booked', :at, :actor, t.reason, "
+            "i.attempt, t.detail "
+            "FROM payment_items i JOIN tmp_booked t ON t.transfer_id = i.transfer_id "
+            "WHERE i.attempt = (SELECT MAX(j.attempt) FROM payment_items j "
+            "WHERE j.claim_pk = i.claim_pk) "
+            "AND NOT EXISTS (SELECT 1 FROM claim_events r WHERE r.claim_pk = i.claim_pk "
+            "AND r.attempt = i.attempt AND r.kind IN ('returned', 'booked'))"
+        ).bindparams(bindparam("at", type_=UTCDateTime())),
+        {"at": at, "actor": actor},
+    ).rowcount
+    connection.execute(
+        insert(AuditEvent).values(
+            at=at,
+            actor=actor,
+            action="claims_booked",
+            entity="answer",
+            entity_id=actor[:64],
+            detail=f"{appended} claims booked by {len(lines)} answer lines",
+        )
+    )
+    return int(appended or 0)
+
+
+def transfers_sent_back(*, connection: Connection) -> set[int]:
+    """The transfers whose payment some claim's history says came back (few: the bank
+    returns one in a hundred or a thousand)."""
+    rows = connection.execute(
+        text(
+            "SELECT DISTINCT i.transfer_id FROM claim_events r JOIN payment_items i "
+            "ON i.claim_pk = r.claim_pk AND i.attempt = r.attempt WHERE r.kind = 'returned'"
+        )
+    ).scalars()
+    return {int(t) for t in rows}
 
 
 def _attempt_for(

@@ -17,11 +17,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Connection, Engine
 
 from robots.core import dates
+from robots.core.evidence import json_objects
 from robots.core.ledger import bank_answer_records as records
 from robots.core.ledger import history
 from robots.core.ledger.history import EventKind, EventRefused
@@ -163,54 +165,107 @@ def _append_events(
     connection: Connection, lines: pd.DataFrame, actor: str
 ) -> tuple[int, int, list[tuple[int, int]]]:
     """Each matched line that moves money, as an event on every claim its transfer paid
-    (the attempt it paid them in). A line the claims' histories refuse (booked after a
-    return, say) gets the refusal as its problem and moves nothing."""
+    (the attempt it paid them in). Bookings go in bulk (a bank file answers a whole
+    month); what comes back, a few in a hundred, one event at a time, each opening its
+    case. A line the claims' histories refuse (a booking after a return, say) gets the
+    refusal as its problem and moves nothing."""
     moving = lines[
         lines["transfer_id"].notna() & lines["status"].isin(MOVES_MONEY) & lines["problem"].isna()
     ]
-    claims = records.claims_of_transfers(
-        connection=connection, transfer_ids=moving["transfer_id"].astype(int)
+    kinds = moving.apply(_event_of, axis=1) if len(moving) else pd.Series(dtype=object)
+    booking = moving[kinds == EventKind.BOOKED]
+    if len(booking):
+        back = history.transfers_sent_back(connection=connection)
+        refused = booking["transfer_id"].astype(int).isin(back)
+        lines.loc[booking.index[refused], "problem"] = (
+            "the claims' history refuses it: the transfer was sent back before"
+        )
+        booking = booking[~refused]
+    booked = history.book_transfers(
+        connection=connection,
+        lines=pd.DataFrame(
+            {
+                "transfer_id": booking["transfer_id"].astype(int),
+                # Built column by column (a month's file books a million claims).
+                "detail": json_objects(
+                    booking.rename(columns={"id": "answer_line"}).astype({"answer_line": "int64"}),
+                    ["answer_line", "status", "bank_status", "reason_code", "nks_outcome"],
+                ).to_numpy(),
+                "reason": np.where(
+                    booking["nks_outcome"].notna(),
+                    "paid by NemKonto: " + booking["nks_outcome"].astype("string").fillna(""),
+                    "booked by the bank",
+                ),
+            }
+        ),
+        actor=actor,
     )
-    booked = returned = 0
+    returning = moving[kinds != EventKind.BOOKED]
+    claims = records.claims_of_transfers(
+        connection=connection, transfer_ids=returning["transfer_id"].astype(int)
+    )
+    returned = 0
     sent_back: list[tuple[int, int]] = []
-    for at, line in moving.iterrows():
-        kind = _event_of(line)
+    for at, line in returning.iterrows():
         paid = claims[claims["transfer_id"] == int(line["transfer_id"])]
         try:
             for claim in paid.itertuples(index=False):
-                with_same = _already(connection, int(claim.claim_pk), kind, int(claim.attempt))
-                if with_same:
+                if _already(
+                    connection, int(claim.claim_pk), EventKind.RETURNED, int(claim.attempt)
+                ):
                     continue
                 history.append_event(
                     connection=connection,
                     claim_pk=int(claim.claim_pk),
-                    kind=kind,
+                    kind=EventKind.RETURNED,
                     actor=actor,
                     reason=_reason(line),
                     attempt=int(claim.attempt),
                     batch_id=None if pd.isna(line["batch_id"]) else str(line["batch_id"]),
-                    detail={
-                        "answer_line": int(line["id"]),
-                        "status": str(line["status"]),
-                        "bank_status": None
-                        if pd.isna(line["bank_status"])
-                        else str(line["bank_status"]),
-                        "reason_code": None
-                        if pd.isna(line["reason_code"])
-                        else str(line["reason_code"]),
-                        "nks_outcome": None
-                        if pd.isna(line.get("nks_outcome"))
-                        else str(line["nks_outcome"]),
-                    },
+                    detail=_detail(line),
                 )
-                if kind is EventKind.BOOKED:
-                    booked += 1
-                else:
-                    returned += 1
-                    sent_back.append((int(claim.claim_pk), int(claim.attempt)))
+                returned += 1
+                sent_back.append((int(claim.claim_pk), int(claim.attempt)))
         except EventRefused as refused:
             lines.at[at, "problem"] = f"the claims' history refuses it: {refused.message}"
     return booked, returned, sent_back
+
+
+def _detail(line: pd.Series) -> dict[str, object]:
+    return {
+        "answer_line": int(line["id"]),
+        **{
+            name: None if pd.isna(line.get(name)) else str(line[name])
+            for name in ("status", "bank_status", "reason_code", "nks_outcome")
+        },
+    }
+
+
+def _event_of(line: pd.Series) -> EventKind:
+    status = str(line["status"])
+    if status == "booked":
+        return EventKind.BOOKED
+    if status == "no_nemkonto" and str(line.get("nks_outcome")) in PAID_BY_NKS:
+        return EventKind.BOOKED
+    return EventKind.RETURNED
+
+
+def _already(connection: Connection, claim_pk: int, kind: EventKind, attempt: int) -> bool:
+    """Whether the claim's history already says this of this attempt (a pain.002 rejection
+    and then the camt.054 return of the same transfer are one return, not two)."""
+    return any(
+        e["kind"] == kind and e["attempt"] == attempt
+        for e in history.events_of(connection=connection, claim_pk=claim_pk)
+    )
+
+
+def _reason(line: pd.Series) -> str:
+    parts = [str(line["status"]).replace("_", " ")]
+    for name in ("bank_status", "reason_code", "nks_outcome", "reason_text"):
+        value = line.get(name)
+        if value is not None and not pd.isna(value) and str(value):
+            parts.append(f"{name.replace('_', ' ')} {value}")
+    return "; ".join(parts)
 
 
 def _reversal_postings(
@@ -249,33 +304,6 @@ def _reversal_postings(
             claims=table,
             title=f"Retur fra banken ({answer.kind} {answer.message_id})",
         )
-
-
-def _event_of(line: pd.Series) -> EventKind:
-    status = str(line["status"])
-    if status == "booked":
-        return EventKind.BOOKED
-    if status == "no_nemkonto" and str(line.get("nks_outcome")) in PAID_BY_NKS:
-        return EventKind.BOOKED
-    return EventKind.RETURNED
-
-
-def _already(connection: Connection, claim_pk: int, kind: EventKind, attempt: int) -> bool:
-    """Whether the claim's history already says this of this attempt (a pain.002 rejection
-    and then the camt.054 return of the same transfer are one return, not two)."""
-    return any(
-        e["kind"] == kind and e["attempt"] == attempt
-        for e in history.events_of(connection=connection, claim_pk=claim_pk)
-    )
-
-
-def _reason(line: pd.Series) -> str:
-    parts = [str(line["status"]).replace("_", " ")]
-    for name in ("bank_status", "reason_code", "nks_outcome", "reason_text"):
-        value = line.get(name)
-        if value is not None and not pd.isna(value) and str(value):
-            parts.append(f"{name.replace('_', ' ')} {value}")
-    return "; ".join(parts)
 
 
 def _move(path: Path, folder: Path, reason: str) -> None:
