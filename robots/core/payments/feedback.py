@@ -117,7 +117,13 @@ def _record(
     by_e2e = records.transfers_by_end_to_end(
         connection=connection, ids=rows["end_to_end_id"].dropna().astype(str)
     )
-    loose = rows[(rows["level"] == "transfer") & rows["amount_oere"].notna()]
+    # Amount, day and payee are asked of the ledger only for lines the EndToEndId did not
+    # match (at a month's file, all of them would fetch every transfer again).
+    loose = rows[
+        (rows["level"] == "transfer")
+        & rows["amount_oere"].notna()
+        & ~rows["end_to_end_id"].isin(by_e2e["end_to_end_id"])
+    ]
     lines = match_lines(
         rows,
         by_end_to_end=by_e2e,
@@ -172,8 +178,8 @@ def _append_events(
     moving = lines[
         lines["transfer_id"].notna() & lines["status"].isin(MOVES_MONEY) & lines["problem"].isna()
     ]
-    kinds = moving.apply(_event_of, axis=1) if len(moving) else pd.Series(dtype=object)
-    booking = moving[kinds == EventKind.BOOKED]
+    books = _books(moving)
+    booking = moving[books]
     if len(booking):
         back = history.transfers_sent_back(connection=connection)
         refused = booking["transfer_id"].astype(int).isin(back)
@@ -200,7 +206,7 @@ def _append_events(
         ),
         actor=actor,
     )
-    returning = moving[kinds != EventKind.BOOKED]
+    returning = moving[~books]
     claims = records.claims_of_transfers(
         connection=connection, transfer_ids=returning["transfer_id"].astype(int)
     )
@@ -241,13 +247,16 @@ def _detail(line: pd.Series) -> dict[str, object]:
     }
 
 
-def _event_of(line: pd.Series) -> EventKind:
-    status = str(line["status"])
-    if status == "booked":
-        return EventKind.BOOKED
-    if status == "no_nemkonto" and str(line.get("nks_outcome")) in PAID_BY_NKS:
-        return EventKind.BOOKED
-    return EventKind.RETURNED
+def _books(lines: pd.DataFrame) -> pd.Series:
+    """Which lines pay their claims: the bank booked them, or NemKonto paid by cheque or
+    into the state's waiting account; every other line that moves money sends it back."""
+    outcome = lines["nks_outcome"].astype("string") if "nks_outcome" in lines else None
+    paid_by_nks = (
+        (lines["status"] == "no_nemkonto") & outcome.isin(PAID_BY_NKS).fillna(False)
+        if outcome is not None
+        else False
+    )
+    return (lines["status"] == "booked") | paid_by_nks
 
 
 def _already(connection: Connection, claim_pk: int, kind: EventKind, attempt: int) -> bool:
