@@ -323,10 +323,23 @@ def _table(
     last = get_column_letter(len(names))
     sheet.auto_filter.ref = f"A1:{last}{max(len(rows) + 1, 1)}"
     sheet.print_title_rows = "1:1"
+    # Printed landscape, one page wide: finance prints the sheets for the auditors.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
     for c, name in enumerate(names, start=1):
-        sheet.column_dimensions[get_column_letter(c)].width = max(12, min(len(name) + 2, 40))
+        longest = max([len(name), *(len(_shown(r[c - 1])) for r in rows[:200])])
+        sheet.column_dimensions[get_column_letter(c)].width = max(12, min(longest + 2, 45))
     sheet.protection.sheet = True  # the figures and formulas are the ledger's, not to edit
     return sheet
+
+
+def _shown(value: Any) -> str:
+    """Roughly as wide as the cell shows the value (kroner with separators)."""
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return "" if value is None else str(value)
 
 
 def _totals(sheet: Worksheet, rows: int, columns: list[int], kroner: set[int]) -> None:
