@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, exc, insert, select, update
+from sqlalchemy import ColumnElement, Connection, exc, insert, select, update
 
 from robots.core import dates
 from robots.core.errors import BusinessError, ReasonCode
@@ -147,29 +147,24 @@ def add_staff(
 
 def staff_member(*, connection: Connection, name: str) -> StaffMember | None:
     """The account by name, or None."""
-    row = connection.execute(
-        select(User.id, User.name, User.role, User.locked_at).where(User.name == name)
-    ).first()
-    if row is None:
-        return None
-    return StaffMember(int(row.id), str(row.name), Role(row.role), row.locked_at is not None)
+    found = _members(connection, User.name == name)
+    return found[0] if found else None
 
 
 def staff_by_id(*, connection: Connection, staff_id: int) -> StaffMember | None:
     """The account by id (the session keeps the id), or None."""
-    row = connection.execute(
-        select(User.id, User.name, User.role, User.locked_at).where(User.id == staff_id)
-    ).first()
-    if row is None:
-        return None
-    return StaffMember(int(row.id), str(row.name), Role(row.role), row.locked_at is not None)
+    found = _members(connection, User.id == staff_id)
+    return found[0] if found else None
 
 
 def all_staff(*, connection: Connection) -> list[StaffMember]:
     """Every account, by name."""
-    rows = connection.execute(
-        select(User.id, User.name, User.role, User.locked_at).order_by(User.name)
-    ).all()
+    return _members(connection, None)
+
+
+def _members(connection: Connection, where: ColumnElement[bool] | None) -> list[StaffMember]:
+    query = select(User.id, User.name, User.role, User.locked_at).order_by(User.name)
+    rows = connection.execute(query if where is None else query.where(where)).all()
     return [
         StaffMember(int(r.id), str(r.name), Role(r.role), r.locked_at is not None) for r in rows
     ]
