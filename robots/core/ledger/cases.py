@@ -11,7 +11,6 @@ it is taken by a single conditional update: of two reviewers, one gets it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,9 +46,6 @@ STATUS_SQL = """CASE
 superseded (a newer version of the claim replaced it), awaiting a second person's
 approval, taken by a reviewer, or open. (`kind || ''` keeps SQLite from probing every
 superseded event by the kind index for each case, instead of the claim's few events.)"""
-
-OPEN_STATUSES = ("open", "taken", "awaiting_approval")
-CLOSED_STATUSES = ("decided", "superseded")
 
 
 class CaseRefused(BusinessError):
@@ -477,18 +473,3 @@ def history_of_claim(*, connection: Connection, claim_pk: int) -> dict[str, Any]
         "events": events_of(connection=connection, claim_pk=claim_pk),
         "life": life_of(connection=connection, claim_pk=claim_pk),
     }
-
-
-def case_ids_of_claims(*, connection: Connection, claim_keys: Sequence[str]) -> dict[str, int]:
-    """The latest case of each claim key given (for tests and the command line)."""
-    if not claim_keys:
-        return {}
-    marks = ", ".join(f":k{n}" for n in range(len(claim_keys)))
-    rows = connection.execute(
-        text(
-            "SELECT c.idempotency_key, MAX(k.id) FROM cases k JOIN claims c ON c.id = k.claim_pk "
-            f"WHERE c.idempotency_key IN ({marks}) GROUP BY c.idempotency_key"
-        ),
-        {f"k{n}": key for n, key in enumerate(claim_keys)},
-    ).all()
-    return {str(key): int(case_id) for key, case_id in rows}
