@@ -17,6 +17,7 @@ IMPORT_NAMES = {
     "psycopg[binary]": "psycopg",
     "python-stdnum": "stdnum",
     "SQLAlchemy": "sqlalchemy",
+    "argon2-cffi": "argon2",
 }
 """Distributions whose import name differs from their name."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -20,10 +21,26 @@ pytestmark = pytest.mark.slow
 
 
 def _click(driver: Any, by: str, what: str) -> None:
-    """Click, and wait until the page it leads to has replaced this one."""
-    old = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(by, what).click()
+    """Click, and wait until the page it leads to has replaced this one and is loaded.
+    A click that lands while the last page is still being swapped in is tried again
+    (Chromium: "Node with given id does not belong to the document")."""
+    for attempt in range(3):
+        _loaded(driver)
+        try:
+            old = driver.find_element(By.TAG_NAME, "html")
+            driver.find_element(by, what).click()
+            break
+        except (StaleElementReferenceException, WebDriverException):
+            if attempt == 2:
+                raise
     WebDriverWait(driver, 20).until(staleness_of(old))
+    _loaded(driver)
+
+
+def _loaded(driver: Any) -> None:
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
 
 
 def _log_in(driver: Any, base: str, name: str) -> None:
