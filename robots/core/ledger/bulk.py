@@ -382,10 +382,14 @@ def insert_arrow(*, connection: Connection, table: str, data: pa.Table) -> None:
 # 0.5 s CPU at a million claims, measured); PostgreSQL plans a CROSS JOIN with a WHERE like
 # any inner join.
 def temp_table(*, connection: Connection, name: str, frame: pd.DataFrame, key: str) -> None:
-    """A temporary table of whole numbers (made afresh), keyed by `key`, filled in bulk:
-    what a set-based statement joins against instead of a list of literals."""
+    """A temporary table (made afresh) of whole numbers and short texts, keyed by `key`,
+    filled in bulk: what a set-based statement joins against instead of literals."""
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
-    columns = ", ".join(f"{c} BIGINT{' PRIMARY KEY' if c == key else ''}" for c in frame.columns)
+    columns = ", ".join(
+        f"{c} {'BIGINT' if pd.api.types.is_integer_dtype(frame[c]) else 'VARCHAR(400)'}"
+        f"{' PRIMARY KEY' if c == key else ''}"
+        for c in frame.columns
+    )
     connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({columns})")
     bulk_insert(connection=connection, table=name, frame=frame)
 
