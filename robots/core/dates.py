@@ -22,7 +22,7 @@ import functools
 import logging
 import re
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import holidays
 from dateutil.easter import easter
@@ -50,12 +50,23 @@ def now() -> datetime:
     return datetime.now(COPENHAGEN)
 
 
-def as_utc(value: datetime) -> datetime:
-    """A timestamp read back from the ledger as aware UTC (a naive one is UTC already:
-    the ledger stores UTC, and SQLite keeps no offset)."""
+def as_utc(value: datetime | str) -> datetime:
+    """A timestamp read back from the ledger as aware UTC: raw SQL gives SQLite's text or a
+    naive value (the ledger stores UTC, and SQLite keeps no offset), PostgreSQL an aware one."""
     from datetime import UTC
 
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def days_span(first: date, last: date) -> tuple[datetime, datetime]:
+    """The instants from the start of `first` to the start of the day after `last`, in
+    Copenhagen: a period of days as the ledger's UTC timestamps are compared with it."""
+    return (
+        datetime.combine(first, time(0), tzinfo=COPENHAGEN),
+        datetime.combine(last + _ONE_DAY, time(0), tzinfo=COPENHAGEN),
+    )
 
 
 def today() -> date:

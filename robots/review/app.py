@@ -93,9 +93,7 @@ def _local_time(value: Any) -> str:
     """A ledger timestamp as Copenhagen's clock shows it, to the minute."""
     if value is None or value == "":
         return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, datetime):
+    if not isinstance(value, datetime | str):
         return str(value)
     return f"{dates.as_utc(value).astimezone(dates.COPENHAGEN):%Y-%m-%d %H:%M}"
 

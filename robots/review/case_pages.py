@@ -8,7 +8,6 @@ A CPR number is shown in clear to the control group only, and every such view is
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -21,6 +20,7 @@ from robots.core.ledger.case_decisions import REFER_TO, DecisionKind
 from robots.core.ledger.cases import KANALER, CaseRefused
 from robots.core.ledger.staff import Action
 from robots.review import ledger_access
+from robots.review.cells import kroner_as_oere
 from robots.review.guard import needs
 
 pages = Blueprint("case", __name__)
@@ -120,18 +120,12 @@ def _four_eyes_oere() -> int:
 
 
 def _oere(text: str) -> int:
-    try:
-        value = Decimal(text.replace(".", "").replace(",", "."))
-    except InvalidOperation:
-        raise CaseRefused("the amount is not kroner (e.g. 1.234,50)") from None
-    if (
-        not value.is_finite()
-        or value <= 0
-        or value > 10**10
-        or value != value.quantize(Decimal("0.01"))
-    ):
+    """Kroner typed on the form, exactly (1.234,50 or 1234.50; 12.50 is twelve kroner and
+    fifty øre, never 1.250 kroner), refused in words otherwise."""
+    oere = kroner_as_oere(text)
+    if oere is None:
         raise CaseRefused("the amount is kroner and øre above 0 (e.g. 1.234,50)")
-    return int(value * 100)
+    return oere
 
 
 @pages.route("/approvals")

@@ -4,7 +4,6 @@ with the count and sum at the top; taking a case and giving it back."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -17,6 +16,7 @@ from robots.core.ledger import cases
 from robots.core.ledger.cases import KANALER, CaseRefused, QueueFilter
 from robots.core.ledger.staff import Action
 from robots.review import ledger_access
+from robots.review.cells import kroner_as_oere
 from robots.review.guard import needs
 from robots.review.queue_workbook import import_decisions, queue_workbook
 
@@ -97,15 +97,10 @@ _FIELDS = ("robot", "rule", "kind", "status", "kanal", "min_kr", "max_kr", "min_
 def _kroner(text: str, name: str, problems: list[str]) -> int | None:
     if not text:
         return None
-    try:
-        value = Decimal(text.replace(".", "").replace(",", "."))
-    except InvalidOperation:
+    oere = 0 if text.strip("0.,") == "" else kroner_as_oere(text)
+    if oere is None:
         problems.append(f"{name}: not an amount in kroner")
-        return None
-    if not value.is_finite() or value < 0 or value > 10**12:
-        problems.append(f"{name}: not an amount in kroner")
-        return None
-    return int((value * 100).to_integral_value())
+    return oere
 
 
 def _whole(text: str, name: str, problems: list[str]) -> int | None:

@@ -11,11 +11,10 @@ in the same file and uploaded again.
 
 from __future__ import annotations
 
-import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
@@ -30,7 +29,7 @@ from robots.core.ledger import case_decisions, cases
 from robots.core.ledger.case_decisions import REFER_TO, DecisionKind
 from robots.core.ledger.staff import Action
 from robots.core.ledger.transactions import savepoint
-from robots.review.cells import KRONER_FORMAT, header, put
+from robots.review.cells import KRONER_FORMAT, header, kroner_as_oere, put
 
 SHEET = "Sager"
 GUIDE_SHEET = "Vejledning"
@@ -305,7 +304,7 @@ def _check_row(number: int, cell: dict[str, Any]) -> OfflineDecision | ImportPro
         )
     amount_oere: int | None = None
     if _text(cell[RECOVER_AMOUNT]):
-        amount_oere = _oere(cell[RECOVER_AMOUNT])
+        amount_oere = kroner_as_oere(cell[RECOVER_AMOUNT])
         if amount_oere is None:
             return problem(
                 f"'{RECOVER_AMOUNT}' is not kroner and øre above 0 (e.g. 1.234,50 or 1234.50)"
@@ -340,40 +339,6 @@ def _whole_number(value: Any) -> int | None:
         return int(value) if value.is_integer() and value > 0 else None
     text = _text(value)
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
-
-
-_DANISH = re.compile(r"^(\d{1,3}(\.\d{3})+|\d+)(,\d{1,2})?$")
-"""1.234,50 / 1234,5 / 1.234 (a dot only groups thousands)."""
-_PLAIN = re.compile(r"^\d+(\.\d{1,2})?$")
-"""1234.50 / 12.5: a dot before one or two digits is the decimal point, so 1.234 is never
-read as one krone and 23 øre (it is Danish for 1.234 kroner)."""
-
-
-def _oere(value: Any) -> int | None:
-    """Kroner in a cell as exact øre, or None: a number cell, or text written the Danish
-    way or plainly. More decimals than øre are refused, not rounded."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            return None
-    else:
-        text = _text(value).replace(" ", "").replace("\xa0", "")
-        text = re.sub(r"(?i)^kr\.?|kr\.?$", "", text)
-        if _PLAIN.match(text) and not _DANISH.match(text):
-            amount = Decimal(text)
-        elif _DANISH.match(text):
-            amount = Decimal(text.replace(".", "").replace(",", "."))
-        else:
-            return None
-    if not amount.is_finite() or amount <= 0 or amount > MAX_KRONER:
-        return None
-    oere = amount * 100
-    if oere != oere.to_integral_value():
-        return None
-    return int(oere)
 
 
 def apply_decisions(

@@ -179,7 +179,7 @@ def queue_page(
     ]
     count, total = _totals(connection, w)
     for row in rows:
-        row["opened_at"] = _aware(row["opened_at"])
+        row["opened_at"] = dates.as_utc(row["opened_at"])
         row["days_waiting"] = max((now - row["opened_at"]).days, 0)
     return QueuePage(rows=rows, count=count, total_oere=total, offset=offset, limit=limit)
 
@@ -207,7 +207,7 @@ def queue_rows(
     )
     rows = [dict(r) for r in connection.execute(sql, w.params).mappings()]
     for row in rows:
-        row["opened_at"] = _aware(row["opened_at"])
+        row["opened_at"] = dates.as_utc(row["opened_at"])
         row["days_waiting"] = max((now - row["opened_at"]).days, 0)
     return rows
 
@@ -221,13 +221,6 @@ def _timed(sql: str) -> Any:
     clause = text(sql)
     present = [name for name in _TIMES if f":{name}" in sql]
     return clause.bindparams(*(bindparam(name, type_=UTCDateTime()) for name in present))
-
-
-def _aware(value: Any) -> datetime:
-    """Timestamps read by raw SQL: SQLite gives text or naive UTC, PostgreSQL aware."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return dates.as_utc(value)
 
 
 def case_status(*, connection: Connection, case_id: int) -> str | None:

@@ -10,7 +10,7 @@ what the history does not.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
@@ -38,16 +38,15 @@ ORDER BY k.id
 def effect_rows(*, connection: Connection, first: date, last: date) -> list[dict[str, Any]]:
     """Every case opened from `first` to `last` (Copenhagen days, both included), with its
     decision and money; `referred_to` is 'police', 'authority' or ''."""
-    start = datetime.combine(first, time(0), tzinfo=dates.COPENHAGEN)
-    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=dates.COPENHAGEN)
+    start, end = dates.days_span(first, last)
     sql = text(_ROWS).bindparams(
         bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
     )
     out = []
     for row in connection.execute(sql, {"start": start, "end": end}).mappings():
         item = dict(row)
-        item["opened_at"] = _aware(item["opened_at"])
-        item["decided_at"] = _aware(item["decided_at"]) if item["decided_at"] else None
+        item["opened_at"] = dates.as_utc(item["opened_at"])
+        item["decided_at"] = dates.as_utc(item["decided_at"]) if item["decided_at"] else None
         detail = item.pop("detail") or ""
         item["referred_to"] = (
             "police"
@@ -60,9 +59,3 @@ def effect_rows(*, connection: Connection, first: date, last: date) -> list[dict
         item["stopped_oere"] = int(item["stopped_oere"] or 0)
         out.append(item)
     return out
-
-
-def _aware(value: Any) -> datetime:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return dates.as_utc(value)

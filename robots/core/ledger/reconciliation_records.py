@@ -8,7 +8,7 @@ connection as a keyword argument, so the caller decides the transaction.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import Connection, bindparam, text
@@ -85,7 +85,7 @@ def transfer_answers(*, connection: Connection, first: date, last: date) -> pd.D
 def answer_problems(*, connection: Connection, first: date, last: date) -> pd.DataFrame:
     """The answer lines of the period that fit no transfer, with the problem: by the day
     the bank booked them, or, where an answer gives no such day, the day it was read."""
-    start, end = _instants(first, last)
+    start, end = dates.days_span(first, last)
     sql = text(
         "SELECT f.kind, f.message_id, f.file_name, l.line, l.end_to_end_id, l.batch_id, "
         "l.status, l.amount_oere, l.problem FROM bank_answer_lines l "
@@ -143,7 +143,7 @@ def open_cases_by_robot(*, connection: Connection) -> pd.DataFrame:
 
 def recoveries_opened(*, connection: Connection, first: date, last: date) -> pd.DataFrame:
     """Recoveries (tilbagebetalingskrav) opened in the period, per robot."""
-    start, end = _instants(first, last)
+    start, end = dates.days_span(first, last)
     sql = text(
         "SELECT c.robot, COUNT(*), COALESCE(SUM(e.amount_oere), 0) FROM claim_events e "
         "JOIN claims c ON c.id = e.claim_pk WHERE e.kind = 'recovery_opened' "
@@ -151,10 +151,3 @@ def recoveries_opened(*, connection: Connection, first: date, last: date) -> pd.
     ).bindparams(bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime()))
     rows = connection.execute(sql, {"start": start, "end": end}).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["robot", "recoveries", "oere"])
-
-
-def _instants(first: date, last: date) -> tuple[datetime, datetime]:
-    return (
-        datetime.combine(first, time(0), tzinfo=dates.COPENHAGEN),
-        datetime.combine(last + timedelta(days=1), time(0), tzinfo=dates.COPENHAGEN),
-    )

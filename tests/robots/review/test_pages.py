@@ -132,3 +132,26 @@ def test_finance_downloads_the_months_reconciliation(workbench: Workbench) -> No
     assert workbook.sheetnames[0] == "Forside" and "Kontrol" in workbook.sheetnames
     assert workbook["Bundter"]["F2"].value == 1200  # B1's 1.200 kr., the night's one batch
     assert "not a month" in client.get("/finance?month=someday").text
+
+
+def test_an_amount_typed_on_the_case_page_is_read_exactly(workbench: Workbench) -> None:
+    """12.50 is twelve kroner and fifty øre (not 1.250 kroner), as 1.234,50 is Danish."""
+    with workbench.nights.engine.begin() as connection:
+        case_id = cases.open_case_by_hand(
+            connection=connection,
+            claim_key="cykeltilskud:B1",
+            kanal="tip",
+            note="paid twice?",
+            by="kontrol.kirsten",
+        )
+    client = workbench.client("control_group")
+    path = f"/cases/{case_id}"
+    token = csrf_token(client, path)
+    client.post(f"{path}/take", data={"csrf_token": token})
+    done = client.post(
+        f"{path}/decide",
+        data={"decision": "recover", "amount_kr": "12.50", "comment": "x", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "decided" in done.text, done.text
+    assert workbench.nights.life("B1").to_recover_oere == 1250
