@@ -30,7 +30,9 @@ def _robots(
     )
 
 
-TOMORROW = (dates.today() + timedelta(days=1)).isoformat()
+# A week ahead, not tomorrow: the parameters are made at collection, and a suite that runs
+# across Copenhagen's midnight would find "tomorrow" had come (CI did, at 00:00).
+TOMORROW = (dates.today() + timedelta(days=7)).isoformat()
 
 
 @pytest.mark.parametrize(
