@@ -77,6 +77,11 @@ class InboxLimits(BaseModel):
     max_xml_text_mib: int = Field(
         default=5, gt=0, description="an e-invoice without its embedded documents"
     )
+    settle_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="a file changed more recently than this is still arriving: left for the next run",
+    )
 
 
 class ReviewSettings(BaseModel):
@@ -98,6 +103,27 @@ class ReviewSettings(BaseModel):
     page_size: int = Field(default=50, ge=10, le=500)
 
 
+class NotifySettings(BaseModel):
+    """Who hears about the nights: a short summary after each night, an alert on failure,
+    by email through the municipality's SMTP relay. No smtp_host: the messages are only
+    written under logs/notifications (and `robots status` shows the same facts)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    smtp_host: str = Field(default="", description="the mail relay; empty: no email is sent")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    starttls: bool = Field(default=False, description="upgrade the connection with STARTTLS")
+    username: str = Field(default="", description="log in to the relay as; empty: no log-in")
+    password_variable: str = Field(
+        default="ROBOTS_SMTP_PASSWORD",
+        description="the environment variable holding the relay password (never in a file)",
+    )
+    sender: str = "robotter@kommune.invalid"
+    summary_to: tuple[str, ...] = Field(default=(), description="who gets each night's summary")
+    alert_to: tuple[str, ...] = Field(default=(), description="who gets an alert on failure")
+    timeout_seconds: int = Field(default=30, ge=1, le=600)
+
+
 class Settings(BaseSettings):
     """One place for every option, each with a default and a reason."""
 
@@ -117,9 +143,13 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default is SQLite in the data folder",
     )
     logs_dir: Path = Field(default=Path("logs"), description="robocorp log.html per run")
+    logs_keep_days: int = Field(
+        default=90, ge=1, description="run logs older than this are deleted by the scheduler"
+    )
     bank: BankSettings
     inbox: InboxLimits = InboxLimits()
     review: ReviewSettings = ReviewSettings()
+    notify: NotifySettings = NotifySettings()
 
     @field_validator("data_dir", "logs_dir")
     @classmethod

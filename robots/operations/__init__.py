@@ -1,0 +1,1 @@
+"""Running the robots unattended: the schedule, catching up, retries, telling people."""
