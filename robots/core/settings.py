@@ -43,6 +43,11 @@ class BankSettings(BaseModel):
     )
     debit_reg_nr: str = Field(default="", pattern=r"^(\d{4})?$")
     debit_account: str = Field(default="", pattern=r"^(\d{10})?$")
+    max_transfers_per_file: int = Field(
+        default=10_000,
+        ge=1,
+        description="a larger batch is paid in several files (bundles) of at most this many",
+    )
 
     @model_validator(mode="after")
     def _account_is_the_ibans(self) -> BankSettings:
@@ -80,7 +85,7 @@ class InboxLimits(BaseModel):
     settle_seconds: int = Field(
         default=60,
         ge=0,
-        description="a file changed more recently than this is still arriving: left for the next run",
+        description="a file changed more recently is still arriving: left for the next run",
     )
 
 
@@ -127,7 +132,9 @@ class NotifySettings(BaseModel):
 class Settings(BaseSettings):
     """One place for every option, each with a default and a reason."""
 
-    model_config = SettingsConfigDict(env_prefix="ROBOTS_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ROBOTS_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
 
     data_dir: Path = Field(
         default=Path("data"), description="inbox/, archive/, quarantine/, outputs/, ledger"

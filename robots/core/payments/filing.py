@@ -61,6 +61,17 @@ class Postings:
 
 
 @dataclass(frozen=True)
+class FilesJob:
+    """One batch's files to write: where, and what."""
+
+    folder: Path
+    header: BatchHeader
+    transfers: pa.Table
+    claims: pa.Table
+    postings: Postings
+
+
+@dataclass(frozen=True)
 class StagedFiles:
     """A batch's files, written and checked, waiting in the staging folder."""
 
@@ -148,6 +159,22 @@ def discard(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+class _WorkerJobs:
+    """The worker writing the pain.001s of one or more batches, and what it answered (read
+    once, for all of them: it answers when the last file is written and checked)."""
+
+    def __init__(self, worker: subprocess.Popen[bytes], count: int) -> None:
+        self._worker: subprocess.Popen[bytes] | None = worker
+        self._outcomes: list[tuple[tuple[Path, Pain001Summary] | None, Exception | None]] = []
+        self._count = count
+
+    def outcome(self, index: int) -> tuple[tuple[Path, Pain001Summary] | None, Exception | None]:
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            self._outcomes = _outcomes(worker, self._count)
+        return self._outcomes[index]
+
+
 class PendingFiles:
     """A batch's files being written; `wait` returns them or raises the writer's error."""
 
@@ -156,13 +183,15 @@ class PendingFiles:
         *,
         done: StagedFiles | None = None,
         error: Exception | None = None,
-        worker: subprocess.Popen[bytes] | None = None,
+        worker: _WorkerJobs | None = None,
+        index: int = 0,
         postings: Callable[[], Path] | None = None,
     ) -> None:
-        """Either finished here (`done` or `error`) or running in `worker`, which writes
-        the pain.001 while `postings`, called in `wait`, writes the posting file here."""
+        """Either finished here (`done` or `error`) or running in `worker` (the batch's
+        `index` among its jobs), which writes the pain.001 while `postings`, called in
+        `wait`, writes the posting file here."""
         self._done, self._error, self._worker = done, error, worker
-        self._postings = postings
+        self._index, self._postings = index, postings
 
     def wait(self) -> StagedFiles:
         """The staged files, once written and checked.
@@ -178,10 +207,10 @@ class PendingFiles:
                 # Written here while the worker is still validating the pain.001.
                 posting_file = self._postings()
             except Exception as exc:
-                _outcome(worker)  # no worker outlives its batch
+                worker.outcome(self._index)  # no worker outlives its batch
                 self._error = exc
                 raise
-            outcome, self._error = _outcome(worker)
+            outcome, self._error = worker.outcome(self._index)
             if outcome is not None:
                 payment_file, summary = outcome
                 self._done = StagedFiles(
@@ -193,23 +222,29 @@ class PendingFiles:
         return self._done
 
 
-def _outcome(
-    worker: subprocess.Popen[bytes],
-) -> tuple[tuple[Path, Pain001Summary] | None, Exception | None]:
+def _outcomes(
+    worker: subprocess.Popen[bytes], count: int
+) -> list[tuple[tuple[Path, Pain001Summary] | None, Exception | None]]:
     assert worker.stdout is not None
     reply = worker.stdout.read()
     code = worker.wait()
     if code != 0 or not reply:
-        return None, ApplicationError(
+        stopped = ApplicationError(
             ReasonCode.PAYMENT_FILE,
             f"the worker process writing the payment file stopped (exit code {code}); "
             "nothing was released, run again",
         )
-    kind, value = pickle.loads(reply)
+        return [(None, stopped)] * count
+    return [_outcome(kind, value) for kind, value in pickle.loads(reply)]
+
+
+def _outcome(
+    kind: str, value: object
+) -> tuple[tuple[Path, Pain001Summary] | None, Exception | None]:
     if kind == "done":
-        return value, None
+        return value, None  # type: ignore[return-value]  # what _serve pickled for "done"
     if kind == "refused":
-        return None, PaymentFileError(value)
+        return None, PaymentFileError(str(value))
     return None, ApplicationError(
         ReasonCode.PAYMENT_FILE, f"writing the payment file failed: {value}; nothing was released"
     )
@@ -242,45 +277,30 @@ class FileWriter:
                 env={**os.environ, "PYTHONPATH": path},
             )
 
-    def submit(
-        self,
-        *,
-        folder: Path,
-        header: BatchHeader,
-        transfers: pa.Table,
-        claims: pa.Table,
-        postings: Postings,
-    ) -> PendingFiles:
-        """Write a batch's files in the worker if one is started, else here and now."""
+    def submit_all(self, jobs: list[FilesJob]) -> list[PendingFiles]:
+        """Write the batches' files: in the worker if one is started (every pain.001 of
+        them, one after the other, while the caller goes on), else here and now."""
         worker, self._worker = self._worker, None
         if worker is None:
-            try:
-                return PendingFiles(
-                    done=write_batch_files(
-                        folder=folder,
-                        header=header,
-                        transfers=transfers,
-                        claims=claims,
-                        postings=postings,
-                    )
-                )
-            except PaymentFileError as exc:
-                return PendingFiles(error=exc)
+            return [_write_here(job) for job in jobs]
+        folder = jobs[0].folder
         folder.mkdir(parents=True, exist_ok=True)
-        job = folder / "job.pickle"
-        with open(job, "wb") as handle:
-            arguments = {"folder": folder, "header": header, "transfers": transfers}
+        job_file = folder / "job.pickle"
+        with open(job_file, "wb") as handle:
+            arguments = [
+                {"folder": job.folder, "header": job.header, "transfers": job.transfers}
+                for job in jobs
+            ]
             pickle.dump(arguments, handle, protocol=pickle.HIGHEST_PROTOCOL)
         assert worker.stdin is not None
-        worker.stdin.write(os.fsencode(job) + b"\n")
+        worker.stdin.write(os.fsencode(job_file) + b"\n")
         worker.stdin.close()
-        pending = PendingFiles(
-            worker=worker,
-            postings=lambda: write_postings(
-                folder=folder, batch_id=header.msg_id, claims=claims, postings=postings
-            ),
-        )
-        self._jobs.append(pending)
+        shared = _WorkerJobs(worker, len(jobs))
+        pending = [
+            PendingFiles(worker=shared, index=index, postings=_postings_of(job))
+            for index, job in enumerate(jobs)
+        ]
+        self._jobs.extend(pending)
         return pending
 
     def close(self) -> None:
@@ -307,9 +327,30 @@ class FileWriter:
         self.close()
 
 
+def _write_here(job: FilesJob) -> PendingFiles:
+    try:
+        return PendingFiles(
+            done=write_batch_files(
+                folder=job.folder,
+                header=job.header,
+                transfers=job.transfers,
+                claims=job.claims,
+                postings=job.postings,
+            )
+        )
+    except PaymentFileError as exc:
+        return PendingFiles(error=exc)
+
+
+def _postings_of(job: FilesJob) -> Callable[[], Path]:
+    return lambda: write_postings(
+        folder=job.folder, batch_id=job.header.msg_id, claims=job.claims, postings=job.postings
+    )
+
+
 def _serve() -> None:
-    """The worker: warm up, then write and check the one pain.001 named on stdin and
-    pickle the outcome.
+    """The worker: warm up, then write and check the pain.001s of the job file named on
+    stdin, one after the other, and pickle their outcomes.
 
     Anything else written to stdout (by any library) goes to stderr instead, so the
     caller reads nothing but the pickled outcome.
@@ -325,14 +366,16 @@ def _serve() -> None:
     if not line:
         return  # the caller needed no files after all
     with open(os.fsdecode(line), "rb") as handle:
-        arguments = pickle.load(handle)
-    try:
-        outcome: tuple[str, object] = ("done", write_payment_file(**arguments))
-    except PaymentFileError as exc:
-        outcome = ("refused", str(exc))
-    except Exception as exc:
-        outcome = ("failed", f"{type(exc).__name__}: {exc}")
-    reply.write(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+        jobs = pickle.load(handle)
+    outcomes: list[tuple[str, object]] = []
+    for arguments in jobs:
+        try:
+            outcomes.append(("done", write_payment_file(**arguments)))
+        except PaymentFileError as exc:
+            outcomes.append(("refused", str(exc)))
+        except Exception as exc:
+            outcomes.append(("failed", f"{type(exc).__name__}: {exc}"))
+    reply.write(pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL))
     reply.close()
 
 

@@ -35,6 +35,7 @@ from robots.core.ledger import audit_trail, bulk, claim_records, history, paymen
 from robots.core.ledger.payment_records import RowsSummary
 from robots.core.payments.filing import (
     WORKER_FROM_CLAIMS,
+    FilesJob,
     FileWriter,
     PendingFiles,
     Postings,
@@ -44,7 +45,13 @@ from robots.core.payments.filing import (
     staging_folder,
 )
 from robots.core.payments.pain001 import BatchHeader, Debtor
-from robots.core.payments.planning import BatchPlan, in_payment_order, payable, plan_batch
+from robots.core.payments.planning import (
+    BatchPlan,
+    in_payment_order,
+    into_bundles,
+    payable,
+    plan_batch,
+)
 from robots.core.payments.posting import account
 from robots.core.payments.settling import settle_versions
 from robots.core.pipeline.inbox import DataFolders
@@ -136,27 +143,40 @@ def _pay_new(
     settings: Settings,
     folders: DataFolders,
 ) -> list[BatchResult]:
-    """Steps 1 to 3 for the claims decided and unpaid, the files written alongside step 1."""
+    """Steps 1 to 3 for the claims decided and unpaid, the files written alongside step 1.
+
+    More payees than one file may hold ([bank] max_transfers_per_file) make several
+    batches, prepared together in one transaction and then released one by one: a run
+    killed between two releases leaves the rest prepared, and the next run finishes them.
+    """
     claims, attempts = _payable_claims(engine, robot, run_id)
     if claims.num_rows == 0:
         return []
     if claims.num_rows >= WORKER_FROM_CLAIMS:
         writer.use_worker()  # its start-up overlaps the planning
-    batch, plan = _plan(claims, robot, run_id, night)
-    plan = replace(plan, claims=_with_attempts(plan.claims, attempts))
-    if robot.refusion_per_claim:
-        batch = replace(batch, claims=_with_refusion(engine, plan.claims))
+    planned = []
+    for part in into_bundles(claims, settings.bank.max_transfers_per_file):
+        batch, plan = _plan(part, robot, run_id, night)
+        plan = replace(plan, claims=_with_attempts(plan.claims, attempts))
+        if robot.refusion_per_claim:
+            batch = replace(batch, claims=_with_refusion(engine, plan.claims))
+        planned.append((batch, plan))
     del claims
-    files = _write_files(writer, batch, robot, settings, folders)
+    files = writer.submit_all([_files_job(batch, robot, settings, folders) for batch, _ in planned])
     try:
-        _record(engine, robot, batch, plan)
+        _record(engine, robot, planned)
     except BaseException:
-        with contextlib.suppress(Exception):
-            files.wait()  # let the writer finish before its folder goes
-        discard(staging_folder(folders.outputs, robot.name) / batch.batch_id)
+        for pending in files:
+            with contextlib.suppress(Exception):
+                pending.wait()  # let the writer finish before its folder goes
+        for batch, _ in planned:
+            discard(staging_folder(folders.outputs, robot.name) / batch.batch_id)
         raise
     kill_point("after_batch_prepared")
-    return [_release(engine, robot, batch, files.wait(), folders, run_id, False)]
+    return [
+        _release(engine, robot, batch, pending.wait(), folders, run_id, False)
+        for (batch, _), pending in zip(planned, files, strict=True)
+    ]
 
 
 def _payable_claims(engine: Engine, robot: Robot, run_id: str) -> tuple[pa.Table, pa.Table]:
@@ -275,57 +295,74 @@ def _plan(claims: pa.Table, robot: Robot, run_id: str, night: date) -> tuple[_Ba
     return batch, plan
 
 
-def _record(engine: Engine, robot: Robot, batch: _Batch, plan: BatchPlan) -> None:
-    """Step 1: the batch, its transfers and one payment item per claim, in one transaction.
+def _record(engine: Engine, robot: Robot, planned: list[tuple[_Batch, BatchPlan]]) -> None:
+    """Step 1: each batch, its transfers and one payment item per claim, in one transaction.
 
     The transfer ids are reserved first, so each item is linked to its transfer by its
     position in the plan, without reading the transfers back. Before it commits, what the
-    ledger holds must equal the plan (counts and totals) and every item must point at a
-    transfer of this batch: the database no longer checks transfer_id per row (migration 0008).
+    ledger holds must equal each plan (counts and totals) and every item must point at a
+    transfer of its batch: the database no longer checks transfer_id per row (migration 0008).
     """
+    with engine.begin() as connection:
+        transfer_ids = bulk.reserve_transfer_ids(
+            connection=connection, count=sum(plan.transfers.num_rows for _, plan in planned)
+        )
+        first = 0
+        for batch, plan in planned:
+            count = plan.transfers.num_rows
+            _record_batch(connection, robot, batch, plan, transfer_ids[first : first + count])
+            first += count
+
+
+def _record_batch(
+    connection: Connection,
+    robot: Robot,
+    batch: _Batch,
+    plan: BatchPlan,
+    transfer_ids: np.ndarray,
+) -> None:
+    """One batch of step 1, on the transfer ids reserved for it."""
     batch_id = batch.batch_id
     transfers, claim_count = plan.transfers.num_rows, plan.claims.num_rows
-    with engine.begin() as connection:
-        payment_records.prepare_batch(
-            connection=connection,
-            batch_id=batch_id,
-            robot=robot.name,
-            run_id=batch.run_id,
-            created_at=batch.created_at,
-            execution_date=batch.execution_date,
-            transfers=transfers,
-            total_oere=plan.total_oere,
-        )
-        transfer_ids = bulk.reserve_transfer_ids(connection=connection, count=transfers)
+    payment_records.prepare_batch(
+        connection=connection,
+        batch_id=batch_id,
+        robot=robot.name,
+        run_id=batch.run_id,
+        created_at=batch.created_at,
+        execution_date=batch.execution_date,
+        transfers=transfers,
+        total_oere=plan.total_oere,
+    )
+    bulk.insert_arrow(
+        connection=connection,
+        table="payment_transfers",
+        data=plan.transfers.add_column(0, "id", pa.array(transfer_ids, type=pa.int64())).add_column(
+            1, "batch_id", pa.repeat(pa.scalar(batch_id), transfers)
+        ),
+    )
+    try:
         bulk.insert_arrow(
             connection=connection,
-            table="payment_transfers",
-            data=plan.transfers.add_column(
-                0, "id", pa.array(transfer_ids, type=pa.int64())
-            ).add_column(1, "batch_id", pa.repeat(pa.scalar(batch_id), transfers)),
+            table="payment_items",
+            data=_payment_items(plan.claims, transfer_ids, batch_id),
         )
-        try:
-            bulk.insert_arrow(
-                connection=connection,
-                table="payment_items",
-                data=_payment_items(plan.claims, transfer_ids, batch_id),
-            )
-        except IntegrityError as exc:
-            raise ApplicationError(
-                ReasonCode.PAYMENT_FILE,
-                f"batch {batch_id}: the ledger refused its payment items (was a claim paid "
-                "by another run meanwhile?); nothing was paid, run again",
-            ) from exc
-        _check_recorded(connection, batch_id, plan, transfer_ids)
-        audit_trail.robot_event(
-            connection=connection,
-            robot=robot.name,
-            action="batch_prepared",
-            entity="payment_batch",
-            entity_id=batch_id,
-            run_id=batch.run_id,
-            detail=f"{claim_count} claims, {transfers} transfers",
-        )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            ReasonCode.PAYMENT_FILE,
+            f"batch {batch_id}: the ledger refused its payment items (was a claim paid "
+            "by another run meanwhile?); nothing was paid, run again",
+        ) from exc
+    _check_recorded(connection, batch_id, plan, transfer_ids)
+    audit_trail.robot_event(
+        connection=connection,
+        robot=robot.name,
+        action="batch_prepared",
+        entity="payment_batch",
+        entity_id=batch_id,
+        run_id=batch.run_id,
+        detail=f"{claim_count} claims, {transfers} transfers",
+    )
 
 
 def _check_recorded(
@@ -430,6 +467,11 @@ def _write_files(
     writer: FileWriter, batch: _Batch, robot: Robot, settings: Settings, folders: DataFolders
 ) -> PendingFiles:
     """Start writing a batch's pain.001 and posting file into its staging folder."""
+    return writer.submit_all([_files_job(batch, robot, settings, folders)])[0]
+
+
+def _files_job(batch: _Batch, robot: Robot, settings: Settings, folders: DataFolders) -> FilesJob:
+    """What the writer needs to write one batch's two files into its staging folder."""
     bank = settings.bank
     header = BatchHeader(
         msg_id=batch.batch_id,
@@ -451,7 +493,7 @@ def _write_files(
         bank_account=account("bank"),
         title=robot.remittance_title,
     )
-    return writer.submit(
+    return FilesJob(
         folder=staging_folder(folders.outputs, robot.name) / batch.batch_id,
         header=header,
         transfers=batch.transfers,

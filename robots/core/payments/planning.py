@@ -11,6 +11,7 @@ claim or per payee would cost more than the whole payment stage may take.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,6 +95,27 @@ def payable(claims: pa.Table) -> pa.Table:
     net = np.zeros(codes.max() + 1, dtype=np.int64)
     np.add.at(net, codes, amounts)
     return claims.filter(pa.array(net[codes] > 0))
+
+
+def into_bundles(claims: pa.Table, max_transfers: int) -> list[pa.Table]:
+    """The claims split into parts of at most `max_transfers` payees each, in payment order.
+
+    A bank or NemKonto takes a bounded number of payments per file (bundle), so a large
+    night is paid as several batches, each its own file with its own MsgId and control
+    sum. A payee's claims are never split between two parts: one payee, one transfer.
+    One part (the claims as given) when they fit.
+    """
+    if claims.num_rows == 0:
+        return [claims]
+    ordered = in_payment_order(claims)
+    starts = payee_starts(ordered)
+    if len(starts) <= max_transfers:
+        return [claims]
+    bounds = np.append(starts[::max_transfers], ordered.num_rows)
+    return [
+        ordered.slice(int(low), int(high - low))
+        for low, high in itertools.pairwise(bounds)
+    ]
 
 
 def plan_batch(claims: pa.Table, *, batch_id: str, title: str, label: str = "krav") -> BatchPlan:

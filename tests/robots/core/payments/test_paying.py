@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -228,7 +229,7 @@ def test_a_claim_paid_meanwhile_stops_the_whole_batch(ledger: Engine, tmp_path: 
     batch, plan = paying._plan(claims, ROBOT, "R1", NIGHT)
     first = _pay(ledger, _settings(tmp_path))  # the other run, paying everything
     with pytest.raises(ApplicationError, match="refused its payment items"):
-        paying._record(ledger, ROBOT, batch, plan)
+        paying._record(ledger, ROBOT, [(batch, plan)])
     with ledger.connect() as connection:
         batches = connection.execute(text("SELECT id FROM payment_batches")).scalars().all()
         items = connection.execute(text("SELECT COUNT(*) FROM payment_items")).scalar_one()
@@ -453,3 +454,88 @@ def test_the_posting_file_is_on_disk_before_it_gets_its_name(
     [batch] = _pay(ledger, _settings(tmp_path))
     assert any(name.endswith(".postings.csv.tmp") for name in synced)
     assert batch.posting_file.exists()
+
+
+def _bundled(tmp_path: Path, max_transfers: int) -> Settings:
+    settings = _settings(tmp_path)
+    bank = settings.bank.model_copy(update={"max_transfers_per_file": max_transfers})
+    return settings.model_copy(update={"bank": bank})
+
+
+def _spread_claims() -> list[tuple[str, str, str, int]]:
+    """Nine payees; the third has three claims, so a bundle boundary could fall inside it."""
+    cprs = [f"{day:02d}0101{day:04d}" for day in range(1, 10)]
+    claims = [(f"S{i}", "cpr", cpr, 1000 + i) for i, cpr in enumerate(cprs)]
+    claims += [("S2b", "cpr", cprs[2], 7), ("S2c", "cpr", cprs[2], 9)]
+    return claims
+
+
+def test_a_night_larger_than_a_bundle_is_paid_in_several_files_each_claim_once(
+    ledger: Engine, tmp_path: Path, writer_mode: str
+) -> None:
+    """[bank] max_transfers_per_file 4 and nine payees: three batches of 4, 4 and 1
+    transfers, each its own valid file whose control sum is its own; no payee split."""
+    claims = _spread_claims()
+    _add_claims(ledger, claims)
+    settings = _bundled(tmp_path, 4)
+    batches = _pay(ledger, settings)
+    assert [b.transfers for b in batches] == [4, 4, 1]
+    assert len({b.batch_id for b in batches}) == 3
+    assert sum(b.claims for b in batches) == len(claims)
+    assert sum(b.total_oere for b in batches) == sum(c[3] for c in claims)
+    end_to_end: list[str] = []
+    for batch in batches:
+        validate_pain001(batch.payment_file)
+        text_of_file = batch.payment_file.read_text(encoding="utf-8")
+        assert f"<NbOfTxs>{batch.transfers}</NbOfTxs>" in text_of_file
+        assert f"<CtrlSum>{Decimal(batch.total_oere) / 100:.2f}</CtrlSum>" in text_of_file
+        end_to_end += [e.split("<")[0] for e in text_of_file.split("<EndToEndId>")[1:]]
+    assert len(end_to_end) == 9 == len(set(end_to_end))
+    with ledger.connect() as connection:
+        per_payee = connection.execute(
+            text(
+                "SELECT c.payee_id, COUNT(DISTINCT i.batch_id) FROM payment_items i "
+                "JOIN claims c ON c.id = i.claim_pk GROUP BY c.payee_id"
+            )
+        ).all()
+        paid = connection.execute(
+            text("SELECT COUNT(*), COUNT(DISTINCT claim_pk) FROM payment_items")
+        ).one()
+    assert {count for _, count in per_payee} == {1}, "a payee's claims are in one transfer"
+    assert tuple(paid) == (len(claims), len(claims))
+    assert _pay(ledger, settings) == []
+
+
+def test_a_run_killed_between_two_bundles_leaves_the_rest_for_the_next_run(
+    ledger: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the first of three batches was released: the next run releases the
+    other two from the ledger, and prepares nothing new."""
+    claims = _spread_claims()
+    _add_claims(ledger, claims)
+    settings = _bundled(tmp_path, 4)
+
+    def kill_after_first_release(name: str) -> None:
+        if name == "after_batch_released":
+            raise _Killed(name)
+
+    monkeypatch.setattr(paying, "kill_point", kill_after_first_release)
+    with pytest.raises(_Killed):
+        _pay(ledger, settings)
+    with ledger.connect() as connection:
+        statuses = sorted(
+            connection.execute(text("SELECT status FROM payment_batches")).scalars().all()
+        )
+    assert statuses == ["prepared", "prepared", "released"]
+
+    monkeypatch.setattr(paying, "kill_point", lambda name: None)
+    finished = _pay(ledger, settings)
+    assert [b.completed_after_crash for b in finished] == [True, True]
+    assert sorted(b.transfers for b in finished) == [1, 4]
+    files = sorted((settings.data_dir / "outputs" / "payments").glob("*.xml"))
+    assert len(files) == 3
+    with ledger.connect() as connection:
+        paid = connection.execute(
+            text("SELECT COUNT(*), COUNT(DISTINCT claim_pk), SUM(amount_oere) FROM payment_items")
+        ).one()
+    assert tuple(paid) == (len(claims), len(claims), sum(c[3] for c in claims))

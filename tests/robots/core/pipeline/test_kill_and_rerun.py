@@ -9,6 +9,7 @@ transfer once and add up to exactly what the ledger says, and nothing is left be
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,33 @@ def _ledger(data_dir: Path, sql: str) -> list[tuple]:
 def test_killed_anywhere_then_rerun_pays_every_claim_exactly_once(
     point: str, tmp_path: Path
 ) -> None:
+    _kill_rerun_and_check(point, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "point", ["after_batch_prepared", "after_payment_file", "after_batch_released"]
+)
+def test_killed_between_bundles_then_rerun_pays_every_claim_exactly_once(
+    point: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One transfer per file ([bank] max_transfers_per_file = 1): the night's two payees
+    are two batches, and a kill between them leaves the second for the rerun to finish."""
+    config = tmp_path / "config"
+    shutil.copytree(Path(__file__).parents[4] / "config", config)
+    settings = config / "settings.toml"
+    text_of = settings.read_text(encoding="utf-8")
+    assert "max_transfers_per_file = 10000" in text_of
+    settings.write_text(
+        text_of.replace("max_transfers_per_file = 10000", "max_transfers_per_file = 1"),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ROBOTS_CONFIG_DIR", str(config))
+    _kill_rerun_and_check(point, tmp_path)
+    assert len(_ledger(tmp_path / "data", "SELECT id FROM payment_batches")) == 2
+
+
+def _kill_rerun_and_check(point: str, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     write_inbox(data_dir)
     killed = run_robots_command(data_dir, tmp_path / "logs", kill_at=point)
