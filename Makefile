@@ -31,6 +31,9 @@ demo: $(STAMP)
 	@echo "Open it with: $(BIN)/robots review --data-dir $(DEMO_DIR)   then http://127.0.0.1:8470/"
 	@echo "Log in as kontrol.kirsten or kontrol.karl (control group), sag.sofie (caseworker),"
 	@echo "oekonomi.olga (finance) or admin.adam (admin); the password is demo-kodeord-173."
+	@echo
+	@echo "=== What the scheduler would run next (robots schedule; README: Nightly operations) ==="
+	$(BIN)/robots schedule --list
 
 ## make test: the layers, lint and types first (quick), then the whole test suite
 ## (PostgreSQL tests need TEST_DATABASE_URL; .ci/run sets it)

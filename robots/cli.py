@@ -38,8 +38,6 @@ app = typer.Typer(
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
-STAGE_MARK = "::stage "
-
 
 class RunMode(StrEnum):
     """What --mode accepts: the click choice names them in its one-line error."""
@@ -98,48 +96,21 @@ def _settings(data_dir: Path | None, mode: RunMode | None, *, must_exist: bool =
     return get_settings(data_dir=folder, mode=mode.value if mode else None)
 
 
-def run_robot(name: str, *, settings: Settings, night: date, month: str | None = None) -> int:
+def run_robot(
+    name: str,
+    *,
+    settings: Settings,
+    night: date,
+    month: str | None = None,
+    month_alone: bool = True,
+) -> int:
     """Run one robot's nightly task in a child process; print its own report; return its
-    exit code.
-
-    The run id is made here and handed to the task, so this command reports the run it
-    started, not whichever run of the robot happens to be newest, and the log folder is
-    named by it (two runs started in one second no longer share a folder).
-    """
-    from robots.core.pipeline.nightly import new_run_id
-    from robots.core.runlog import INBOX_DATASETS_VARIABLE, RUN_ID_VARIABLE
-    from robots.registry import ROBOTS, inbox_datasets, tasks_file
+    exit code."""
+    from robots.core.pipeline.nightly import STAGES
+    from robots.operations.launching import STAGE_MARK, launch_run
+    from robots.registry import ROBOTS
 
     robot = ROBOTS[name]
-    run_id = new_run_id(robot, night)
-    log_dir = settings.logs_dir / robot.name / run_id
-    env = {
-        **os.environ,
-        "ROBOTS_DATA_DIR": str(settings.data_dir),
-        "ROBOTS_MODE": settings.mode,
-        "ROBOTS_NIGHT": night.isoformat(),
-        "ROBOTS_PERIOD": month or "",
-        "ROBOTS_LOG_DIR": str(log_dir),
-        RUN_ID_VARIABLE: run_id,
-        INBOX_DATASETS_VARIABLE: ",".join(sorted(inbox_datasets())),
-        "ROBOTS_STAGE_MARKS": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "robocorp.tasks",
-        "run",
-        str(tasks_file(robot)),
-        "-t",
-        "nightly",
-        "--output",
-        str(log_dir),
-        "--console-colors",
-        "plain",
-    ]
-    from robots.core.pipeline.nightly import STAGES
-
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -149,11 +120,8 @@ def run_robot(name: str, *, settings: Settings, night: date, month: str | None =
         transient=False,
     ) as progress:
         bar = progress.add_task(f"{robot.title} {night}", total=len(STAGES))
-        child = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-        )
-        assert child.stdout is not None
-        for line in child.stdout:
+
+        def show(line: str) -> None:
             if line.startswith(STAGE_MARK):
                 stage = line[len(STAGE_MARK) :].strip()
                 progress.update(
@@ -161,14 +129,21 @@ def run_robot(name: str, *, settings: Settings, night: date, month: str | None =
                     completed=STAGES.index(stage),
                     description=f"{robot.title} {night}: {stage}",
                 )
-                continue
-            if _worth_showing(line):
+            elif _worth_showing(line):
                 progress.console.print(mask_text(line.rstrip()), markup=False)
-        code = child.wait()
-        if code == 0:
+
+        launched = launch_run(
+            name,
+            settings=settings,
+            night=night,
+            period=month,
+            month_alone=month_alone,
+            on_line=show,
+        )
+        if launched.ok:
             progress.update(bar, completed=len(STAGES), description=f"{robot.title} {night}: done")
-    _print_report(settings, run_id)
-    return code
+    _print_report(settings, launched.run_id)
+    return launched.exit_code
 
 
 def _worth_showing(line: str) -> bool:
@@ -236,6 +211,10 @@ def run(
     raise typer.Exit(max(codes))
 
 
+SETTLE_VARIABLE = "ROBOTS_INBOX__SETTLE_SECONDS"
+"""[inbox] settle_seconds for the robots' runs, as the environment gives it."""
+
+
 @app.command()
 def demo(
     data_dir: Annotated[Path, typer.Option("--data-dir", help="where the demo data goes")] = Path(
@@ -271,16 +250,27 @@ def demo(
     )
     second = replace(first, night=today)
     codes = []
-    for spec, previous in ((first, None), (second, first)):
-        made = generate_night(target, spec, previous_night=previous)
-        console.print(
-            f"Demo data for {spec.night}: {len(made.files)} files, "
-            f"{made.claims_written} claim and invoice rows (ground truth: {made.ground_truth})"
-        )
-        for name in ROBOTS:
-            codes.append(run_robot(name, settings=settings, night=spec.night))
-        if made.flex_ground_truth is not None:
-            _print_flex_score(target, made.flex_ground_truth)
+    # Each night's files are written whole by this process and run on at once: its runs
+    # (child processes, which inherit the environment) take them without waiting [inbox]
+    # settle_seconds for them to lie still. `robots run` and the scheduler wait as set.
+    settle = os.environ.get(SETTLE_VARIABLE)
+    os.environ[SETTLE_VARIABLE] = "0"
+    try:
+        for spec, previous in ((first, None), (second, first)):
+            made = generate_night(target, spec, previous_night=previous)
+            console.print(
+                f"Demo data for {spec.night}: {len(made.files)} files, "
+                f"{made.claims_written} claim and invoice rows (ground truth: {made.ground_truth})"
+            )
+            for name in ROBOTS:
+                codes.append(run_robot(name, settings=settings, night=spec.night))
+            if made.flex_ground_truth is not None:
+                _print_flex_score(target, made.flex_ground_truth)
+    finally:
+        if settle is None:
+            os.environ.pop(SETTLE_VARIABLE, None)
+        else:
+            os.environ[SETTLE_VARIABLE] = settle
     _demo_staff(settings)
     _demo_bank(settings, seed)
     raise typer.Exit(max(codes))
@@ -473,6 +463,43 @@ def status(
             "" if rate is None else f"{rate:.1%}",
         )
     console.print(table)
+    _print_operations(settings)
+
+
+def _print_operations(settings: Settings) -> None:
+    """Each scheduled robot's last and next run, periods failed, and what waits for people."""
+    from robots.core.ledger.database import open_ledger
+    from robots.core.money import format_kroner
+    from robots.operations.status import operations_status
+
+    plan = _schedule()
+    engine = open_ledger(settings.ledger_url)
+    try:
+        facts = operations_status(engine, plan, dates.now())
+    finally:
+        engine.dispose()
+    jobs = Table(title="Scheduled robots (robots schedule)")
+    for column in ("job", "last period finished", "last run", "next start", "failed periods"):
+        jobs.add_column(column, no_wrap=column != "failed periods")
+    for job in facts.jobs:
+        last = job.last_run
+        jobs.add_row(
+            job.label,
+            job.last_finished or "never",
+            f"{last.period or last.night} {last.status}, "
+            f"{last.started_at.astimezone(dates.COPENHAGEN):%Y-%m-%d %H:%M}"
+            if last is not None
+            else "none",
+            f"{job.next_start:%Y-%m-%d %H:%M}",
+            ", ".join(job.failed) or "none",
+        )
+    console.print(jobs)
+    console.print(
+        f"Waiting for people: {facts.open_cases} open case(s), "
+        f"{format_kroner(facts.open_cases_oere)} kr.; "
+        f"{facts.bank_rejections} transfer(s) sent back by the bank to decide "
+        f"(robots review); {facts.unmatched_answers} bank answer line(s) matched to nothing."
+    )
 
 
 @app.command()
@@ -542,6 +569,47 @@ def answers(data_dir: DataDir = None) -> None:
             mask_text(t.reason),
         )
     console.print(table if taken else "No answer waits in inbox/bank_answers/.")
+
+
+def _schedule() -> Any:
+    """config/schedule.toml, checked against the registered robots (one line if wrong)."""
+    from robots.core.errors import ConfigError
+    from robots.operations.schedule_config import load_schedule
+    from robots.registry import ROBOTS
+
+    try:
+        return load_schedule(robots=frozenset(ROBOTS))
+    except ConfigError as exc:
+        raise CommandLineError(exc.message) from None
+
+
+@app.command()
+def schedule(
+    list_jobs: Annotated[
+        bool, typer.Option("--list", help="print every job and its next start, then stop")
+    ] = False,
+    data_dir: DataDir = None,
+    mode: Mode = None,
+) -> None:
+    """Run the robots on config/schedule.toml until stopped, after catching up what was
+    missed (or, with --list, show what would run next)."""
+    from robots.operations.scheduler import next_runs, serve
+
+    plan = _schedule()
+    if list_jobs:
+        table = Table(title=f"Schedule ({plan.timezone})")
+        table.add_column("job", no_wrap=True)
+        table.add_column("next start", no_wrap=True)
+        for planned in next_runs(plan, dates.now()):
+            table.add_row(planned.name, f"{planned.next_run:%Y-%m-%d %H:%M %Z}")
+        console.print(table)
+        return
+    settings = _settings(data_dir, mode, must_exist=False)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    serve(settings, plan, on_start=lambda line: console.print(mask_text(line), markup=False))
 
 
 @app.command()

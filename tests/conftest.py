@@ -8,13 +8,27 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from robots.core.settings import PROJECT_ROOT, Settings, clear_settings_cache
+
+SETTLE_VARIABLE = "ROBOTS_INBOX__SETTLE_SECONDS"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _inbox_files_taken_at_once() -> Iterator[None]:
+    """Tests write a night's files and run at once: no file waits [inbox] settle_seconds
+    to lie still (in this process, and in the `robots run` processes a test starts, which
+    inherit the environment). tests/robots/core/pipeline/test_inbox_settle.py sets its own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(SETTLE_VARIABLE, "0")
+        clear_settings_cache()
+        yield
+    clear_settings_cache()
 
 
 def _reset_postgres(url: str) -> None:

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
+from datetime import date
 from pathlib import Path
 
 from robocorp import log
 
 from robots.core import dates
 from robots.core.cpr import mask_text
-from robots.core.pipeline.nightly import STAGES, run_night
+from robots.core.failures import classify, write_failure
+from robots.core.pipeline.nightly import STAGES, NightRun, run_night
 from robots.core.robot import Robot
-from robots.core.settings import get_settings
+from robots.core.settings import Settings, get_settings
 
 NIGHT_VARIABLE = "ROBOTS_NIGHT"
 LOG_DIR_VARIABLE = "ROBOTS_LOG_DIR"
@@ -64,7 +67,27 @@ def run_robot_task(robot: Robot) -> None:
             out.flush()
 
     log_dir = os.environ.get(LOG_DIR_VARIABLE)
-    result = run_night(
+    try:
+        result = _run_night(robot, settings, night, stage, log_dir)
+    except BaseException as error:
+        if log_dir and not isinstance(error, KeyboardInterrupt):
+            write_failure(Path(log_dir), classify(error))
+        raise
+    counts = result.outcomes["outcome"].value_counts().to_dict() if len(result.outcomes) else {}
+    log.info(
+        mask_text(
+            f"run {result.run_id}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        )
+    )
+    for batch in result.batches:
+        log.info(f"batch {batch.batch_id}: {batch.transfers} transfers, {batch.claims} claims")
+    log.info(f"report: {result.report_path}")
+
+
+def _run_night(
+    robot: Robot, settings: Settings, night: date, stage: Callable[[str], None], log_dir: str | None
+) -> NightRun:
+    return run_night(
         robot,
         settings=settings,
         night=night,
@@ -76,13 +99,5 @@ def run_robot_task(robot: Robot) -> None:
         )
         or None,
         period=os.environ.get("ROBOTS_PERIOD") or None,
+        month_alone=os.environ.get("ROBOTS_MONTH_ALONE", "1") == "1",
     )
-    counts = result.outcomes["outcome"].value_counts().to_dict() if len(result.outcomes) else {}
-    log.info(
-        mask_text(
-            f"run {result.run_id}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-        )
-    )
-    for batch in result.batches:
-        log.info(f"batch {batch.batch_id}: {batch.transfers} transfers, {batch.claims} claims")
-    log.info(f"report: {result.report_path}")

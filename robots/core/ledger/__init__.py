@@ -9,6 +9,8 @@ command line and the pages to come call their functions and never write SQL them
 
 - `run_records`: runs started, finished, killed, and which run reported which;
 - `periods`: the periods each robot works on (a night, a month): running, finished, failed;
+- `run_locks`: one run of a robot at a time (an advisory lock on PostgreSQL, a file lock
+  beside SQLite), and one scheduler per ledger;
 - `file_records`: the inbox files taken in, known by content;
 - `claim_records`: the claims, as the night asks about them (known keys, earlier bills);
 - `history`: a claim's life after the night, appended through one function, and the

@@ -232,3 +232,12 @@ def items_paid(*, connection: Connection, pairs: Iterable[tuple[int, int]]) -> p
             params,
         ).all()
     return pd.DataFrame([tuple(r) for r in found], columns=columns)
+
+
+def unmatched_count(*, connection: Connection) -> int:
+    """How many answer lines the ledger could not match (finance's list, counted)."""
+    return int(
+        connection.execute(
+            text("SELECT COUNT(*) FROM bank_answer_lines WHERE problem IS NOT NULL")
+        ).scalar_one()
+    )

@@ -466,3 +466,11 @@ def history_of_claim(*, connection: Connection, claim_pk: int) -> dict[str, Any]
         "events": events_of(connection=connection, claim_pk=claim_pk),
         "life": life_of(connection=connection, claim_pk=claim_pk),
     }
+
+
+def open_totals(
+    *, connection: Connection, kanal: str = "", now: datetime | None = None
+) -> tuple[int, int]:
+    """How many cases wait for people (open, taken or awaiting approval) and their kroner
+    in øre; `kanal` narrows to one channel ('bank': transfers the bank sent back)."""
+    return _totals(connection, _where(QueueFilter(kanal=kanal), now or dates.now()))

@@ -36,7 +36,21 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A server that cannot be reached fails the run in seconds (a technical failure the
+    # scheduler retries) instead of hanging; TCP keepalives let the server see a machine
+    # that lost power or network within minutes, and free the robot's advisory lock
+    # (run_locks.py), where Linux's default would hold it for two hours.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": 10,
+            "keepalives": 1,
+            "keepalives_idle": 60,
+            "keepalives_interval": 10,
+            "keepalives_count": 6,
+        },
+    )
 
 
 def alembic_config(url: str) -> Config:

@@ -92,3 +92,31 @@ def recent_runs(*, connection: Connection, limit: int) -> list[Any]:
     return list(
         connection.execute(select(Run.__table__).order_by(Run.started_at.desc()).limit(limit)).all()
     )
+
+
+def runs_since(*, connection: Connection, since: datetime) -> list[Any]:
+    """The runs started at or after `since`, oldest first (what a night's summary tells)."""
+    return list(
+        connection.execute(
+            select(Run.__table__).where(Run.started_at >= since).order_by(Run.started_at)
+        ).all()
+    )
+
+
+def last_run_of(*, connection: Connection, robot: str) -> Any:
+    """The robot's latest run (by start), or None."""
+    return connection.execute(
+        select(Run.__table__)
+        .where(Run.robot == robot)
+        .order_by(Run.started_at.desc(), Run.id.desc())
+        .limit(1)
+    ).first()
+
+
+def summary_of_row(row: Any) -> dict[str, Any]:
+    """A run row's stored headline figures ({} for a run that failed before it had any)."""
+    try:
+        value = json.loads(row.summary) if row.summary else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -33,6 +33,7 @@ import pyarrow as pa
 
 from robots.core.dates import is_banking_day, today
 from robots.core.errors import ApplicationError, ReasonCode
+from robots.core.killpoints import disk_full_point
 from robots.core.payments.pain001 import (
     BatchHeader,
     Pain001Summary,
@@ -126,6 +127,7 @@ def write_payment_file(
     folder.mkdir(parents=True, exist_ok=True)
     payment_file = folder / f"{header.msg_id}.pain.001.xml"
     summary = write_pain001(payment_file, header, transfers.to_pandas())
+    disk_full_point("writing_payment_file")
     validate_pain001(payment_file, expected=summary)
     return payment_file, summary
 

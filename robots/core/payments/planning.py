@@ -112,10 +112,7 @@ def into_bundles(claims: pa.Table, max_transfers: int) -> list[pa.Table]:
     if len(starts) <= max_transfers:
         return [claims]
     bounds = np.append(starts[::max_transfers], ordered.num_rows)
-    return [
-        ordered.slice(int(low), int(high - low))
-        for low, high in itertools.pairwise(bounds)
-    ]
+    return [ordered.slice(int(low), int(high - low)) for low, high in itertools.pairwise(bounds)]
 
 
 def plan_batch(claims: pa.Table, *, batch_id: str, title: str, label: str = "krav") -> BatchPlan:

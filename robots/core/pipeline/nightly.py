@@ -31,6 +31,7 @@ from robots.core.evidence import json_objects
 from robots.core.killpoints import kill_point
 from robots.core.ledger import audit_trail, case_records, periods, run_records
 from robots.core.ledger.database import open_ledger
+from robots.core.ledger.run_locks import robot_lock
 from robots.core.ledger.schema import RunStatus
 from robots.core.memory import return_free_heap, use_returning_arrow_allocator
 from robots.core.payments.paying import BatchResult, pay_outstanding
@@ -39,7 +40,7 @@ from robots.core.pipeline.copies import split_copies
 from robots.core.pipeline.datasets import Dataset
 from robots.core.pipeline.deciding import decide
 from robots.core.pipeline.false_alarms import without_known_false_alarms
-from robots.core.pipeline.inbox import DataFolders, not_read
+from robots.core.pipeline.inbox import DataFolders, folders_of_run, not_read
 from robots.core.pipeline.ingest import (
     FILE,
     IngestedClaims,
@@ -177,6 +178,7 @@ def run_night(
     run_id: str | None = None,
     inbox_datasets: frozenset[str] | None = None,
     period: str | None = None,
+    month_alone: bool = True,
 ) -> NightRun:
     """Run `robot` over everything waiting in the inbox, as the night `night` (under
     `run_id` when the caller named the run, as `robots run` does).
@@ -186,25 +188,34 @@ def run_night(
     folders of this robot's own datasets.
 
     `period` is what the run is of, in the ledger's periods: the night (`2026-11-23`)
-    unless the caller names another (a month, `2026-11`)."""
-    folders = DataFolders(settings.data_dir)
+    unless the caller names another (a month, `2026-11`). A robot that pays by month lists
+    that month alone when `month_alone` (`robots run --month`), or every month due, with
+    corrections of earlier months, under the month's name (the scheduler's monthly run)."""
+    folders = folders_of_run(
+        settings.data_dir,
+        settle_seconds=settings.inbox.settle_seconds,
+        written_here=[robot.claims.name] if robot.list_claims is not None else [],
+    )
     folders.create()
     use_returning_arrow_allocator()
     with run_lock(folders):
         engine = open_ledger(settings.ledger_url)
         try:
-            return _run(
-                robot,
-                engine=engine,
-                settings=settings,
-                folders=folders,
-                night=night,
-                progress=progress,
-                log_dir=log_dir,
-                run_id=run_id or new_run_id(robot, night),
-                inbox_datasets=inbox_datasets or frozenset(d.name for d in robot.datasets),
-                period=period or periods.night_period(night),
-            )
+            # Released before the engine is disposed of: the lock's connection is its own.
+            with robot_lock(engine, robot.name):
+                return _run(
+                    robot,
+                    engine=engine,
+                    settings=settings,
+                    folders=folders,
+                    night=night,
+                    progress=progress,
+                    log_dir=log_dir,
+                    run_id=run_id or new_run_id(robot, night),
+                    inbox_datasets=inbox_datasets or frozenset(d.name for d in robot.datasets),
+                    period=period or periods.night_period(night),
+                    month_alone=month_alone,
+                )
         finally:
             engine.dispose()
 
@@ -222,6 +233,7 @@ class _Night:
     engine: Engine
     inbox_datasets: frozenset[str]
     period: str
+    month_alone: bool = True
     intake: RegisterIntake = field(default_factory=RegisterIntake)
     refs: dict[str, pd.DataFrame] = field(default_factory=dict)
     in_doubt: dict[str, snapshots.RegisterState] = field(default_factory=dict)
@@ -256,9 +268,11 @@ def _run(
     run_id: str,
     inbox_datasets: frozenset[str],
     period: str,
+    month_alone: bool,
 ) -> NightRun:
     clock = _Clock(progress)
     state = _Night(robot, run_id, night, settings, folders, engine, inbox_datasets, period)
+    state.month_alone = month_alone
     _start(state)
     try:
         clock.stage("read")
@@ -391,7 +405,7 @@ def _list_claims(n: _Night) -> None:
         ListingContext(
             night=n.night,
             mode=n.settings.mode,
-            month=n.period if periods.is_month(n.period) else None,
+            month=n.period if n.month_alone and periods.is_month(n.period) else None,
             references=n.refs,
             taken_in=n.intake.taken_in,
             unreadable=n.intake.unreadable,
