@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 from checks.quality.expectations import (
+    ExpectColumnValuesToBeBetweenVectorised,
     ExpectColumnValuesToBeInReference,
     ExpectColumnValuesToBeValidDkCpr,
     ExpectColumnValuesToBeValidDkCvr,
 )
 from checks.rules import Kind, Rule, Severity, register
 from robots.core.money import format_kroner
-from robots.core.pipeline.datasets import CITIZENS, COMPANIES, Dataset
+from robots.core.pipeline.datasets import CITIZENS, COMPANIES, FLEX_JOBS, OTHER_BENEFITS, Dataset
 
 CITIZEN_STATUSES = ("active", "dead", "emigrated", "missing")
 CIVIL_STATUSES = ("single", "married", "cohabiting")
@@ -179,6 +180,49 @@ COMPANIES_SUITE: list[QualityRule] = [
 ]
 
 
+def valid_cvr(rule_id: str, dataset_name: str, column: str) -> QualityRule:
+    return QualityRule(
+        data_error_rule(rule_id, f"{dataset_name}: a {column} with a wrong check digit."),
+        column,
+        lambda _ctx: ExpectColumnValuesToBeValidDkCvr(column=column),
+        "is not a valid CVR number",
+    )
+
+
+def ends_after_start(rule_id: str, dataset_name: str, start: str, end: str) -> QualityRule:
+    return QualityRule(
+        data_error_rule(rule_id, f"{dataset_name}: {end} before {start}."),
+        end,
+        lambda _ctx: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=end, column_B=start, or_equal=True, ignore_row_if="either_value_is_missing"
+        ),
+        f"is before {start}",
+    )
+
+
+FLEX_JOBS_SUITE: list[QualityRule] = [
+    *required(FLEX_JOBS),
+    valid_cpr("DQ-FLJ-CPR-VALID", FLEX_JOBS),
+    cpr_known("DQ-FLJ-CPR-KNOWN", FLEX_JOBS),
+    valid_cvr("DQ-FLJ-EMPLOYER-CVR", "flex_jobs", "employer_cvr"),
+    ends_after_start("DQ-FLJ-PERIOD", "flex_jobs", "start_date", "end_date"),
+    QualityRule(
+        data_error_rule("DQ-FLJ-HOURS", "flex_jobs: agreed weekly hours not above 0 or above 37."),
+        "weekly_hours",
+        lambda _ctx: ExpectColumnValuesToBeBetweenVectorised(
+            column="weekly_hours", min_value=1, max_value=3700
+        ),
+        "is not above 0 and at most 37 hours",
+    ),
+]
+
+OTHER_BENEFITS_SUITE: list[QualityRule] = [
+    *required(OTHER_BENEFITS),
+    valid_cpr("DQ-OTB-CPR-VALID", OTHER_BENEFITS),
+    ends_after_start("DQ-OTB-PERIOD", "other_benefits", "period_start", "period_end"),
+]
+
+
 @dataclass(frozen=True)
 class Register:
     """A register a robot reads: its dataset, and the suite its rows must pass to be used.
@@ -192,3 +236,5 @@ class Register:
 
 CITIZENS_REGISTER = Register(CITIZENS, tuple(CITIZENS_SUITE))
 COMPANIES_REGISTER = Register(COMPANIES, tuple(COMPANIES_SUITE))
+FLEX_JOBS_REGISTER = Register(FLEX_JOBS, tuple(FLEX_JOBS_SUITE))
+OTHER_BENEFITS_REGISTER = Register(OTHER_BENEFITS, tuple(OTHER_BENEFITS_SUITE))

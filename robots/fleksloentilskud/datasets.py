@@ -1,6 +1,7 @@
 """The fleksloentilskud robot's datasets (../shared/contracts.md "Fleksløntilskud").
 
-`flex_jobs`, `incomes` and `other_benefits` arrive as registers: taken in night by night
+`incomes` (here), `flex_jobs` and `other_benefits` (shared registers, in
+robots/core/pipeline/datasets.py) arrive as registers: taken in night by night
 and kept (incomes by citizen, month, payer and type, so a corrected month replaces the
 rows it corrects). The claims are not sent by anyone: each night the robot lists the job
 months that are due (`flex_months`, one row per fleksjob and subsidy month) from those
@@ -17,27 +18,6 @@ from robots.core.pipeline.datasets import Dataset, Role
 INCOME_TYPES = ("wage", "pension", "other")
 """contracts.md: only `wage` is deducted (domain.md 3.3); pensions and the rest are not."""
 
-BENEFITS = ("sygedagpenge", "kontanthjaelp", "dagpenge", "ledighedsydelse", "foertidspension")
-"""The benefits contracts.md names; others are read as they come (the list is open)."""
-
-FLEX_JOBS = Dataset(
-    name="flex_jobs",
-    code="FLJ",
-    role=Role.REFERENCE,
-    key="job_id",
-    columns=(
-        C("job_id", T.TEXT),
-        C("cpr", T.CPR),
-        C("employer_cvr", T.CVR),
-        C("start_date", T.DATE),
-        C("end_date", T.DATE, required=False),
-        C("weekly_hours", T.QUANTITY),
-        C("benefit_start_date", T.DATE, required=False),
-        C("full_time_wage", T.MONEY, required=False, optional_column=True),
-        C("visitation_date", T.DATE, required=False, optional_column=True),
-    ),
-)
-
 INCOMES = Dataset(
     name="incomes",
     code="INC",
@@ -49,19 +29,6 @@ INCOMES = Dataset(
         C("income_type", T.CODE),
         C("amount", T.MONEY),
         C("hours", T.QUANTITY, required=False),
-    ),
-)
-
-OTHER_BENEFITS = Dataset(
-    name="other_benefits",
-    code="OTB",
-    role=Role.REFERENCE,
-    columns=(
-        C("cpr", T.CPR),
-        C("benefit", T.CODE),
-        C("period_start", T.DATE),
-        C("period_end", T.DATE, required=False),
-        C("amount", T.MONEY, required=False),
     ),
 )
 

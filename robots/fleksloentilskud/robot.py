@@ -7,7 +7,12 @@ import logging
 
 import pandas as pd
 
-from checks.quality.suites import CITIZENS_REGISTER, COMPANIES_REGISTER
+from checks.quality.suites import (
+    CITIZENS_REGISTER,
+    COMPANIES_REGISTER,
+    FLEX_JOBS_REGISTER,
+    OTHER_BENEFITS_REGISTER,
+)
 from robots.core.robot import (
     ChangePolicy,
     EvaluationContext,
@@ -19,12 +24,7 @@ from robots.fleksloentilskud import checks, rules
 from robots.fleksloentilskud.computing import compute as compute_months
 from robots.fleksloentilskud.datasets import FLEX_MONTHS
 from robots.fleksloentilskud.months import list_months, months_due
-from robots.fleksloentilskud.quality import (
-    FLEX_JOBS_REGISTER,
-    FLEX_MONTHS_SUITE,
-    INCOMES_REGISTER,
-    OTHER_BENEFITS_REGISTER,
-)
+from robots.fleksloentilskud.quality import FLEX_MONTHS_SUITE, INCOMES_REGISTER
 from robots.fleksloentilskud.settings import load_settings
 from robots.fleksloentilskud.unreadable import remembered
 

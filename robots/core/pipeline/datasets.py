@@ -135,3 +135,41 @@ COMPANIES = Dataset(
         C("sector", T.CODE, required=False),
     ),
 )
+
+# Registers read by more than one robot: fleksloentilskud computes from them, and
+# loentilskud checks that a person in wage subsidy is not also in a fleksjob or on another
+# benefit in the same period (../shared/contracts.md).
+
+BENEFITS = ("sygedagpenge", "kontanthjaelp", "dagpenge", "ledighedsydelse", "foertidspension")
+"""The benefits contracts.md names; others are read as they come (the list is open)."""
+
+FLEX_JOBS = Dataset(
+    name="flex_jobs",
+    code="FLJ",
+    role=Role.REFERENCE,
+    key="job_id",
+    columns=(
+        C("job_id", T.TEXT),
+        C("cpr", T.CPR),
+        C("employer_cvr", T.CVR),
+        C("start_date", T.DATE),
+        C("end_date", T.DATE, required=False),
+        C("weekly_hours", T.QUANTITY),
+        C("benefit_start_date", T.DATE, required=False),
+        C("full_time_wage", T.MONEY, required=False, optional_column=True),
+        C("visitation_date", T.DATE, required=False, optional_column=True),
+    ),
+)
+
+OTHER_BENEFITS = Dataset(
+    name="other_benefits",
+    code="OTB",
+    role=Role.REFERENCE,
+    columns=(
+        C("cpr", T.CPR),
+        C("benefit", T.CODE),
+        C("period_start", T.DATE),
+        C("period_end", T.DATE, required=False),
+        C("amount", T.MONEY, required=False),
+    ),
+)

@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from robots.core.money import format_kroner
-from robots.fleksloentilskud.datasets import FLEX_JOBS, INCOMES, OTHER_BENEFITS
+from robots.core.pipeline.datasets import FLEX_JOBS, OTHER_BENEFITS
+from robots.fleksloentilskud.datasets import INCOMES
 from robots.fleksloentilskud.demo.months import month_text
 from robots.fleksloentilskud.demo.people import Benefit, Income, Job
 

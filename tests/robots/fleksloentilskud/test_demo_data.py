@@ -19,13 +19,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from robots.core.pipeline.datasets import CITIZENS, COMPANIES, Dataset
+from robots.core.pipeline.datasets import CITIZENS, COMPANIES, FLEX_JOBS, OTHER_BENEFITS, Dataset
 from robots.core.pipeline.parsing import parse
 from robots.core.pipeline.reading import read_file
 from robots.demo.generator import DemoSpec, generate_night
 from robots.demo.xlsx import workbook_bytes
 from robots.fleksloentilskud import demo, rules
-from robots.fleksloentilskud.datasets import FLEX_JOBS, INCOMES, OTHER_BENEFITS
+from robots.fleksloentilskud.datasets import INCOMES
 
 NIGHT, NEXT_NIGHT = date(2026, 12, 5), date(2026, 12, 6)
 SEED, JOBS = 11, 200
