@@ -8,11 +8,13 @@ from robots.core.robot import Robot
 from robots.fleksloentilskud.robot import ROBOT as FLEKSLOENTILSKUD
 from robots.helbredstillaeg.robot import ROBOT as HELBREDSTILLAEG
 from robots.laegeregninger.robot import ROBOT as LAEGEREGNINGER
+from robots.loentilskud.robot import ROBOT as LOENTILSKUD
 
 ROBOTS: dict[str, Robot] = {
     HELBREDSTILLAEG.name: HELBREDSTILLAEG,
     LAEGEREGNINGER.name: LAEGEREGNINGER,
     FLEKSLOENTILSKUD.name: FLEKSLOENTILSKUD,
+    LOENTILSKUD.name: LOENTILSKUD,
 }
 """Name -> robot, in the order the nightly job runs them."""
 

@@ -1,0 +1,1 @@
+"""The loentilskud robot: employers' wage-subsidy claims checked against their agreements."""
