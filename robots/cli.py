@@ -224,6 +224,9 @@ def demo(
     claims: Annotated[int, typer.Option(help="health claims per night")] = 3_000,
     invoices: Annotated[int, typer.Option(help="doctors' invoice lines per night")] = 1_000,
     flex_jobs: Annotated[int, typer.Option(help="fleksjobs in the demo municipality")] = 400,
+    subsidy_agreements: Annotated[
+        int, typer.Option(help="wage-subsidy agreements with employers (loentilskud)")
+    ] = 400,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same data)")] = 173,
     night: Night = None,
     fresh: Annotated[bool, typer.Option(help="start from an empty demo folder")] = True,
@@ -247,6 +250,7 @@ def demo(
         claims=claims,
         invoices=invoices,
         flex_jobs=flex_jobs,
+        subsidy_agreements=subsidy_agreements,
     )
     second = replace(first, night=today)
     codes = []
@@ -266,6 +270,10 @@ def demo(
                 codes.append(run_robot(name, settings=settings, night=spec.night))
             if made.flex_ground_truth is not None:
                 _print_flex_score(target, made.flex_ground_truth)
+            if made.loentilskud_ground_truth is not None:
+                from robots.loentilskud.demo import summary
+
+                console.print(summary(target, made.loentilskud_ground_truth), markup=False)
     finally:
         if settle is None:
             os.environ.pop(SETTLE_VARIABLE, None)

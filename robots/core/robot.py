@@ -68,6 +68,37 @@ class LedgerLookup:
 
 
 @dataclass(frozen=True)
+class OverlapLookup:
+    """A question about days, asked of the ledger before a robot's checks run.
+
+    Equality (`LedgerLookup`) cannot see the same hours claimed twice in two claims whose
+    periods differ but share days (Jan 1-31, then Jan 15-Feb 14 under one agreement). For
+    each row, the earliest earlier claim of this robot that still stands (decided 'pay'
+    or 'hold': a held claim is paid once released; no superseded version), whose
+    `ledger_key` equals the row's `frame_key`, whose claim id is another, and whose days
+    (`service_date` to `service_end`; its `service_date` alone where it has no end) share a
+    day with the row's `start` to `end`: its claim id, first and last day as
+    `<prefix>_claim_id`, `<prefix>_start`, `<prefix>_end` (missing when none). The checks
+    stay pure; the pipeline does the I/O.
+    """
+
+    frame_key: str
+    """The frame's column holding the key (e.g. the agreement a claim is under)."""
+    ledger_key: str
+    """The claims column it is compared with: `document_key` or `bill_key`."""
+    start: str
+    """The frame's datetime column of the claim's first day."""
+    end: str
+    """The frame's datetime column of the claim's last day."""
+    prefix: str
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns this lookup adds to the frame."""
+        return [f"{self.prefix}_claim_id", f"{self.prefix}_start", f"{self.prefix}_end"]
+
+
+@dataclass(frozen=True)
 class EvaluationContext:
     """What a robot's rules may know besides the claims: the night and the registers."""
 
@@ -147,6 +178,10 @@ class Robot:
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None
     """Parsed rows -> rows with derived columns (e.g. the claim id), before data quality."""
     ledger_lookups: tuple[LedgerLookup, ...] = ()
+    overlap_lookups: tuple[OverlapLookup, ...] = ()
+    """Which earlier claims under the same key cover some of a claim's days (see
+    OverlapLookup): asked beside `ledger_lookups`. Its claims keep their last day in the
+    ledger (`claims.service_end`) when compute gives a `service_end` column."""
     amount_history: Callable[[], int] | None = None
     """How many of its most recent claims' amounts the robot's checks see (read from its
     config when the night starts); None: none."""

@@ -50,6 +50,7 @@ from robots.demo.population import (
 from robots.demo.textformat import BLANK_DAY, day_of
 from robots.demo.xlsx import workbook_bytes
 from robots.fleksloentilskud import demo as fleks
+from robots.loentilskud import demo as wage_subsidy
 
 DATASETS = (
     "citizens",
@@ -81,6 +82,9 @@ class DemoSpec:
     flex_jobs: int = 400
     """Fleksjobs in the register on the first night for the fleksloentilskud robot (0:
     none); a night after it adds a quarter as many, newly registered."""
+    subsidy_agreements: int = 0
+    """Wage-subsidy agreements with clean claims for the loentilskud robot (0: none); each
+    planted kind gets agreements of its own besides (robots/loentilskud/demo)."""
 
     def __post_init__(self) -> None:
         """Refuse specs that cannot give a meaningful demo, with the fix in the message."""
@@ -94,13 +98,15 @@ class DemoSpec:
             raise ValueError("invoices must be >= 0 and xml_share between 0 and 1")
         if not 101 <= self.municipality_code <= 860:
             raise ValueError("municipality_code must be a kommunekode (101-860)")
+        if self.subsidy_agreements < 0:
+            raise ValueError("subsidy_agreements must be >= 0")
         if self.flex_jobs and not fleks.enough_jobs(self.flex_jobs, self.error_rate):
             raise ValueError(
                 f"flex_jobs must be 0 or at least {fleks.smallest_group(self.error_rate)} at "
                 f"error_rate {self.error_rate} (room for every planted kind)"
             )
 
-    def registers_key(self) -> tuple[int, int, int, float, int, int]:
+    def registers_key(self) -> tuple[int, int, int, float, int, int, int]:
         """The fields the registers depend on: equal keys, same people."""
         return (
             self.seed,
@@ -109,6 +115,7 @@ class DemoSpec:
             self.error_rate,
             self.municipality_code,
             self.flex_jobs,
+            self.subsidy_agreements,
         )
 
 
@@ -121,6 +128,8 @@ class DemoNight:
     claims_written: int
     flex_ground_truth: Path | None = None
     """The fleksloentilskud answer key (by job and month: that robot lists its own claims)."""
+    loentilskud_ground_truth: Path | None = None
+    """The loentilskud answer key (by claim id, with the amount each paid claim must have)."""
 
 
 def _population(spec: DemoSpec, policy: DemoPolicy) -> Population:
@@ -187,8 +196,8 @@ def generate_night(
         if previous_night.registers_key() != spec.registers_key():
             raise ValueError(
                 "previous_night must use the same seed, pensioners, claims, error_rate, "
-                "municipality_code and flex_jobs as spec (they define the registers both nights "
-                "share)"
+                "municipality_code, flex_jobs and subsidy_agreements as spec (they define the "
+                "registers both nights share)"
             )
     population = _population(spec, policy)
     clinics = doctors.clinics_for(population, spec.seed)
@@ -214,7 +223,31 @@ def generate_night(
         if spec.flex_jobs
         else None
     )
+    subsidy = (
+        wage_subsidy.build_night(
+            spec.night,
+            seed=spec.seed,
+            agreements=spec.subsidy_agreements,
+            error_rate=spec.error_rate,
+            municipality_code=spec.municipality_code,
+            taken_cprs=[
+                *population.citizens["cpr"].to_numpy(),
+                *(flex.citizens["cpr"].to_numpy() if flex is not None else []),
+            ],
+            taken_cvrs=[
+                *population.companies["cvr"].to_numpy(),
+                clinics.unknown,
+                *(flex.companies["cvr"].to_numpy() if flex is not None else []),
+            ],
+            previous_night=previous_night.night if previous_night is not None else None,
+            sheet=partial(workbook_bytes, stamp=stamp) if mixed else None,
+        )
+        if spec.subsidy_agreements
+        else None
+    )
     extracts = _with_flex(population, flex)
+    if subsidy is not None:
+        extracts = _with_people(extracts, subsidy.citizens, subsidy.companies, "loentilskud")
 
     # --- registers -------------------------------------------------------------------
     written.append(
@@ -346,6 +379,14 @@ def generate_night(
         written += [_write(inbox / name, data) for name, data in flex.files.items()]
         flex_truth = _write(Path(data_dir) / "ground_truth" / flex.truth_name, flex.truth_csv())
 
+    # --- wage-subsidy agreements and claims (loentilskud); its own answer key ------------
+    subsidy_truth = None
+    if subsidy is not None:
+        written += [_write(inbox / name, data) for name, data in subsidy.files.items()]
+        subsidy_truth = _write(
+            Path(data_dir) / "ground_truth" / subsidy.truth_name, subsidy.truth_csv()
+        )
+
     extras = pd.DataFrame(extra)
     extras.insert(0, "night", night)
     extras.insert(1, "dataset", "health_claims")
@@ -360,6 +401,7 @@ def generate_night(
         ground_truth=target,
         claims_written=claims_written,
         flex_ground_truth=flex_truth,
+        loentilskud_ground_truth=subsidy_truth,
     )
 
 
@@ -368,7 +410,14 @@ def _with_flex(population: Population, flex: fleks.FlexNight | None) -> Populati
     their employers and the pension funds (the other robots' people stay as they were)."""
     if flex is None:
         return population
-    people, firms = flex.citizens, flex.companies
+    return _with_people(population, flex.citizens, flex.companies, "fleksjob")
+
+
+def _with_people(
+    population: Population, people: pd.DataFrame, firms: pd.DataFrame, role: str
+) -> Population:
+    """The CPR and CVR extracts with a robot's own demo people and companies added (rows in
+    the fleksloentilskud demo's shape: status_date a date or None)."""
     citizens = pd.DataFrame(
         {
             "cpr": people["cpr"].astype("int64"),
@@ -379,7 +428,7 @@ def _with_flex(population: Population, flex: fleks.FlexNight | None) -> Populati
             "municipality_code": people["municipality_code"].astype("int64"),
             "civil_status": people["civil_status"],
             "moved_day": BLANK_DAY,
-            "role": "fleksjob",
+            "role": role,
         }
     )
     companies = firms.assign(status_day=[day_of(d) for d in firms["status_date"]])

@@ -34,8 +34,10 @@ def _text(values: pd.Series) -> pd.Series:
 def overlaps_tonight(j: pd.DataFrame) -> pd.Series:
     """The claim id of an earlier claim tonight (by period start, then claim id) under the
     same agreement whose period overlaps this one's; NA where none. Touching periods (one
-    ends the 31st, the next begins the 1st) do not overlap."""
-    order = j.sort_values(["agreement_id", "period_start", "claim_id"], kind="stable")
+    ends the 31st, the next begins the 1st) do not overlap. Only the four columns read are
+    sorted, not the whole joined frame."""
+    columns = ["agreement_id", "period_start", "period_end", "claim_id"]
+    order = j[columns].sort_values(["agreement_id", "period_start", "claim_id"], kind="stable")
     group = order.groupby("agreement_id", sort=False)
     reach = group["period_end"].cummax()
     before = reach.groupby(order["agreement_id"], sort=False).shift(1)
@@ -301,9 +303,16 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
 
 def months_allowed(j: pd.DataFrame, settings: SubsidySettings) -> np.ndarray:
     """The duration limit of each claim, by its employer's sector (unknown: private's) and
-    its agreement's target group, looked up once per distinct pair."""
+    its agreement's target group, looked up once per pair of a distinct sector and a
+    distinct group (each column factorised alone: factorising a MultiIndex of the pairs
+    builds a Python tuple per claim)."""
     sector = j["sector"].fillna("private").astype("string")
     group = j["target_group"].fillna("").astype("string")
-    codes, distinct = pd.factorize(pd.MultiIndex.from_arrays([sector, group]))
-    limits = np.array([settings.months_for(str(s), str(g)) for s, g in distinct], dtype=np.int64)
-    return limits[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    sector_codes, sectors = pd.factorize(sector)
+    group_codes, groups = pd.factorize(group)
+    limits = np.array(
+        [[settings.months_for(str(s), str(g)) for g in groups] for s in sectors], dtype=np.int64
+    )
+    if not len(sector_codes):
+        return np.zeros(0, dtype=np.int64)
+    return limits[sector_codes, group_codes]

@@ -66,7 +66,7 @@ SUBSIDY_CLAIMS_SUITE: list[QualityRule] = [
             "subsidy_claims: a period that ends after the night being run (hours not yet worked).",
         ),
         "period_end",
-        lambda ctx: gxe.ExpectColumnValuesToBeBetween(
+        lambda ctx: ExpectColumnValuesToBeBetweenVectorised(
             column="period_end", max_value=pd.Timestamp(ctx.night).to_pydatetime()
         ),
         "is after the night being run: a subsidy is claimed for hours already worked",

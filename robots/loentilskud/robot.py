@@ -17,7 +17,7 @@ from checks.quality.suites import (
     FLEX_JOBS_REGISTER,
     OTHER_BENEFITS_REGISTER,
 )
-from robots.core.robot import ChangePolicy, EvaluationContext, Robot, joined_text
+from robots.core.robot import ChangePolicy, EvaluationContext, OverlapLookup, Robot, joined_text
 from robots.loentilskud import checks, rules
 from robots.loentilskud.computing import compute as compute_claims
 from robots.loentilskud.datasets import SUBSIDY_CLAIMS
@@ -68,6 +68,17 @@ ROBOT = Robot(
     remittance_label="krav",
     service_date_column="period_start",
     refusion_per_claim=True,
+    # The same hours claimed twice: an earlier claim under the same agreement (its
+    # document_key) whose period overlaps, paid or held, on any earlier night.
+    overlap_lookups=(
+        OverlapLookup(
+            frame_key="document_key",
+            ledger_key="document_key",
+            start="period_start",
+            end="period_end",
+            prefix="overlap",
+        ),
+    ),
     evidence_columns=(
         "agreement_id",
         "employer_cvr",
@@ -82,6 +93,9 @@ ROBOT = Robot(
         "sector",
         "covered_days",
         "capped_hours",
+        "overlap_claim_id",
+        "overlap_start",
+        "overlap_end",
         "comp_status",
         "comp_status_date",
         "cit_status",

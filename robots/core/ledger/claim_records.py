@@ -143,6 +143,52 @@ def claims_by_key(
     return frame
 
 
+PERIOD_COLUMNS = ["key", "claim_id", "idempotency_key", "service_date", "service_end"]
+"""What `standing_periods_by_key` gives per claim: its key, ids and days."""
+
+
+def standing_periods_by_key(
+    *, connection: Connection, robot: str, column: str, keys: Iterable[str]
+) -> pd.DataFrame:
+    """Every claim of the robot that still stands, with one of these values in `column`,
+    and its days: `service_date` and `service_end` (NaT where it has no end: it covers its
+    service_date only), as datetime64 days.
+
+    Standing as for a copy of a bill (`earlier_bills`): decided 'pay' or 'hold' (a held
+    claim is paid once released), and not superseded by a newer version (its days are the
+    newer version's now). All of a key's claims, not the first: which of them share days
+    with a claim depends on that claim's own days, which the caller knows.
+    """
+    if column not in LOOKUP_COLUMNS:
+        raise ValueError(f"claims cannot be looked up by {column!r}")
+    frame = bulk.lookup_via_temp_table(
+        connection=connection,
+        values=keys,  # text already: not turned to text one key at a time
+        query=(
+            f"SELECT c.{column}, c.claim_id, c.idempotency_key, c.service_date, c.service_end "
+            "FROM tmp_lookup t CROSS JOIN claims c "
+            f"WHERE c.robot = :robot AND c.{column} = t.k AND c.decision IN ('pay', 'hold') "
+            "AND NOT EXISTS (SELECT 1 FROM claim_events e "
+            "WHERE e.claim_pk = c.id AND e.kind = 'superseded')"
+        ),
+        columns=PERIOD_COLUMNS,
+        params={"robot": robot},
+        candidates=(
+            "SELECT 1 FROM claims WHERE robot = :robot AND decision IN ('pay', 'hold') "
+            f"AND {column} IS NOT NULL LIMIT 1"
+        ),
+    )
+    return frame.astype(
+        {"key": "string", "claim_id": "string", "idempotency_key": "string"}
+    ).assign(service_date=_days(frame["service_date"]), service_end=_days(frame["service_end"]))
+
+
+def _days(values: pd.Series) -> pd.Series:
+    """Days as the driver gives them (ISO text on SQLite, dates on PostgreSQL) as the
+    pipeline's datetime64[s], so both ledgers answer alike."""
+    return pd.to_datetime(values, format="ISO8601").astype("datetime64[s]")
+
+
 def paid_by_key(
     *, connection: Connection, robot: str, column: str, keys: Iterable[str]
 ) -> pd.DataFrame:

@@ -206,6 +206,10 @@ class Claim(Base):
     # 0012: fleksloentilskud's refusionstrappe), else NULL: the account's.
     refusion_percent: Mapped[int | None] = mapped_column(Integer)
     posting_grouping: Mapped[str | None] = mapped_column(String(8))
+    # The last day of the period the claim is for (migration 0015), where the robot's
+    # claims cover several days: a later claim is asked whether it covers any of the same
+    # days. NULL: the claim covers its service_date only.
+    service_end: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (
         Index("ix_claims_fingerprint", "robot", "fingerprint"),

@@ -1,17 +1,19 @@
 """What a night asks the ledger about its claims, answered as frames and columns, so the
 robots' checks stay pure: which claims it knows, which bills it holds under other ids,
-what the robot's keys were paid for before, and what amounts are usual.
+what the robot's keys were paid for before, which earlier claims under a key cover some of
+the same days, and what amounts are usual.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from robots.core.ledger import claim_records, versions
-from robots.core.robot import ChangePolicy, Robot, concat_findings
+from robots.core.robot import ChangePolicy, OverlapLookup, Robot, concat_findings
 
 
 @dataclass(frozen=True)
@@ -151,4 +153,74 @@ def with_ledger_lookups(
                 decision="hold",
             ).set_index("key")
             out[f"{lookup.prefix}_held_claim_id"] = wanted.map(held["claim_id"])
+    for overlap in robot.overlap_lookups:
+        out = out.assign(**_overlap_answer(connection, robot, computed, overlap))
     return out
+
+
+def _overlap_answer(
+    connection: Connection, robot: Robot, computed: pd.DataFrame, lookup: OverlapLookup
+) -> dict[str, pd.Series]:
+    """One overlap question's columns: per row, the earliest earlier claim under its key
+    that shares a day with it (see OverlapLookup)."""
+    own = pd.DataFrame(
+        {
+            "key": computed[lookup.frame_key].astype("string"),
+            "claim_id": computed[robot.claim_id_column].astype("string"),
+            "start": computed[lookup.start],
+            "end": computed[lookup.end],
+        }
+    )
+    earlier = claim_records.standing_periods_by_key(
+        connection=connection,
+        robot=robot.name,
+        column=lookup.ledger_key,
+        keys=own["key"].dropna().unique(),
+    )
+    first = earliest_overlaps(own, earlier)
+    return {
+        name: pd.Series(first[part].array, index=computed.index)
+        for name, part in zip(lookup.columns, ("claim_id", "start", "end"), strict=True)
+    }
+
+
+def earliest_overlaps(own: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFrame:
+    """For each of `own` claims (key, claim_id, start, end: datetime64 days), the earliest
+    of `earlier` (key, claim_id, service_date, service_end) under the same key and another
+    claim id that shares at least one day with it, days inclusive at both ends: its
+    claim_id, start and end (its service_date where it has no service_end), in `own`'s
+    order, missing where none.
+
+    Set-based, not a loop over rows: each row is paired with its key's few earlier claims
+    (one merge), the pairs that share no day are dropped, and the earliest left (by first
+    day, then claim id) is kept per row, so 200,000 claims cost a few sorts.
+    """
+    mine = own[["key", "claim_id", "start", "end"]].assign(row=np.arange(len(own)))
+    theirs = pd.DataFrame(
+        {
+            "key": earlier["key"].astype("string"),
+            "earlier_id": earlier["claim_id"].astype("string"),
+            "earlier_start": earlier["service_date"],
+            "earlier_end": earlier["service_end"].fillna(earlier["service_date"]),
+        }
+    )
+    pairs = mine[mine["key"].notna()].merge(theirs, on="key", how="inner")
+    shares_a_day = (
+        (pairs["earlier_start"] <= pairs["end"]) & (pairs["earlier_end"] >= pairs["start"])
+    ).to_numpy(dtype=bool)
+    other_claim = (pairs["earlier_id"] != pairs["claim_id"]).to_numpy(dtype=bool, na_value=True)
+    first = (
+        pairs[shares_a_day & other_claim]
+        .sort_values(["row", "earlier_start", "earlier_id"])
+        .drop_duplicates("row")
+        .set_index("row")
+        .reindex(np.arange(len(own)))
+    )
+    return pd.DataFrame(
+        {
+            "claim_id": first["earlier_id"].astype("string").array,
+            "start": first["earlier_start"].astype("datetime64[s]").array,
+            "end": first["earlier_end"].astype("datetime64[s]").array,
+        },
+        index=own.index,
+    )

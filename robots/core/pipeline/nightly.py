@@ -453,7 +453,7 @@ def _compute(n: _Night) -> None:
     )
     n.computed = n.robot.compute(n.new.reset_index(drop=True), n.context) if len(n.new) else None
     n.new = None
-    if n.computed is not None and n.robot.ledger_lookups:
+    if n.computed is not None and (n.robot.ledger_lookups or n.robot.overlap_lookups):
         with n.engine.connect() as connection:
             n.computed = with_ledger_lookups(connection, n.robot, n.computed)
 

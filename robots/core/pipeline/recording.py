@@ -167,6 +167,19 @@ def _copy_rows(copies: pd.DataFrame, file_names: list[str]) -> pd.DataFrame:
     )[["claim_ref", "file", "line", "rule_id", "message", "evidence"]]
 
 
+SERVICE_END = "service_end"
+"""The compute frame's column of a claim's last day, kept as `claims.service_end` where a
+robot gives it (a claim for a period of days): later claims ask which days it covers."""
+
+
+def _service_end(values: pd.Series) -> pd.Series:
+    """The last days as they are (written as days by the bulk insert, as service_date is):
+    only a datetime column is a day the ledger and the overlap questions can read back."""
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        raise TypeError(f"{SERVICE_END}: compute gave {values.dtype}, not datetime64 days")
+    return values
+
+
 def _claim_rows(
     computed: pd.DataFrame,
     claim_pks: np.ndarray,
@@ -175,14 +188,17 @@ def _claim_rows(
     file_ids: dict[int, int | None],
     versions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """The claims table's rows, keyed by the primary keys reserved for them (a period and
-    a version only where the robot has them: a night of first versions writes no more)."""
+    """The claims table's rows, keyed by the primary keys reserved for them (a period, a
+    last day and a version only where the robot has them: a night of first versions writes
+    no more)."""
     extra: dict[str, object] = {}
     if robot.period_column is not None:
         extra["period"] = computed[robot.period_column].astype("string")
     if robot.refusion_per_claim:
         extra["refusion_percent"] = computed["refusion_percent"].astype("Int64")
         extra["posting_grouping"] = computed["posting_grouping"].astype("string")
+    if SERVICE_END in computed:
+        extra[SERVICE_END] = _service_end(computed[SERVICE_END])
     if versions is not None and len(versions):
         by_key = versions.set_index("idempotency_key")
         keys = computed["idempotency_key"]

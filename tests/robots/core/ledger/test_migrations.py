@@ -29,7 +29,7 @@ def test_migrating_twice_changes_nothing(ledger_url: str) -> None:
     with engine.connect() as connection:
         assert (
             connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-            == "0014"
+            == "0015"
         )
     engine.dispose()
 
@@ -369,4 +369,64 @@ def test_0013_opens_a_case_for_every_claim_held_and_not_yet_decided(ledger_url: 
     assert [{k: r[k] for k in claims_before[0]} for r in claims_after] == [
         dict(r) for r in claims_before
     ]
+    engine.dispose()
+
+
+def test_0015_keeps_every_claim_and_gives_it_no_last_day(ledger_url: str) -> None:
+    """A ledger as main wrote it before claims kept their last day (0014): every claim
+    comes through 0015 with every value it held and `service_end` NULL (it covers its
+    service_date only), a new claim can keep a last day, and going back drops the column
+    and keeps the claims."""
+    engine = make_engine(ledger_url)
+    _migrate_to(engine, "0014")
+    insert_claim = text(
+        f"INSERT INTO claims ({', '.join(_claim('k'))}) "
+        f"VALUES ({', '.join(f':{c}' for c in _claim('k'))})"
+    )
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, robot, night, mode, status, started_at) VALUES ('R1', "
+                "'helbredstillaeg', '2026-11-23', 'demo', 'completed', '2026-11-23 22:00:00+00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO source_files (sha256, dataset, file_name, stored_path, run_id, "
+                "status, rows_read, rows_rejected) VALUES "
+                "('h', 'health_claims', 'f', 'p', 'R1', 'processed', 2, 0)"
+            )
+        )
+        connection.execute(insert_claim, _claim("helbredstillaeg:C1"))
+        connection.execute(insert_claim, {**_claim("helbredstillaeg:C2"), "decision": "hold"})
+    read = text("SELECT * FROM claims ORDER BY id")
+    with engine.connect() as connection:
+        before = [dict(row) for row in connection.execute(read).mappings()]
+
+    _migrate_to(engine, "0015")
+    with engine.begin() as connection:
+        after = [dict(row) for row in connection.execute(read).mappings()]
+        connection.execute(
+            text(
+                f"INSERT INTO claims ({', '.join(_claim('k'))}, service_end) "
+                f"VALUES ({', '.join(f':{c}' for c in _claim('k'))}, '2026-10-31')"
+            ),
+            _claim("helbredstillaeg:C3"),
+        )
+        last_days = connection.execute(
+            text("SELECT claim_id, service_end FROM claims ORDER BY id")
+        ).all()
+    assert [{k: row[k] for k in before[0]} for row in after] == before
+    assert [row["service_end"] for row in after] == [None, None]
+    assert [(claim, None if end is None else str(end)) for claim, end in last_days] == [
+        ("helbredstillaeg:C1", None),
+        ("helbredstillaeg:C2", None),
+        ("helbredstillaeg:C3", "2026-10-31"),
+    ]
+
+    _migrate_to(engine, "0014", down=True)
+    with engine.connect() as connection:
+        back = [dict(row) for row in connection.execute(read).mappings()]
+    assert back[:2] == before
+    assert "service_end" not in back[0]
     engine.dispose()

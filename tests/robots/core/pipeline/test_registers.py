@@ -109,6 +109,7 @@ def test_the_project_config_names_a_key_for_every_register() -> None:
         "flex_jobs": ("job_id",),
         "incomes": ("cpr", "period", "payer_cvr", "income_type"),
         "other_benefits": ("cpr", "benefit", "period_start"),
+        "subsidy_agreements": ("agreement_id",),
     }
     assert policies["incomes"].kind == "delta"
     assert max_wait_days() == 14
