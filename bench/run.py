@@ -81,7 +81,12 @@ def _invoices_once(size: int, workdir: Path, xml_share: float) -> dict[str, obje
 
 
 def _timed_night(
-    robot: object, size: int, workdir: Path, generated: float, period: str | None = None
+    robot: object,
+    size: int,
+    workdir: Path,
+    generated: float,
+    period: str | None = None,
+    mode: str = "demo",
 ) -> dict[str, object]:
     """One night of `robot` in `workdir`, timed per stage with peak memory sampled."""
     import psutil
@@ -117,7 +122,7 @@ def _timed_night(
     # The files were written a moment ago, whole, by this benchmark: take them at once
     # instead of waiting [inbox] settle_seconds for them to lie still.
     os.environ["ROBOTS_INBOX__SETTLE_SECONDS"] = "0"
-    settings = Settings(data_dir=workdir, mode="demo", logs_dir=workdir / "logs")
+    settings = Settings(data_dir=workdir, mode=mode, logs_dir=workdir / "logs")
     began = time.perf_counter()
     result = run_night(
         robot,  # type: ignore[arg-type]
