@@ -90,7 +90,8 @@ def covered_period(j: pd.DataFrame) -> None:
     known = j["agr_known"].to_numpy(dtype=bool)
     start, end = j["period_start"].to_numpy(), j["period_end"].to_numpy()
     agr_start = np.where(known, j["agr_start"].to_numpy(), start)
-    agr_end = np.where(known, j["agr_end"].to_numpy(), end)
+    # An agreement with no end date runs on: only its start and the legal maximum bound it.
+    agr_end = np.where(known & j["agr_end"].notna().to_numpy(), j["agr_end"].to_numpy(), end)
     days = covered_days_array(start, end, agr_start, agr_end)
     j["covered_days"] = np.where(known, days, 0)
     inside = (days > 0) & known

@@ -26,7 +26,8 @@ SUBSIDY_AGREEMENTS = Dataset(
         C("employer_cvr", T.CVR),
         C("target_group", T.CODE),
         C("start_date", T.DATE),
-        C("end_date", T.DATE),
+        # Blank: no end agreed yet; the legal maximum duration (checks.py) still applies.
+        C("end_date", T.DATE, required=False),
         C("weekly_hours", T.QUANTITY),
     ),
 )

@@ -7,6 +7,7 @@ connection as a keyword argument, so the caller decides the transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import Connection, text
@@ -148,7 +149,12 @@ PERIOD_COLUMNS = ["key", "claim_id", "idempotency_key", "service_date", "service
 
 
 def standing_periods_by_key(
-    *, connection: Connection, robot: str, column: str, keys: Iterable[str]
+    *,
+    connection: Connection,
+    robot: str,
+    column: str,
+    keys: Iterable[str],
+    ending_from: date | None = None,
 ) -> pd.DataFrame:
     """Every claim of the robot that still stands, with one of these values in `column`,
     and its days: `service_date` and `service_end` (NaT where it has no end: it covers its
@@ -157,7 +163,10 @@ def standing_periods_by_key(
     Standing as for a copy of a bill (`earlier_bills`): decided 'pay' or 'hold' (a held
     claim is paid once released), and not superseded by a newer version (its days are the
     newer version's now). All of a key's claims, not the first: which of them share days
-    with a claim depends on that claim's own days, which the caller knows.
+    with a claim depends on that claim's own days, which the caller knows. `ending_from`:
+    only claims whose last day is on or after it (the earliest first day among the
+    caller's claims): a year of monthly claims per key is not read every night to find
+    the one or two that could still overlap.
     """
     if column not in LOOKUP_COLUMNS:
         raise ValueError(f"claims cannot be looked up by {column!r}")
@@ -170,9 +179,14 @@ def standing_periods_by_key(
             f"WHERE c.robot = :robot AND c.{column} = t.k AND c.decision IN ('pay', 'hold') "
             "AND NOT EXISTS (SELECT 1 FROM claim_events e "
             "WHERE e.claim_pk = c.id AND e.kind = 'superseded')"
+            + (
+                " AND COALESCE(c.service_end, c.service_date) >= :ending_from"
+                if ending_from is not None
+                else ""
+            )
         ),
         columns=PERIOD_COLUMNS,
-        params={"robot": robot},
+        params={"robot": robot, **({"ending_from": ending_from} if ending_from else {})},
         candidates=(
             "SELECT 1 FROM claims WHERE robot = :robot AND decision IN ('pay', 'hold') "
             f"AND {column} IS NOT NULL LIMIT 1"

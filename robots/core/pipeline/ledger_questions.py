@@ -7,6 +7,7 @@ the same days, and what amounts are usual.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -176,12 +177,20 @@ def _overlap_answer(
         robot=robot.name,
         column=lookup.ledger_key,
         keys=own["key"].dropna().unique(),
+        ending_from=_earliest_day(own["start"]),
     )
     first = earliest_overlaps(own, earlier)
     return {
         name: pd.Series(first[part].array, index=computed.index)
         for name, part in zip(lookup.columns, ("claim_id", "start", "end"), strict=True)
     }
+
+
+def _earliest_day(starts: pd.Series) -> date | None:
+    """The first day any of tonight's claims begins: an earlier claim ending before it
+    shares no day with any of them."""
+    first = starts.min()
+    return None if pd.isna(first) else pd.Timestamp(first).date()
 
 
 def earliest_overlaps(own: pd.DataFrame, earlier: pd.DataFrame) -> pd.DataFrame:

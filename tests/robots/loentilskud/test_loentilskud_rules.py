@@ -78,6 +78,7 @@ def references() -> dict[str, pd.DataFrame]:
             _agreement("BEN", P_BENEFIT, EMP, "2023-01-01", "2023-06-30"),
             _agreement("BENAFTER", P_AFTER, EMP, "2023-03-01", "2023-06-30"),
             _agreement("UNKNOWNP", "0808808901", EMP, "2023-01-01", "2023-06-30"),
+            _agreement("OPEN", P1, EMP, "2023-01-01", None),
         ]
     )
     agreements["weekly_hours"] = agreements["weekly_hours"].astype("Int64")
@@ -334,6 +335,18 @@ def test_each_rule_fires_alone_on_its_case(
 def test_look_alikes_are_paid(case: str, rows: list[dict[str, object]]) -> None:
     found, _ = run(rows)
     assert found.empty, (case, found.to_dict("records"))
+
+
+def test_an_agreement_with_no_end_date_runs_until_the_legal_maximum() -> None:
+    within = [
+        claim(agreement_id="OPEN", period_start=_ts("2023-06-01"), period_end=_ts("2023-06-30"))
+    ]
+    assert fired(within) == set()
+    assert amount(within) == 1_292_400
+    beyond = [
+        claim(agreement_id="OPEN", period_start=_ts("2023-07-01"), period_end=_ts("2023-07-31"))
+    ]
+    assert fired(beyond) == {rules.DURATION}
 
 
 def test_the_same_hours_claimed_twice_tonight_hold_the_later_claim() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -219,6 +220,20 @@ def test_the_ledger_gives_every_standing_claim_of_a_key_with_its_days(ledger: En
         == _days(["2026-01-20", "2026-02-28", "2026-01-31"]).tolist()
     )
     assert pd.isna(periods["service_end"].iloc[3])
+
+
+def test_only_claims_ending_on_or_after_tonights_first_day_are_read(ledger: Engine) -> None:
+    """E-1 ends 20 January, E-DAY has no end and covers 15 January: from 21 January on
+    neither can share a day with any claim, so the ledger does not send them."""
+    with ledger.connect() as connection:
+        periods = claim_records.standing_periods_by_key(
+            connection=connection,
+            robot=ROBOT.name,
+            column="document_key",
+            keys=["A-MANY", "A-DAY"],
+            ending_from=date(2026, 1, 21),
+        )
+    assert sorted(periods["claim_id"]) == ["E-2", "E-3"]
 
 
 def test_claims_cannot_be_looked_up_by_any_column(ledger: Engine) -> None:
