@@ -502,6 +502,11 @@ def _print_operations(settings: Settings) -> None:
             ", ".join(job.failed) or "none",
         )
     console.print(jobs)
+    if plan.catch_up.skip_nights:
+        console.print(
+            "Nights skipped on purpose (config/schedule.toml [catch_up] skip_nights; never "
+            "caught up): " + ", ".join(night.isoformat() for night in plan.catch_up.skip_nights)
+        )
     console.print(
         f"Waiting for people: {facts.open_cases} open case(s), "
         f"{format_kroner(facts.open_cases_oere)} kr.; "

@@ -4,6 +4,7 @@ run reports itself, not whichever run is newest."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from nightdata import run_robots_command, write_inbox
 from sqlalchemy import create_engine, text
 
 from robots.core import dates
+from robots.core.settings import PROJECT_ROOT
 
 
 def _robots(
@@ -127,6 +129,25 @@ def test_status_shows_whole_run_ids_and_who_reported_a_killed_run(tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert own_run in done.stdout, "a run id names its folders: it is never cut"
     assert "reported by" in done.stdout
+    # The scheduled robots: the night's period finished, and what waits for people.
+    job_line = next(line for line in done.stdout.splitlines() if "helbredstillaeg (nightly" in line)
+    assert "2026-11-23" in job_line
+    assert "Waiting for people:" in done.stdout
+
+    config = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", config)
+    schedule = config / "schedule.toml"
+    schedule.write_text(
+        schedule.read_text(encoding="utf-8").replace(
+            "skip_nights = []", 'skip_nights = ["2026-12-24"]'
+        ),
+        encoding="utf-8",
+    )
+    skipped = _robots(
+        "status", "--data-dir", str(data), cwd=tmp_path, env={"ROBOTS_CONFIG_DIR": str(config)}
+    )
+    assert skipped.returncode == 0, skipped.stderr
+    assert "skipped on purpose" in skipped.stdout and "2026-12-24" in skipped.stdout
 
 
 def test_staff_accounts_from_the_command_line(tmp_path: Path) -> None:
