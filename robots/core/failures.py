@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import errno
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -105,7 +105,3 @@ def read_failure(folder: Path) -> Failure | None:
         return Failure(FailureKind(data["kind"]), str(data["reason"]))
     except (OSError, ValueError, KeyError):
         return None
-
-
-def as_dict(failure: Failure) -> dict[str, str]:
-    return {key: str(value) for key, value in asdict(failure).items()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -122,8 +123,6 @@ class _Deadline:
     """Stops a run that takes longer than the schedule allows (a hung database call)."""
 
     def __init__(self, child: subprocess.Popen[str], seconds: float | None) -> None:
-        import threading
-
         self.fired = False
         self._timer: threading.Timer | None = None
         if seconds:

@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -301,7 +301,3 @@ def _stop_on_signals(scheduler: BlockingScheduler, operations: NightOperations) 
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-
-
-def today_in(schedule: Schedule) -> date:
-    return dates.now().astimezone(schedule.zone).date()
