@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 
 from robots.core.money import format_oere_plain
-from robots.core.robot import EvaluationContext, concat_findings, day_text, findings, rate_findings
+from robots.core.robot import (
+    EvaluationContext,
+    FiringRows,
+    concat_findings,
+    day_text,
+    findings,
+    rate_findings,
+)
 from robots.loentilskud import rules
 from robots.loentilskud.computing import duration_limit_end, first_overlap
 from robots.loentilskud.settings import SubsidySettings, load_settings
@@ -29,6 +36,11 @@ def _hours(values: pd.Series) -> pd.Series:
 
 def _text(values: pd.Series) -> pd.Series:
     return values.astype("string").fillna("(none)")
+
+
+def _span(rows: FiringRows, start: str, end: str) -> pd.Series:
+    """`2023-03-01 to 2023-03-31` for each firing row (an open end reads `(none)`)."""
+    return day_text(rows[start]) + " to " + day_text(rows[end])
 
 
 def overlaps_tonight(j: pd.DataFrame) -> pd.Series:
@@ -119,13 +131,9 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 rules.OUTSIDE_AGREEMENT,
                 lambda r: (
                     "period "
-                    + day_text(r["period_start"])
-                    + " to "
-                    + day_text(r["period_end"])
+                    + _span(r, "period_start", "period_end")
                     + " lies outside the agreement "
-                    + day_text(r["agr_start"])
-                    + " to "
-                    + day_text(r["agr_end"])
+                    + _span(r, "agr_start", "agr_end")
                 ),
             ),
             fire(
@@ -133,15 +141,11 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 rules.PARTLY_OUTSIDE,
                 lambda r: (
                     "period "
-                    + day_text(r["period_start"])
-                    + " to "
-                    + day_text(r["period_end"])
+                    + _span(r, "period_start", "period_end")
                     + ": only "
                     + r["covered_days"].astype("string")
                     + " days inside the agreement "
-                    + day_text(r["agr_start"])
-                    + " to "
-                    + day_text(r["agr_end"])
+                    + _span(r, "agr_start", "agr_end")
                 ),
             ),
             fire(
@@ -220,20 +224,14 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                     "in fleksjob "
                     + _text(r["flex_job_id"])
                     + " from "
-                    + day_text(r["flex_start"])
-                    + " to "
-                    + day_text(r["flex_end"])
+                    + _span(r, "flex_start", "flex_end")
                 ),
             ),
             fire(
                 j["benefit"].notna(),
                 rules.OTHER_BENEFIT,
                 lambda r: (
-                    _text(r["benefit"])
-                    + " paid for "
-                    + day_text(r["benefit_start"])
-                    + " to "
-                    + day_text(r["benefit_end"])
+                    _text(r["benefit"]) + " paid for " + _span(r, "benefit_start", "benefit_end")
                 ),
             ),
             fire(
@@ -283,9 +281,7 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 rules.TWO_YEARS,
                 lambda r: (
                     "period "
-                    + day_text(r["period_start"])
-                    + " to "
-                    + day_text(r["period_end"])
+                    + _span(r, "period_start", "period_end")
                     + " spans two years; computed on "
                     + r["rate_year"].astype("string")
                 ),

@@ -31,7 +31,7 @@ key). This file re-exports the names the generator, the command line and the tes
 
 from __future__ import annotations
 
-from robots.fleksloentilskud.demo.files import SheetWriter
+from robots.core.export_dialects import SheetWriter
 from robots.fleksloentilskud.demo.groups import enough_jobs, group_sizes, per_kind, smallest_group
 from robots.fleksloentilskud.demo.kinds import (
     CLEAN,

@@ -8,11 +8,10 @@ writer, `SheetWriter`, so this package imports nothing from `robots.demo`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
 
+from robots.core.export_dialects import Flavour, SheetWriter
 from robots.core.money import format_kroner
 from robots.core.pipeline.datasets import FLEX_JOBS, OTHER_BENEFITS
 from robots.fleksloentilskud.datasets import INCOMES
@@ -21,35 +20,6 @@ from robots.fleksloentilskud.demo.people import Benefit, Income, Job
 
 BAD_CELL = "#VÆRDI!"
 """What an Excel sheet shows where a formula broke: the planted unreadable amount in XLSX."""
-
-
-class SheetWriter(Protocol):
-    """Writes one XLSX sheet with deterministic bytes (robots/demo/xlsx.py, stamp bound)."""
-
-    def __call__(
-        self,
-        sheet_title: str,
-        header: Sequence[str],
-        rows: Iterable[Sequence[object]],
-        *,
-        amount_columns: Sequence[int] = (),
-        date_columns: Sequence[int] = (),
-    ) -> bytes: ...
-
-
-@dataclass(frozen=True)
-class _Flavour:
-    delimiter: str
-    encoding: str
-    bom: bool
-    newline: str
-    danish: bool
-    """Danish amounts (1.234,50), dates (31-12-2026) and months (12-2026)."""
-
-
-SEMICOLON = _Flavour(";", "cp1252", False, "\r\n", True)
-COMMA = _Flavour(",", "utf-8", False, "\n", False)
-COMMA_BOM = _Flavour(",", "utf-8", True, "\n", False)
 
 
 def _amount(oere: int | None, danish: bool) -> str:
@@ -72,13 +42,13 @@ def _cpr_text(cpr: int, hyphen: bool) -> str:
     return f"{text[:6]}-{text[6:]}" if hyphen else text
 
 
-def _csv(header: Sequence[str], lines: Iterable[Sequence[str]], flavour: _Flavour) -> bytes:
+def _csv(header: Sequence[str], lines: Iterable[Sequence[str]], flavour: Flavour) -> bytes:
     body = [flavour.delimiter.join(header), *(flavour.delimiter.join(line) for line in lines)]
     data = "".join(line + flavour.newline for line in body).encode(flavour.encoding)
     return b"\xef\xbb\xbf" + data if flavour.bom else data
 
 
-def _jobs_file(jobs: Sequence[Job], hyphens: dict[int, bool], flavour: _Flavour) -> bytes:
+def _jobs_file(jobs: Sequence[Job], hyphens: dict[int, bool], flavour: Flavour) -> bytes:
     d = flavour.danish
     lines = [
         [
@@ -98,7 +68,7 @@ def _jobs_file(jobs: Sequence[Job], hyphens: dict[int, bool], flavour: _Flavour)
 
 
 def _benefits_file(
-    benefits: Sequence[Benefit], hyphens: dict[int, bool], flavour: _Flavour
+    benefits: Sequence[Benefit], hyphens: dict[int, bool], flavour: Flavour
 ) -> bytes:
     d = flavour.danish
     lines = [
@@ -118,7 +88,7 @@ def _incomes_file(
     name: str,
     rows: Sequence[Income],
     hyphens: dict[int, bool],
-    flavour: _Flavour | None,
+    flavour: Flavour | None,
     sheet: SheetWriter | None,
     places: dict[tuple[int, int, int, str], str],
 ) -> bytes:

@@ -16,16 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from robots.core.export_dialects import COMMA, COMMA_BOM, SEMICOLON, Flavour, SheetWriter
 from robots.core.money import format_kroner
 from robots.core.settings import config_dir as default_config_dir
 from robots.fleksloentilskud import rules
 from robots.fleksloentilskud.demo.files import (
-    COMMA,
-    COMMA_BOM,
-    SEMICOLON,
-    SheetWriter,
     _benefits_file,
-    _Flavour,
     _incomes_file,
     _jobs_file,
 )
@@ -227,7 +223,7 @@ def _incomes_files(
     first = len(batches) == 1
     rows = [row for batch in batches for row in batch]
     parts: list[Sequence[Income]]
-    flavours: list[_Flavour | None]
+    flavours: list[Flavour | None]
     if sheet is None:
         parts, flavours = [rows], [COMMA]
         names = [f"incomes_{iso}" if first else f"incomes_{iso}_delta"]

@@ -27,7 +27,7 @@ command line and the tests use.
 
 from __future__ import annotations
 
-from robots.loentilskud.demo.files import SheetWriter
+from robots.core.export_dialects import SheetWriter
 from robots.loentilskud.demo.kinds import (
     CLEAN,
     DATA_BAD_CVR,

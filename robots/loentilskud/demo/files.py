@@ -10,45 +10,15 @@ how a planted unreadable date looks depends on the file it lands in.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
 
+from robots.core.export_dialects import Flavour, SheetWriter
 from robots.core.money import format_kroner
 from robots.core.pipeline.datasets import FLEX_JOBS, OTHER_BENEFITS
 from robots.loentilskud.datasets import SUBSIDY_AGREEMENTS, SUBSIDY_CLAIMS
 from robots.loentilskud.demo import kinds as k
 from robots.loentilskud.demo.cast import Agreement, Benefit, Claim, FlexJob
-
-
-class SheetWriter(Protocol):
-    """Writes one XLSX sheet with deterministic bytes (robots/demo/xlsx.py, stamp bound)."""
-
-    def __call__(
-        self,
-        sheet_title: str,
-        header: Sequence[str],
-        rows: Iterable[Sequence[object]],
-        *,
-        amount_columns: Sequence[int] = (),
-        date_columns: Sequence[int] = (),
-    ) -> bytes: ...
-
-
-@dataclass(frozen=True)
-class Flavour:
-    delimiter: str
-    encoding: str
-    bom: bool
-    newline: str
-    danish: bool
-    """Danish numbers (151,25) and dates (31-12-2026)."""
-
-
-SEMICOLON = Flavour(";", "cp1252", False, "\r\n", True)
-COMMA = Flavour(",", "utf-8", False, "\n", False)
-COMMA_BOM = Flavour(",", "utf-8", True, "\n", False)
 
 
 def hundredths_text(value: int, danish: bool) -> str:

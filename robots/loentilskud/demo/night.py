@@ -16,14 +16,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from robots.core.export_dialects import COMMA, COMMA_BOM, SEMICOLON, Flavour, SheetWriter
 from robots.loentilskud.demo import kinds as k
 from robots.loentilskud.demo.cast import Cast, Claim
 from robots.loentilskud.demo.files import (
-    COMMA,
-    COMMA_BOM,
-    SEMICOLON,
-    Flavour,
-    SheetWriter,
     agreements_file,
     benefits_file,
     claims_file,
