@@ -39,11 +39,9 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty ledger database of each kind."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+def _fresh_postgres() -> str:
+    """The test PostgreSQL database, emptied; a skip (or, with REQUIRE_POSTGRES=1, a
+    failure) where there is none."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         if os.environ.get("REQUIRE_POSTGRES") == "1":
@@ -51,6 +49,21 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (.ci/run sets it)")
     _reset_postgres(url)
     return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty ledger database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    return _fresh_postgres()
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    """A fresh, empty PostgreSQL ledger alone, for what only a server has (a connection
+    that can be refused or cut)."""
+    return _fresh_postgres()
 
 
 @pytest.fixture

@@ -154,23 +154,6 @@ def test_a_sqlite_ledger_that_cannot_be_opened_at_start_is_retried(
     _paid(settings)
 
 
-@pytest.fixture
-def postgres_url() -> str:
-    """A fresh PostgreSQL ledger (the proxy stands in front of a server, so these faults
-    are PostgreSQL's alone: a SQLite ledger is a file, tested above)."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail("REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (.ci/run sets it)")
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
-
-
 @pytest.mark.postgres
 def test_postgresql_down_at_start_is_retried_until_it_is_back(
     postgres_url: str, tmp_path: Path
