@@ -3,7 +3,7 @@ with the values it compared as evidence. Limits from config/checks.toml [loentil
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,7 @@ import pandas as pd
 from robots.core.money import format_oere_plain
 from robots.core.robot import (
     EvaluationContext,
+    Evidence,
     FiringRows,
     concat_findings,
     day_text,
@@ -38,6 +39,11 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype("string").fillna("(none)")
 
 
+def _status_since(status: str) -> Callable[[FiringRows], pd.Series]:
+    """`CPR status dead since 2023-02-10` for each firing row."""
+    return lambda rows: f"CPR status {status} since " + day_text(rows["cit_status_date"])
+
+
 def _span(rows: FiringRows, start: str, end: str) -> pd.Series:
     """`2023-03-01 to 2023-03-31` for each firing row (an open end reads `(none)`)."""
     return day_text(rows[start]) + " to " + day_text(rows[end])
@@ -61,7 +67,11 @@ def overlaps_tonight(j: pd.DataFrame) -> pd.Series:
 def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
     """Every loentilskud check."""
     settings = load_settings()
-    fire = partial(findings, frame=j)
+
+    def fire(mask: pd.Series | np.ndarray, rule_id: str, message: Evidence) -> pd.DataFrame:
+        rows = mask if isinstance(mask, pd.Series) else pd.Series(mask, index=j.index)
+        return findings(rows, rule_id, message, frame=j)
+
     for column in LEDGER_OVERLAP:
         if column not in j:  # checked without a ledger (tests, dry runs): nothing before
             j[column] = pd.NA
@@ -109,13 +119,15 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
     return concat_findings(
         [
             fire(
-                pd.Series(~known, index=j.index),
+                ~known,
                 rules.NO_AGREEMENT,
                 lambda r: "agreement " + _text(r["agreement_id"]) + " is not in subsidy_agreements",
             ),
             fire(
-                pd.Series(known, index=j.index)
-                & (j["employer_cvr"].astype("string") != j["agr_employer_cvr"].astype("string")),
+                known
+                & (j["employer_cvr"].astype("string") != j["agr_employer_cvr"].astype("string"))
+                .fillna(False)
+                .to_numpy(bool),
                 rules.OTHER_EMPLOYER,
                 lambda r: (
                     "claimed by CVR "
@@ -127,7 +139,7 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 ),
             ),
             fire(
-                pd.Series(known & (covered == 0), index=j.index),
+                known & (covered == 0),
                 rules.OUTSIDE_AGREEMENT,
                 lambda r: (
                     "period "
@@ -137,7 +149,7 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 ),
             ),
             fire(
-                pd.Series(partly, index=j.index),
+                partly,
                 rules.PARTLY_OUTSIDE,
                 lambda r: (
                     "period "
@@ -149,7 +161,7 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 ),
             ),
             fire(
-                pd.Series(comp_before, index=j.index),
+                comp_before,
                 rules.EMPLOYER_GONE,
                 lambda r: (
                     "CVR "
@@ -162,7 +174,7 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 ),
             ),
             fire(
-                pd.Series(comp_during | ~j["comp_known"].to_numpy(dtype=bool), index=j.index),
+                comp_during | ~j["comp_known"].to_numpy(dtype=bool),
                 rules.EMPLOYER_ENDING,
                 lambda r: pd.Series(
                     np.where(
@@ -179,31 +191,16 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                     index=r.index,
                 ),
             ),
-            fire(
-                pd.Series(
-                    known
-                    & cit_before
-                    & (j["cit_status"] == "dead").fillna(False).to_numpy(dtype=bool),
-                    index=j.index,
-                ),
-                rules.DEAD,
-                lambda r: "CPR status dead since " + day_text(r["cit_status_date"]),
+            *(
+                fire(
+                    known & cit_before & (j["cit_status"] == status).fillna(False).to_numpy(bool),
+                    rule_id,
+                    _status_since(status),
+                )
+                for status, rule_id in (("dead", rules.DEAD), ("emigrated", rules.EMIGRATED))
             ),
             fire(
-                pd.Series(
-                    known
-                    & cit_before
-                    & (j["cit_status"] == "emigrated").fillna(False).to_numpy(dtype=bool),
-                    index=j.index,
-                ),
-                rules.EMIGRATED,
-                lambda r: "CPR status emigrated since " + day_text(r["cit_status_date"]),
-            ),
-            fire(
-                pd.Series(
-                    known & (cit_during | cit_missing | ~j["cit_known"].to_numpy(dtype=bool)),
-                    index=j.index,
-                ),
+                known & (cit_during | cit_missing | ~j["cit_known"].to_numpy(dtype=bool)),
                 rules.CITIZEN_ENDING,
                 lambda r: pd.Series(
                     np.where(
@@ -245,10 +242,7 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 ),
             ),
             fire(
-                pd.Series(
-                    known & (covered > 0) & (hours > j["capped_hours"].to_numpy(np.int64)),
-                    index=j.index,
-                ),
+                known & (covered > 0) & (hours > j["capped_hours"].to_numpy(np.int64)),
                 rules.HOURS_ABOVE_AGREED,
                 lambda r: (
                     _hours(r["hours"])
@@ -262,7 +256,7 @@ def check(j: pd.DataFrame, context: EvaluationContext) -> pd.DataFrame:
                 ),
             ),
             fire(
-                pd.Series(known, index=j.index) & (end > j["duration_limit_end"]).fillna(False),
+                known & (end > j["duration_limit_end"]).fillna(False).to_numpy(bool),
                 rules.DURATION,
                 lambda r: (
                     _text(r["sector"])
