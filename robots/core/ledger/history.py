@@ -312,7 +312,12 @@ def book_transfers(
     attempt, not sent back and not booked before; one audit row for them all. The same rule
     as `append_event` (a booking follows a payment that stands), said once in SQL: a bank
     file answering a million claims is one statement, not a million round trips. Returns
-    the events appended."""
+    the events appended.
+
+    The items are reached through their batches' index: payment_items has no index on
+    transfer_id, and without the batch condition SQLite walked every item of the ledger
+    and ran the correlated checks on each before the join threw most away (16.5 s for a
+    month's 20 camt.054 files against a million claims; 2.3 s with it, measured)."""
     if not len(lines):
         return 0
     at = at or dates.now()
@@ -331,7 +336,9 @@ def book_transfers(
             "WHERE e.claim_pk = i.claim_pk), 0) + 1, 'booked', :at, :actor, t.reason, "
             "i.attempt, t.detail "
             "FROM payment_items i JOIN tmp_booked t ON t.transfer_id = i.transfer_id "
-            "WHERE i.attempt = (SELECT MAX(j.attempt) FROM payment_items j "
+            "WHERE i.batch_id IN (SELECT p.batch_id FROM tmp_booked b "
+            "CROSS JOIN payment_transfers p WHERE p.id = b.transfer_id) "
+            "AND i.attempt = (SELECT MAX(j.attempt) FROM payment_items j "
             "WHERE j.claim_pk = i.claim_pk) "
             "AND NOT EXISTS (SELECT 1 FROM claim_events r WHERE r.claim_pk = i.claim_pk "
             "AND r.attempt = i.attempt AND r.kind IN ('returned', 'booked'))"
