@@ -392,6 +392,10 @@ def temp_table(*, connection: Connection, name: str, frame: pd.DataFrame, key: s
     )
     connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} ({columns})")
     bulk_insert(connection=connection, table=name, frame=frame)
+    if is_postgres(connection):
+        # Autovacuum never analyses a temporary table: without this the planner guesses
+        # a few thousand rows, whatever was copied in, and plans the joins by the guess.
+        connection.exec_driver_sql(f"ANALYZE {name}")
 
 
 def lookup_via_temp_table(
