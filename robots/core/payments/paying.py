@@ -302,66 +302,78 @@ def _record(engine: Engine, robot: Robot, planned: list[tuple[_Batch, BatchPlan]
     position in the plan, without reading the transfers back. Before it commits, what the
     ledger holds must equal each plan (counts and totals) and every item must point at a
     transfer of its batch: the database no longer checks transfer_id per row (migration 0008).
+
+    All bundles' transfers go in as one insert, and all their items as one, in claim order:
+    each item's claim is looked up for its foreign key, and one sweep through the claims
+    costs less than a sweep per bundle once the night's claims outgrow SQLite's page cache
+    (740,000 items in 39 bundles: 3.25 s as 39 inserts, 2.61 s as one, measured).
     """
     with engine.begin() as connection:
         transfer_ids = bulk.reserve_transfer_ids(
             connection=connection, count=sum(plan.transfers.num_rows for _, plan in planned)
         )
-        first = 0
+        ids_of, first = [], 0
+        for _, plan in planned:
+            ids_of.append(transfer_ids[first : first + plan.transfers.num_rows])
+            first += plan.transfers.num_rows
         for batch, plan in planned:
-            count = plan.transfers.num_rows
-            _record_batch(connection, robot, batch, plan, transfer_ids[first : first + count])
-            first += count
-
-
-def _record_batch(
-    connection: Connection,
-    robot: Robot,
-    batch: _Batch,
-    plan: BatchPlan,
-    transfer_ids: np.ndarray,
-) -> None:
-    """One batch of step 1, on the transfer ids reserved for it."""
-    batch_id = batch.batch_id
-    transfers, claim_count = plan.transfers.num_rows, plan.claims.num_rows
-    payment_records.prepare_batch(
-        connection=connection,
-        batch_id=batch_id,
-        robot=robot.name,
-        run_id=batch.run_id,
-        created_at=batch.created_at,
-        execution_date=batch.execution_date,
-        transfers=transfers,
-        total_oere=plan.total_oere,
-    )
-    bulk.insert_arrow(
-        connection=connection,
-        table="payment_transfers",
-        data=plan.transfers.add_column(0, "id", pa.array(transfer_ids, type=pa.int64())).add_column(
-            1, "batch_id", pa.repeat(pa.scalar(batch_id), transfers)
-        ),
-    )
-    try:
+            payment_records.prepare_batch(
+                connection=connection,
+                batch_id=batch.batch_id,
+                robot=robot.name,
+                run_id=batch.run_id,
+                created_at=batch.created_at,
+                execution_date=batch.execution_date,
+                transfers=plan.transfers.num_rows,
+                total_oere=plan.total_oere,
+            )
         bulk.insert_arrow(
             connection=connection,
-            table="payment_items",
-            data=_payment_items(plan.claims, transfer_ids, batch_id),
+            table="payment_transfers",
+            data=pa.concat_tables(
+                [
+                    _transfers(plan.transfers, ids, batch.batch_id)
+                    for (batch, plan), ids in zip(planned, ids_of, strict=True)
+                ]
+            ),
         )
-    except IntegrityError as exc:
-        raise ApplicationError(
-            ReasonCode.PAYMENT_FILE,
-            f"batch {batch_id}: the ledger refused its payment items (was a claim paid "
-            "by another run meanwhile?); nothing was paid, run again",
-        ) from exc
-    _check_recorded(connection, batch_id, plan, transfer_ids)
-    audit_trail.robot_event(
-        connection=connection,
-        robot=robot.name,
-        action="batch_prepared",
-        entity="payment_batch",
-        entity_id=batch_id,
-        run_id=batch.run_id,
-        detail=f"{claim_count} claims, {transfers} transfers",
+        items = pa.concat_tables(
+            [
+                _payment_items(plan.claims, ids, batch.batch_id)
+                for (batch, plan), ids in zip(planned, ids_of, strict=True)
+            ]
+        )
+        try:
+            bulk.insert_arrow(
+                connection=connection,
+                table="payment_items",
+                data=items.take(pc.sort_indices(items, sort_keys=[("claim_pk", "ascending")])),
+            )
+        except IntegrityError as exc:
+            names = ", ".join(batch.batch_id for batch, _ in planned)
+            raise ApplicationError(
+                ReasonCode.PAYMENT_FILE,
+                f"{'batch' if len(planned) == 1 else 'batches'} {names}: the ledger refused "
+                "the payment items (was a claim paid by another run meanwhile?); nothing "
+                "was paid, run again",
+            ) from exc
+        for (batch, plan), ids in zip(planned, ids_of, strict=True):
+            _check_recorded(connection, batch.batch_id, plan, ids)
+            audit_trail.robot_event(
+                connection=connection,
+                robot=robot.name,
+                action="batch_prepared",
+                entity="payment_batch",
+                entity_id=batch.batch_id,
+                run_id=batch.run_id,
+                detail=f"{plan.claims.num_rows} claims, {plan.transfers.num_rows} transfers",
+            )
+
+
+def _transfers(transfers: pa.Table, transfer_ids: np.ndarray, batch_id: str) -> pa.Table:
+    """A batch's planned transfers on their reserved ids."""
+    return transfers.add_column(0, "id", pa.array(transfer_ids, type=pa.int64())).add_column(
+        1, "batch_id", pa.repeat(pa.scalar(batch_id), transfers.num_rows)
     )
 
 
