@@ -354,7 +354,7 @@ def _record(engine: Engine, robot: Robot, planned: list[tuple[_Batch, BatchPlan]
             raise ApplicationError(
                 ReasonCode.PAYMENT_FILE,
                 f"{'batch' if len(planned) == 1 else 'batches'} {names}: the ledger refused "
-                "the payment items (was a claim paid by another run meanwhile?); nothing "
+                "its payment items (was a claim paid by another run meanwhile?); nothing "
                 "was paid, run again",
             ) from exc
         for (batch, plan), ids in zip(planned, ids_of, strict=True):
