@@ -312,10 +312,8 @@ def _record(engine: Engine, robot: Robot, planned: list[tuple[_Batch, BatchPlan]
         transfer_ids = bulk.reserve_transfer_ids(
             connection=connection, count=sum(plan.transfers.num_rows for _, plan in planned)
         )
-        ids_of, first = [], 0
-        for _, plan in planned:
-            ids_of.append(transfer_ids[first : first + plan.transfers.num_rows])
-            first += plan.transfers.num_rows
+        counts = [plan.transfers.num_rows for _, plan in planned]
+        ids_of = np.split(transfer_ids, np.cumsum(counts)[:-1])
         for batch, plan in planned:
             payment_records.prepare_batch(
                 connection=connection,
@@ -327,36 +325,7 @@ def _record(engine: Engine, robot: Robot, planned: list[tuple[_Batch, BatchPlan]
                 transfers=plan.transfers.num_rows,
                 total_oere=plan.total_oere,
             )
-        bulk.insert_arrow(
-            connection=connection,
-            table="payment_transfers",
-            data=pa.concat_tables(
-                [
-                    _transfers(plan.transfers, ids, batch.batch_id)
-                    for (batch, plan), ids in zip(planned, ids_of, strict=True)
-                ]
-            ),
-        )
-        items = pa.concat_tables(
-            [
-                _payment_items(plan.claims, ids, batch.batch_id)
-                for (batch, plan), ids in zip(planned, ids_of, strict=True)
-            ]
-        )
-        try:
-            bulk.insert_arrow(
-                connection=connection,
-                table="payment_items",
-                data=items.take(pc.sort_indices(items, sort_keys=[("claim_pk", "ascending")])),
-            )
-        except IntegrityError as exc:
-            names = ", ".join(batch.batch_id for batch, _ in planned)
-            raise ApplicationError(
-                ReasonCode.PAYMENT_FILE,
-                f"{'batch' if len(planned) == 1 else 'batches'} {names}: the ledger refused "
-                "its payment items (was a claim paid by another run meanwhile?); nothing "
-                "was paid, run again",
-            ) from exc
+        _insert_transfers_and_items(connection, planned, ids_of)
         for (batch, plan), ids in zip(planned, ids_of, strict=True):
             _check_recorded(connection, batch.batch_id, plan, ids)
             audit_trail.robot_event(
@@ -368,6 +337,40 @@ def _record(engine: Engine, robot: Robot, planned: list[tuple[_Batch, BatchPlan]
                 run_id=batch.run_id,
                 detail=f"{plan.claims.num_rows} claims, {plan.transfers.num_rows} transfers",
             )
+
+
+def _insert_transfers_and_items(
+    connection: Connection,
+    planned: list[tuple[_Batch, BatchPlan]],
+    ids_of: list[np.ndarray],
+) -> None:
+    """Every bundle's transfers, then every bundle's items in claim order; a claim that
+    another run paid meanwhile refuses the items, and with them the whole night's batches."""
+    bundles = list(zip(planned, ids_of, strict=True))
+    bulk.insert_arrow(
+        connection=connection,
+        table="payment_transfers",
+        data=pa.concat_tables(
+            [_transfers(plan.transfers, ids, batch.batch_id) for (batch, plan), ids in bundles]
+        ),
+    )
+    items = pa.concat_tables(
+        [_payment_items(plan.claims, ids, batch.batch_id) for (batch, plan), ids in bundles]
+    )
+    try:
+        bulk.insert_arrow(
+            connection=connection,
+            table="payment_items",
+            data=items.take(pc.sort_indices(items, sort_keys=[("claim_pk", "ascending")])),
+        )
+    except IntegrityError as exc:
+        names = ", ".join(batch.batch_id for batch, _ in planned)
+        raise ApplicationError(
+            ReasonCode.PAYMENT_FILE,
+            f"{'batch' if len(planned) == 1 else 'batches'} {names}: the ledger refused "
+            "its payment items (was a claim paid by another run meanwhile?); nothing "
+            "was paid, run again",
+        ) from exc
 
 
 def _transfers(transfers: pa.Table, transfer_ids: np.ndarray, batch_id: str) -> pa.Table:
