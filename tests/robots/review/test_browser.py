@@ -33,8 +33,24 @@ def _click(driver: Any, by: str, what: str) -> None:
         except (StaleElementReferenceException, WebDriverException):
             if attempt == 2:
                 raise
-    WebDriverWait(driver, 20).until(staleness_of(old))
+    WebDriverWait(driver, 20).until(_replaced(old))
     _loaded(driver)
+
+
+def _replaced(old: Any) -> Any:
+    """Selenium's staleness_of, but also taking Chromium's other word for a node of a page
+    that has gone ("does not belong to the document"), which staleness_of let through as
+    an error when the click's page replaced the old one between two polls."""
+
+    def check(driver: Any) -> bool:
+        try:
+            return bool(staleness_of(old)(driver))
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+
+    return check
 
 
 def _loaded(driver: Any) -> None:
