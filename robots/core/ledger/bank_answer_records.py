@@ -121,11 +121,8 @@ def transfers_by_amount_and_day(*, connection: Connection, amounts: Iterable[int
     wanted = sorted({int(a) for a in amounts})
     if not wanted:
         return pd.DataFrame(columns=_TRANSFER_COLUMNS)
-    marks = ", ".join(f":a{n}" for n in range(len(wanted)))
-    rows = connection.execute(
-        text(_TRANSFERS + f"WHERE t.amount_oere IN ({marks})"),
-        {f"a{n}": a for n, a in enumerate(wanted)},
-    ).all()
+    marks, params = bulk.in_list("a", wanted)
+    rows = connection.execute(text(_TRANSFERS + f"WHERE t.amount_oere IN ({marks})"), params).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=_TRANSFER_COLUMNS)
 
 
@@ -134,10 +131,9 @@ def transfers_of_batches(*, connection: Connection, batch_ids: Iterable[str]) ->
     wanted = sorted({str(b) for b in batch_ids if b})
     if not wanted:
         return pd.DataFrame(columns=_TRANSFER_COLUMNS)
-    marks = ", ".join(f":b{n}" for n in range(len(wanted)))
+    marks, params = bulk.in_list("b", wanted)
     rows = connection.execute(
-        text(_TRANSFERS + f"WHERE t.batch_id IN ({marks}) ORDER BY t.id"),
-        {f"b{n}": b for n, b in enumerate(wanted)},
+        text(_TRANSFERS + f"WHERE t.batch_id IN ({marks}) ORDER BY t.id"), params
     ).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=_TRANSFER_COLUMNS)
 
@@ -147,10 +143,9 @@ def known_batches(*, connection: Connection, batch_ids: Iterable[str]) -> set[st
     wanted = sorted({str(b) for b in batch_ids if b})
     if not wanted:
         return set()
-    marks = ", ".join(f":b{n}" for n in range(len(wanted)))
+    marks, params = bulk.in_list("b", wanted)
     rows = connection.execute(
-        text(f"SELECT id FROM payment_batches WHERE id IN ({marks})"),
-        {f"b{n}": b for n, b in enumerate(wanted)},
+        text(f"SELECT id FROM payment_batches WHERE id IN ({marks})"), params
     ).scalars()
     return {str(r) for r in rows}
 
@@ -163,13 +158,13 @@ def claims_of_transfers(*, connection: Connection, transfer_ids: Iterable[int]) 
         return pd.DataFrame(columns=["claim_pk", "attempt", "transfer_id"])
     found: list[Any] = []
     for chunk in bulk.chunks(wanted, 1000):
-        marks = ", ".join(f":t{n}" for n in range(len(chunk)))
+        marks, params = bulk.in_list("t", chunk)
         found += connection.execute(
             text(
                 "SELECT claim_pk, attempt, transfer_id FROM payment_items "
                 f"WHERE transfer_id IN ({marks}) ORDER BY transfer_id, claim_pk"
             ),
-            {f"t{n}": t for n, t in enumerate(chunk)},
+            params,
         ).all()
     return pd.DataFrame([tuple(r) for r in found], columns=["claim_pk", "attempt", "transfer_id"])
 

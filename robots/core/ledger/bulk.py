@@ -268,6 +268,13 @@ def claim_lookup_index_deferred(*, connection: Connection, incoming: int) -> Ite
     connection.execute(CreateIndex(index))
 
 
+def in_list(name: str, values: Sequence[Any], *, empty: str = "NULL") -> tuple[str, dict[str, Any]]:
+    """An `IN (...)` list of named parameters (`:name0, :name1, ...`) and their values;
+    `empty` stands in the brackets when there are none (SQL has no empty list)."""
+    marks = ", ".join(f":{name}{n}" for n in range(len(values))) or empty
+    return marks, {f"{name}{n}": value for n, value in enumerate(values)}
+
+
 def driver_query(
     connection: Connection, sql: str, params: Mapping[str, Any]
 ) -> tuple[str, Sequence[Any] | Mapping[str, Any]]:

@@ -35,7 +35,7 @@ def row_exceptions_of_run(
     """A run's exceptions about rows that did not become its claims: rows it could not
     take (no claim), and rows that were an earlier claim again (`about_earlier_claims`)."""
     rules = list(about_earlier_claims)
-    marks = ", ".join(f":rule{n}" for n in range(len(rules))) or "''"
+    marks, rule_params = bulk.in_list("rule", rules, empty="''")
     return bulk.read_frame(
         connection=connection,
         sql=(
@@ -48,7 +48,7 @@ def row_exceptions_of_run(
         params={
             "run_id": run_id,
             "robot": robot,
-            **{f"rule{n}": rule for n, rule in enumerate(rules)},
+            **rule_params,
         },
     )
 

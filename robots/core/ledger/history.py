@@ -342,7 +342,7 @@ def book_transfers(
             )
         ).scalars()
     )
-    marks = ", ".join(f":b{n}" for n in range(len(batches))) or "NULL"
+    marks, batch_params = bulk.in_list("b", batches)
     appended = connection.execute(
         text(
             "INSERT INTO claim_events (claim_pk, seq, kind, at, actor, reason, attempt, detail) "
@@ -356,7 +356,7 @@ def book_transfers(
             "AND NOT EXISTS (SELECT 1 FROM claim_events r WHERE r.claim_pk = i.claim_pk "
             "AND r.attempt = i.attempt AND r.kind IN ('returned', 'booked'))"
         ).bindparams(bindparam("at", type_=UTCDateTime())),
-        {"at": at, "actor": actor, **{f"b{n}": b for n, b in enumerate(batches)}},
+        {"at": at, "actor": actor, **batch_params},
     ).rowcount
     connection.execute(
         insert(AuditEvent).values(
