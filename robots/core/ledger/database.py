@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+
+from robots.core.ledger.sqlite_staging import detach_finished_stages
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -34,6 +38,14 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA cache_size=-262144")
             cursor.execute("PRAGMA temp_store=MEMORY")
             cursor.close()
+
+        @event.listens_for(engine, "checkin")
+        def _staging_detached(dbapi_connection: Any, _record: Any) -> None:
+            # The bulk path's staging files (already unlinked) give their space back once
+            # detached; a connection back in the pool has no transaction left to read them.
+            # Only cleanup: a connection that cannot even list its databases is closed soon.
+            with contextlib.suppress(sqlite3.Error):
+                detach_finished_stages(dbapi_connection)
 
         return engine
     # A server that cannot be reached fails the run in seconds (a technical failure the
