@@ -15,16 +15,19 @@ disk and the same protection as the personal data it holds) and is unlinked the 
 the ledger has attached it: no copy is left behind, whatever happens after. SQLite cannot
 detach a database read in a transaction that is still open, so staging schemas are
 detached later, at the next bulk insert or when the connection goes back to the pool;
-the disk space of the unlinked file is returned then.
+the disk space of the unlinked file is returned then. A process killed while it wrote
+a staging file leaves its folder; the next bulk insert beside the ledger removes it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -37,6 +40,11 @@ STAGE_PREFIX = "bulk_stage_"
 """The schema names staging files are attached under (never a name of ours otherwise)."""
 
 STAGED_TABLE = "rows"
+
+STAGING_FOLDER_PREFIX = ".ledger-staging-"
+
+ABANDONED_AFTER_SECONDS = 3600.0
+"""A staging folder this old belongs to no live insert (a night's largest takes seconds)."""
 
 _numbers = itertools.count(1)
 
@@ -124,11 +132,24 @@ def room_to_attach(driver: sqlite3.Connection) -> bool:
     return len(attached) < driver.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
 
 
+def remove_abandoned_staging(folder: str | None, *, older_than_seconds: float) -> None:
+    """Staging folders a killed process left behind (a copy of some rows, personal data
+    among them): removed once older than any bulk insert takes, so no live one is touched."""
+    base = Path(folder or tempfile.gettempdir())
+    now = time.time()
+    for stale in base.glob(f"{STAGING_FOLDER_PREFIX}*"):
+        with contextlib.suppress(OSError):  # another process removed it first
+            if now - stale.stat().st_mtime > older_than_seconds:
+                shutil.rmtree(stale)
+
+
 def attach_staged_rows(
     driver: sqlite3.Connection, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
 ) -> str:
     """Write `batches` to a staging file, attach it, unlink it; the schema name to read."""
-    folder = tempfile.mkdtemp(prefix=".ledger-staging-", dir=_ledger_folder(driver))
+    ledger_folder = _ledger_folder(driver)
+    remove_abandoned_staging(ledger_folder, older_than_seconds=ABANDONED_AFTER_SECONDS)
+    folder = tempfile.mkdtemp(prefix=STAGING_FOLDER_PREFIX, dir=ledger_folder)
     try:
         path = Path(folder) / "rows.sqlite"
         write_staging_file(path, schema, batches)

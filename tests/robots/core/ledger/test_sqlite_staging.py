@@ -6,7 +6,9 @@ copy of the rows on disk."""
 
 from __future__ import annotations
 
+import os
 import string
+import time
 from pathlib import Path
 
 import numpy as np
@@ -167,3 +169,23 @@ def test_a_night_sized_insert_through_the_ledger_takes_the_staged_route(
         bulk.bulk_insert(connection=connection, table="t", frame=_rows(10, start=10**7))
     engine.dispose()
     assert routes == ["staged", "bound"]
+
+
+def test_a_staging_folder_left_by_a_killed_process_is_removed_by_the_next_insert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "STAGE_FROM_ROWS", 1)
+    abandoned = tmp_path / f"{sqlite_staging.STAGING_FOLDER_PREFIX}killed"
+    recent = tmp_path / f"{sqlite_staging.STAGING_FOLDER_PREFIX}live"
+    for folder in (abandoned, recent):
+        folder.mkdir()
+        (folder / "rows.sqlite").write_bytes(b"rows with personal data")
+    two_hours_ago = time.time() - 7200
+    os.utime(abandoned, (two_hours_ago, two_hours_ago))
+    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT UNIQUE)")
+        bulk.bulk_insert(connection=connection, table="t", frame=_rows(10))
+    engine.dispose()
+    assert not abandoned.exists()
+    assert (recent / "rows.sqlite").exists(), "a folder younger than any insert is left alone"
