@@ -154,15 +154,17 @@ def _pay_new(
         return []
     if claims.num_rows >= WORKER_FROM_CLAIMS:
         writer.use_worker()  # its start-up overlaps the planning
-    planned = []
+    planned, files = [], []
     for part in into_bundles(claims, settings.bank.max_transfers_per_file):
         batch, plan = _plan(part, robot, run_id, night)
         plan = replace(plan, claims=_with_attempts(plan.claims, attempts))
         if robot.refusion_per_claim:
             batch = replace(batch, claims=_with_refusion(engine, plan.claims))
         planned.append((batch, plan))
+        # Handed to a worker now: the first file is written while the rest are planned.
+        files.append(writer.submit(_files_job(batch, robot, settings, folders)))
+    writer.seal()
     del claims
-    files = writer.submit_all([_files_job(batch, robot, settings, folders) for batch, _ in planned])
     try:
         _record(engine, robot, planned)
     except BaseException:

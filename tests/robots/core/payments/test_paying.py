@@ -539,3 +539,28 @@ def test_a_run_killed_between_two_bundles_leaves_the_rest_for_the_next_run(
             text("SELECT COUNT(*), COUNT(DISTINCT claim_pk), SUM(amount_oere) FROM payment_items")
         ).one()
     assert tuple(paid) == (len(claims), len(claims), sum(c[3] for c in claims))
+
+
+def test_a_worker_that_stops_releases_nothing_and_the_next_run_finishes_every_batch(
+    ledger: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker receives each batch as it is planned; if it dies (here: it cannot even
+    start), every batch handed to it is refused, none is released, all stay prepared, and
+    the next run writes and releases them from the ledger, each claim once."""
+    claims = _spread_claims()
+    _add_claims(ledger, claims)
+    settings = _bundled(tmp_path, 4)
+    monkeypatch.setattr(paying, "WORKER_FROM_CLAIMS", 1)
+    monkeypatch.setattr(filing, "__name__", "robots.core.payments.no_such_worker")
+    with pytest.raises(ApplicationError, match="worker process writing the payment file stopped"):
+        _pay(ledger, settings)
+    with ledger.connect() as connection:
+        statuses = connection.execute(text("SELECT status FROM payment_batches")).scalars().all()
+    assert sorted(statuses) == ["prepared"] * 3
+    assert not list((settings.data_dir / "outputs").glob("payments/*.xml"))
+
+    monkeypatch.setattr(filing, "__name__", "robots.core.payments.filing")
+    finished = _pay(ledger, settings)
+    assert [b.completed_after_crash for b in finished] == [True, True, True]
+    assert sum(b.claims for b in finished) == len(claims)
+    assert len(list((settings.data_dir / "outputs").glob("payments/*.xml"))) == 3
