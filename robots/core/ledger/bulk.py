@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import io
-import itertools
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -149,11 +148,7 @@ def _insert_sqlite_staged(
     columns: Sequence[str],
     batches: Iterable[pa.RecordBatch],
 ) -> None:
-    iterator = (_dates_as_text(batch) for batch in batches)
-    first = next(iterator, None)
-    if first is None:
-        return
-    stage = attach_staged_rows(driver, first.schema, itertools.chain([first], iterator))
+    stage = attach_staged_rows(driver, columns, (_dates_as_text(batch) for batch in batches))
     names = ", ".join(columns)
     connection.exec_driver_sql(
         f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}.{STAGED_TABLE}"

@@ -28,7 +28,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,16 +65,18 @@ def _run(statement: Any, sql: str) -> None:
     pa.RecordBatchReader._import_from_c(handle.address).read_all()
 
 
-def write_staging_file(path: Path, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
-    """Every batch into table `rows` of a new SQLite file at `path`; the number of rows.
+def write_staging_file(
+    path: Path, columns: Sequence[str], batches: Iterable[pa.RecordBatch]
+) -> int:
+    """Every batch (its columns named `columns`) into table `rows` of a new SQLite file at
+    `path`; the number of rows.
 
-    No journal and no sync: the file is a scratch copy, useless after a crash (the
-    caller's transaction is gone too), so nothing about it needs to survive one.
+    The table's columns have no declared type, so each value keeps the storage class its
+    Arrow type gives (as a bound value would): a slice whose column held only None comes
+    as text and the next as integers, and each is written as it is, a run of slices of
+    one schema at a time. No journal and no sync: the file is a scratch copy, useless
+    after a crash (the caller's transaction is gone too).
     """
-    plain = pa.schema(
-        [f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f for f in schema]
-    )
-    reader = pa.RecordBatchReader.from_batches(plain, (_plain_types(b) for b in batches))
     database = adbc_driver_sqlite.connect(str(path))
     try:
         connection = adbc.AdbcConnection(database)
@@ -83,14 +85,21 @@ def write_staging_file(path: Path, schema: pa.Schema, batches: Iterable[pa.Recor
             try:
                 _run(statement, "PRAGMA journal_mode=OFF")
                 _run(statement, "PRAGMA synchronous=OFF")
-                statement.set_options(
-                    **{
-                        adbc.INGEST_OPTION_TARGET_TABLE: STAGED_TABLE,
-                        adbc.INGEST_OPTION_MODE: adbc.INGEST_OPTION_MODE_CREATE,
-                    }
-                )
-                statement.bind_stream(reader)
-                return int(statement.execute_update())
+                names = ", ".join('"' + name.replace('"', '""') + '"' for name in columns)
+                _run(statement, f"CREATE TABLE {STAGED_TABLE} ({names})")
+                written = 0
+                for schema, run in itertools.groupby(
+                    (_plain_types(b) for b in batches), key=lambda b: b.schema
+                ):
+                    statement.set_options(
+                        **{
+                            adbc.INGEST_OPTION_TARGET_TABLE: STAGED_TABLE,
+                            adbc.INGEST_OPTION_MODE: adbc.INGEST_OPTION_MODE_APPEND,
+                        }
+                    )
+                    statement.bind_stream(pa.RecordBatchReader.from_batches(schema, run))
+                    written += int(statement.execute_update())
+                return written
             finally:
                 statement.close()
         finally:
@@ -144,7 +153,7 @@ def remove_abandoned_staging(folder: str | None, *, older_than_seconds: float) -
 
 
 def attach_staged_rows(
-    driver: sqlite3.Connection, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+    driver: sqlite3.Connection, columns: Sequence[str], batches: Iterable[pa.RecordBatch]
 ) -> str:
     """Write `batches` to a staging file, attach it, unlink it; the schema name to read."""
     ledger_folder = _ledger_folder(driver)
@@ -152,7 +161,7 @@ def attach_staged_rows(
     folder = tempfile.mkdtemp(prefix=STAGING_FOLDER_PREFIX, dir=ledger_folder)
     try:
         path = Path(folder) / "rows.sqlite"
-        write_staging_file(path, schema, batches)
+        write_staging_file(path, columns, batches)
         name = f"{STAGE_PREFIX}{os.getpid()}_{next(_numbers)}"
         driver.execute(f"ATTACH DATABASE ? AS {name}", (str(path),))
         return name
