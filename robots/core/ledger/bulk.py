@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import io
+import itertools
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,10 @@ from robots.core.ledger.sqlite_staging import (
 
 BATCH_ROWS = 65_536
 """Rows turned into driver values at a time: memory stays flat whatever the night's size."""
+
+PARALLEL_FROM_ROWS = 200_000
+"""From this many rows a staged insert is written as two halves side by side (two cores):
+a million claims' staging file took 1.2 s alone, 0.6 s as two halves (measured)."""
 
 STAGE_FROM_ROWS = 20_000
 """From this many rows SQLite takes them from a staging file written in C (sqlite_staging):
@@ -123,10 +128,10 @@ def _insert_sqlite(
     connection: Connection,
     table: str,
     columns: Sequence[str],
-    batches: Iterable[pa.RecordBatch],
+    parts: Sequence[Iterable[pa.RecordBatch]],
     rows: int,
 ) -> None:
-    """Many rows through a staging file written in C (sqlite_staging), a few by executemany.
+    """Many rows through staging files written in C (sqlite_staging), a few by executemany.
 
     Both routes end in the same ledger rows; the property test of the bulk paths holds
     them equal, value and storage class.
@@ -135,10 +140,10 @@ def _insert_sqlite(
     assert isinstance(driver, sqlite3.Connection)
     if rows >= STAGE_FROM_ROWS:
         detach_finished_stages(driver)
-        if room_to_attach(driver):
-            _insert_sqlite_staged(connection, driver, table, columns, batches)
+        if room_to_attach(driver, len(parts)):
+            _insert_sqlite_staged(connection, driver, table, columns, parts)
             return
-    _insert_sqlite_bound(connection, table, columns, batches)
+    _insert_sqlite_bound(connection, table, columns, itertools.chain.from_iterable(parts))
 
 
 def _insert_sqlite_staged(
@@ -146,13 +151,16 @@ def _insert_sqlite_staged(
     driver: sqlite3.Connection,
     table: str,
     columns: Sequence[str],
-    batches: Iterable[pa.RecordBatch],
+    parts: Sequence[Iterable[pa.RecordBatch]],
 ) -> None:
-    stage = attach_staged_rows(driver, columns, (_dates_as_text(batch) for batch in batches))
-    names = ", ".join(columns)
-    connection.exec_driver_sql(
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}.{STAGED_TABLE}"
+    stages = attach_staged_rows(
+        driver, columns, [(_dates_as_text(batch) for batch in part) for part in parts]
     )
+    names = ", ".join(columns)
+    # In the parts' order (a compound SELECT yields its members one after the other):
+    # rows keep the order they came in, so reserved keys are appended in ascending order.
+    selects = " UNION ALL ".join(f"SELECT {names} FROM {stage}.{STAGED_TABLE}" for stage in stages)
+    connection.exec_driver_sql(f"INSERT INTO {table} ({names}) {selects}")
 
 
 def _insert_sqlite_bound(
@@ -204,13 +212,23 @@ def _insert_batches(
     connection: Connection,
     table: str,
     columns: Sequence[str],
-    batches: Iterable[pa.RecordBatch],
+    parts: Sequence[Iterable[pa.RecordBatch]],
     rows: int,
 ) -> None:
+    """`parts`: the rows in order, in one or two consecutive parts (see `_halves`)."""
     if is_postgres(connection):
-        _copy_postgres(connection, table, columns, batches)
+        _copy_postgres(connection, table, columns, itertools.chain.from_iterable(parts))
     else:
-        _insert_sqlite(connection, table, columns, batches, rows)
+        _insert_sqlite(connection, table, columns, parts, rows)
+
+
+def _halves(rows: int) -> list[tuple[int, int]]:
+    """Row ranges a bulk insert is staged in: two from PARALLEL_FROM_ROWS (split on a
+    slice boundary, so the halves convert in whole slices), else one."""
+    if rows < PARALLEL_FROM_ROWS:
+        return [(0, rows)]
+    middle = -(-rows // 2 // BATCH_ROWS) * BATCH_ROWS
+    return [(0, middle), (middle, rows)]
 
 
 def _frame_batches(frame: pd.DataFrame) -> Iterator[pa.RecordBatch]:
@@ -230,7 +248,8 @@ def bulk_insert(*, connection: Connection, table: str, frame: pd.DataFrame) -> N
     """
     if frame.empty:
         return
-    _insert_batches(connection, table, list(frame.columns), _frame_batches(frame), len(frame))
+    parts = [_frame_batches(frame.iloc[start:end]) for start, end in _halves(len(frame))]
+    _insert_batches(connection, table, list(frame.columns), parts, len(frame))
 
 
 def _hold_sqlite_write_lock(connection: Connection) -> None:
@@ -430,16 +449,14 @@ def _copy_out_postgres(
 
 def insert_arrow(*, connection: Connection, table: str, data: pa.Table) -> None:
     """Insert every row of `data` (column names = table columns) in one bulk operation:
-    COPY on PostgreSQL, batched executemany on SQLite (the paths `bulk_insert` uses)."""
+    COPY on PostgreSQL, staged or bound on SQLite (the paths `bulk_insert` uses)."""
     if data.num_rows == 0:
         return
-    _insert_batches(
-        connection,
-        table,
-        data.column_names,
-        data.to_batches(max_chunksize=BATCH_ROWS),
-        data.num_rows,
-    )
+    parts = [
+        data.slice(start, end - start).to_batches(max_chunksize=BATCH_ROWS)
+        for start, end in _halves(data.num_rows)
+    ]
+    _insert_batches(connection, table, data.column_names, parts, data.num_rows)
 
 
 # Lookups name the small key table first with CROSS JOIN: SQLite then loops over tonight's

@@ -222,9 +222,22 @@ class PendingFiles:
     ) -> None:
         """Either finished here (`done` or `error`) or running in `worker` (the batch's
         `index` among its jobs), which writes the pain.001 while `postings`, called in
-        `wait`, writes the posting file here."""
+        `write_own_part` or `wait`, writes the posting file here."""
         self._done, self._error, self._worker = done, error, worker
         self._index, self._postings = index, postings
+        self._posting_file: Path | None = None
+        self._posting_error: Exception | None = None
+
+    def write_own_part(self) -> None:
+        """Write the posting file now, while the worker may still be busy (idempotent); a
+        failure is raised by `wait`, in the batches' order."""
+        if self._worker is None or self._posting_file is not None or self._posting_error:
+            return
+        assert self._postings is not None
+        try:
+            self._posting_file = self._postings()
+        except Exception as exc:
+            self._posting_error = exc
 
     def wait(self) -> StagedFiles:
         """The staged files, once written and checked.
@@ -234,20 +247,18 @@ class PendingFiles:
             ApplicationError: If the worker failed otherwise or stopped.
         """
         if self._worker is not None:
-            assert self._postings is not None
+            self.write_own_part()
             worker, self._worker = self._worker, None
-            try:
-                # Written here while the worker is still validating the pain.001.
-                posting_file = self._postings()
-            except Exception as exc:
+            if self._posting_error is not None:
                 worker.outcome(self._index)  # no worker outlives its batch
-                self._error = exc
-                raise
+                self._error = self._posting_error
+                raise self._error
             outcome, self._error = worker.outcome(self._index)
             if outcome is not None:
+                assert self._posting_file is not None
                 payment_file, summary = outcome
                 self._done = StagedFiles(
-                    payment_file=payment_file, posting_file=posting_file, summary=summary
+                    payment_file=payment_file, posting_file=self._posting_file, summary=summary
                 )
         if self._error is not None:
             raise self._error

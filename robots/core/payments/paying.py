@@ -175,6 +175,8 @@ def _pay_new(
             discard(staging_folder(folders.outputs, robot.name) / batch.batch_id)
         raise
     kill_point("after_batch_prepared")
+    for pending in files:  # every posting file while the worker finishes the pain.001s
+        pending.write_own_part()
     return [
         _release(engine, robot, batch, pending.wait(), folders, run_id, False)
         for (batch, _), pending in zip(planned, files, strict=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -83,6 +84,7 @@ def test_the_staged_route_stores_exactly_what_the_bound_route_stores(
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
             connection.exec_driver_sql(f"CREATE TABLE {table} ({COLUMNS})")
     monkeypatch.setattr(bulk, "BATCH_ROWS", 7)  # several slices, some of only None
+    monkeypatch.setattr(bulk, "PARALLEL_FROM_ROWS", 10)  # and staged in two halves
     for table, from_rows in (("staged", 1), ("bound", 10**9)):
         monkeypatch.setattr(bulk, "STAGE_FROM_ROWS", from_rows)
         with engine.begin() as connection:
@@ -109,6 +111,7 @@ def test_a_conflict_in_staged_rows_fails_the_whole_transaction(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bulk, "STAGE_FROM_ROWS", 1)
+    monkeypatch.setattr(bulk, "PARALLEL_FROM_ROWS", 50)
     engine = make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT UNIQUE)")
@@ -199,3 +202,35 @@ def test_a_staging_folder_left_by_a_killed_process_is_removed_by_the_next_insert
     engine.dispose()
     assert not abandoned.exists()
     assert (recent / "rows.sqlite").exists(), "a folder younger than any insert is left alone"
+
+
+def test_rows_staged_in_two_halves_arrive_in_the_order_they_came(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The halves are written side by side but inserted one after the other: the ledger
+    numbers the rows in the order of the frame (reserved keys stay ascending)."""
+    monkeypatch.setattr(bulk, "STAGE_FROM_ROWS", 1)
+    monkeypatch.setattr(bulk, "PARALLEL_FROM_ROWS", 100)
+    monkeypatch.setattr(bulk, "BATCH_ROWS", 16)
+    attached: list[int] = []
+    attach = sqlite_staging.attach_staged_rows
+    monkeypatch.setattr(
+        bulk,
+        "attach_staged_rows",
+        lambda driver, columns, parts: (
+            attached.append(len(parts)),
+            attach(driver, columns, parts),
+        )[1],
+    )
+    frame = _rows(1000).iloc[::-1].reset_index(drop=True)  # keys descending
+    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER PRIMARY KEY, k BIGINT, v TEXT)")
+        bulk.bulk_insert(connection=connection, table="t", frame=frame)
+        bulk.insert_arrow(
+            connection=connection, table="t", data=pa.Table.from_pandas(frame, preserve_index=False)
+        )
+        stored = [k for (k,) in connection.exec_driver_sql("SELECT k FROM t ORDER BY n")]
+    engine.dispose()
+    assert attached == [2, 2]
+    assert stored == list(frame["k"]) * 2
