@@ -30,6 +30,11 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: the project root, for `bench`
+    sys.path.insert(0, str(ROOT))
+
+from bench import TAKEN_AT_ONCE  # noqa: E402  (after the path is set)
+
 NIGHT = date(2026, 11, 23)
 DEMO_NIGHTS = (date(2026, 11, 22), date(2026, 11, 23))
 
@@ -298,7 +303,12 @@ def _run_all(tree: Path, data: Path, night: date) -> None:
             *("--mode", "demo", "--date", night.isoformat()),
         ],
         cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree), "ROBOTS_LOGS_DIR": str(data / "logs")},
+        env={
+            **os.environ,
+            **TAKEN_AT_ONCE,
+            "PYTHONPATH": str(tree),
+            "ROBOTS_LOGS_DIR": str(data / "logs"),
+        },
         capture_output=True,
         text=True,
         check=False,

@@ -27,6 +27,12 @@ from robots.core.pipeline.nightly import run_night
 from robots.core.settings import Settings
 from robots.registry import ROBOTS
 
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: the project root, for `bench`
+    sys.path.insert(0, str(ROOT))
+
+from bench import TAKEN_AT_ONCE  # noqa: E402  (after the path is set)
+
 NIGHT = date(2026, 11, 23)
 
 
@@ -52,9 +58,7 @@ def measure(robot_name: str, source: Path) -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory(prefix="robots-night-io-") as scratch:
         work = Path(scratch) / "data"
         shutil.copytree(source, work)
-        # The files were written a moment ago, whole, by this benchmark: take them at once
-        # instead of waiting [inbox] settle_seconds for them to lie still.
-        os.environ["ROBOTS_INBOX__SETTLE_SECONDS"] = "0"
+        os.environ.update(TAKEN_AT_ONCE)
         settings = Settings(data_dir=work, mode="demo", logs_dir=work / "logs")
         marks.append(("start", counters()))
         run_night(

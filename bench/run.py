@@ -29,6 +29,11 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: the project root, for `bench`
+    sys.path.insert(0, str(ROOT))
+
+from bench import TAKEN_AT_ONCE  # noqa: E402  (after the path is set)
+
 NIGHT = date(2026, 11, 23)
 
 
@@ -119,9 +124,7 @@ def _timed_night(
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    # The files were written a moment ago, whole, by this benchmark: take them at once
-    # instead of waiting [inbox] settle_seconds for them to lie still.
-    os.environ["ROBOTS_INBOX__SETTLE_SECONDS"] = "0"
+    os.environ.update(TAKEN_AT_ONCE)
     settings = Settings(data_dir=workdir, mode=mode, logs_dir=workdir / "logs")
     began = time.perf_counter()
     result = run_night(
