@@ -53,24 +53,43 @@ PAYING_OUTCOMES = frozenset({"paid", "approved"})
 """Outcomes whose amount goes out: the only ones with kroner in the 'paid' column."""
 
 
-def _sum_oere(values: pd.Series) -> int:
-    return int(pd.to_numeric(values, errors="coerce").fillna(0).astype("int64").sum())
+def _oere(values: pd.Series) -> np.ndarray:
+    """Amounts in øre as whole numbers, a missing or unreadable one as 0."""
+    return pd.to_numeric(values, errors="coerce").fillna(0).astype("int64").to_numpy()
 
 
 def outcome_table(outcomes: pd.DataFrame) -> list[dict[str, Any]]:
     """Per outcome: claims, the amount claimed, what is paid (paid and approved only) and
     what the control group holds back (held only), so no held or rejected claim reads as
-    money going out."""
+    money going out.
+
+    One grouping of the three columns it needs (a filtered copy of the whole frame per
+    outcome took 0.4 s at a million claims)."""
+    if len(outcomes):
+        sums = (
+            pd.DataFrame(
+                {
+                    "outcome": outcomes["outcome"].astype("string").to_numpy(),
+                    "amount": _oere(outcomes["amount_oere"]),
+                    "basis": _oere(outcomes["basis_oere"]),
+                }
+            )
+            .groupby("outcome")
+            .agg(claims=("amount", "size"), amount=("amount", "sum"), basis=("basis", "sum"))
+        )
+    else:
+        sums = pd.DataFrame(columns=["claims", "amount", "basis"])
     rows = []
     for outcome in OUTCOME_ORDER:
-        part = outcomes[outcomes["outcome"] == outcome] if len(outcomes) else outcomes
-        computed = _sum_oere(part["amount_oere"]) if len(part) else 0
+        claims, computed, claimed = (
+            (int(v) for v in sums.loc[outcome]) if outcome in sums.index else (0, 0, 0)
+        )
         rows.append(
             {
                 "outcome": outcome,
                 "text": OUTCOME_TEXT[outcome],
-                "claims": len(part),
-                "claimed_oere": _sum_oere(part["basis_oere"]) if len(part) else 0,
+                "claims": claims,
+                "claimed_oere": claimed,
                 "paid_oere": computed if outcome in PAYING_OUTCOMES else None,
                 "held_oere": computed if outcome == "held" else None,
             }

@@ -9,6 +9,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nightdata import (
     BO,
     CLAIMS_HEADER,
@@ -19,7 +22,9 @@ from nightdata import (
     write_invoices,
 )
 
+import robots.registry  # noqa: F401  (a robot's rules are registered by importing it)
 from checks.rules import get
+from robots.core.pipeline.report import OUTCOME_ORDER, PAYING_OUTCOMES, outcome_table
 
 NIGHT = date(2026, 11, 23)
 
@@ -85,3 +90,38 @@ def test_rule_ids_name_what_they_catch() -> None:
     """A bill received before its service is caught by a rule that says 'before'."""
     assert "before the service" in get("DQ-HC-RECEIVED-BEFORE-SERVICE").looks_for
     assert "before the certificate" in get("DQ-INV-INVOICED-BEFORE-SERVICE").looks_for
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([*OUTCOME_ORDER, None]),
+            st.none() | st.integers(-(10**9), 10**12),
+            st.none() | st.integers(0, 10**12) | st.just("not øre"),
+        ),
+        max_size=30,
+    )
+)
+def test_the_outcome_table_equals_a_plain_count_and_sum_per_outcome(rows: list[tuple]) -> None:
+    """The grouped table against its plain twin: filter the rows of each outcome, count
+    them, sum their øre (a missing or unreadable amount counts as 0)."""
+    outcomes = pd.DataFrame(
+        {
+            "outcome": pd.Series([r[0] for r in rows], dtype="object"),
+            "amount_oere": pd.Series([r[1] for r in rows], dtype="object"),
+            "basis_oere": pd.Series([r[2] for r in rows], dtype="object"),
+        }
+    )
+
+    def oere(value: object) -> int:
+        return value if isinstance(value, int) else 0
+
+    table = {row["outcome"]: row for row in outcome_table(outcomes)}
+    for outcome in OUTCOME_ORDER:
+        mine = [r for r in rows if r[0] == outcome]
+        paid = sum(oere(r[1]) for r in mine)
+        assert table[outcome]["claims"] == len(mine)
+        assert table[outcome]["claimed_oere"] == sum(oere(r[2]) for r in mine)
+        assert table[outcome]["paid_oere"] == (paid if outcome in PAYING_OUTCOMES else None)
+        assert table[outcome]["held_oere"] == (paid if outcome == "held" else None)
