@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine, exc
+from sqlalchemy import Engine, exc
 
 from robots.core.ledger import bulk, sqlite_staging
 from robots.core.ledger.database import make_engine, open_ledger
@@ -95,8 +95,10 @@ def test_the_staged_route_stores_exactly_what_the_bound_route_stores(
     assert staged == bound
 
 
-def _ledger_with_claims_table(tmp_path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+def _staging_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """A ledger file with one keyed table `t`, every bulk insert into it staged."""
+    monkeypatch.setattr(bulk, "STAGE_FROM_ROWS", 1)
+    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT UNIQUE)")
     return engine
@@ -110,11 +112,9 @@ def _rows(count: int, start: int = 0) -> pd.DataFrame:
 def test_a_conflict_in_staged_rows_fails_the_whole_transaction(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bulk, "STAGE_FROM_ROWS", 1)
     monkeypatch.setattr(bulk, "PARALLEL_FROM_ROWS", 50)
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    engine = _staging_ledger(tmp_path, monkeypatch)
     with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT UNIQUE)")
         bulk.bulk_insert(connection=connection, table="t", frame=_rows(5))
     with pytest.raises(exc.IntegrityError), engine.begin() as connection:
         bulk.bulk_insert(connection=connection, table="t", frame=_rows(100, start=10))
@@ -128,10 +128,8 @@ def test_a_conflict_in_staged_rows_fails_the_whole_transaction(
 def test_no_copy_of_the_rows_stays_on_disk_and_the_stage_is_detached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bulk, "STAGE_FROM_ROWS", 1)
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    engine = _staging_ledger(tmp_path, monkeypatch)
     with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT UNIQUE)")
         bulk.bulk_insert(connection=connection, table="t", frame=_rows(1000))
         attached = [r[1] for r in connection.exec_driver_sql("PRAGMA database_list")]
         left_on_disk = sorted(p.name for p in tmp_path.iterdir())
@@ -149,10 +147,8 @@ def test_more_staged_inserts_in_one_transaction_than_sqlite_can_attach_all_arriv
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite attaches ten databases at most; past that the rows are bound instead."""
-    monkeypatch.setattr(bulk, "STAGE_FROM_ROWS", 1)
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    engine = _staging_ledger(tmp_path, monkeypatch)
     with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT UNIQUE)")
         for part in range(14):
             bulk.bulk_insert(connection=connection, table="t", frame=_rows(50, start=part * 50))
     with engine.connect() as connection:
@@ -187,7 +183,6 @@ def test_a_night_sized_insert_through_the_ledger_takes_the_staged_route(
 def test_a_staging_folder_left_by_a_killed_process_is_removed_by_the_next_insert(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bulk, "STAGE_FROM_ROWS", 1)
     abandoned = tmp_path / f"{sqlite_staging.STAGING_FOLDER_PREFIX}killed"
     recent = tmp_path / f"{sqlite_staging.STAGING_FOLDER_PREFIX}live"
     for folder in (abandoned, recent):
@@ -195,9 +190,8 @@ def test_a_staging_folder_left_by_a_killed_process_is_removed_by_the_next_insert
         (folder / "rows.sqlite").write_bytes(b"rows with personal data")
     two_hours_ago = time.time() - 7200
     os.utime(abandoned, (two_hours_ago, two_hours_ago))
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    engine = _staging_ledger(tmp_path, monkeypatch)
     with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT UNIQUE)")
         bulk.bulk_insert(connection=connection, table="t", frame=_rows(10))
     engine.dispose()
     assert not abandoned.exists()
