@@ -2,8 +2,10 @@
 
 Runs one night of a robot on a generated input (copied to a scratch folder) and, at each
 stage's start and at the end, reads what the kernel counted for the process: bytes
-written to storage (`write_bytes`) and through write calls (`wchar`), bytes read from
-storage, system and user CPU seconds and minor page faults. Linux only (/proc). The
+written to storage (`write_bytes`; of them `cancelled_write_bytes`, dropped because their
+file was deleted before the kernel wrote it out: what reached the disk is the difference)
+and through write calls (`wchar`), bytes read from storage, system and user CPU seconds
+and minor page faults. Linux only (/proc). The
 "start" row is the run's set-up before its first stage (ledger opened, run recorded).
 
     python bench/night_io.py --input /path/to/generated/night [--robot helbredstillaeg]
@@ -47,6 +49,8 @@ def counters() -> dict[str, float]:
         "system_s": own.ru_stime + kids.ru_stime,
         "minor_faults": own.ru_minflt + kids.ru_minflt,
         "written_mb": int(io["write_bytes"]) / 1e6,
+        # Of those, dropped before they reached the disk (a scratch file deleted first).
+        "cancelled_mb": int(io["cancelled_write_bytes"]) / 1e6,
         "wchar_mb": int(io["wchar"]) / 1e6,
         "read_mb": int(io["read_bytes"]) / 1e6,
     }
