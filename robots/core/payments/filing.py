@@ -231,7 +231,7 @@ class PendingFiles:
     def write_own_part(self) -> None:
         """Write the posting file now, while the worker may still be busy (idempotent); a
         failure is raised by `wait`, in the batches' order."""
-        if self._worker is None or self._posting_file is not None or self._posting_error:
+        if self._worker is None or self._posting_file or self._posting_error is not None:
             return
         assert self._postings is not None
         try:
