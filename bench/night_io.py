@@ -5,8 +5,8 @@ stage's start and at the end, reads what the kernel counted for the process: byt
 written to storage (`write_bytes`; of them `cancelled_write_bytes`, dropped because their
 file was deleted before the kernel wrote it out: what reached the disk is the difference)
 and through write calls (`wchar`), bytes read from storage, system and user CPU seconds
-and minor page faults. Linux only (/proc). The
-"start" row is the run's set-up before its first stage (ledger opened, run recorded).
+and minor page faults. Linux only (/proc). The "start" row is the run's set-up before its
+first stage (ledger opened, run recorded).
 
     python bench/night_io.py --input /path/to/generated/night [--robot helbredstillaeg]
 """

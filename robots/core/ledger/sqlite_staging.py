@@ -63,7 +63,7 @@ def _plain_types(batch: pa.RecordBatch) -> pa.RecordBatch:
 def _run(statement: Any, sql: str) -> None:
     statement.set_sql_query(sql)
     handle, _ = statement.execute_query()
-    pa.RecordBatchReader._import_from_c(handle.address).read_all()
+    pa.RecordBatchReader.from_stream(handle).read_all()
 
 
 def write_staging_file(
@@ -109,25 +109,20 @@ def write_staging_file(
         database.close()
 
 
+def _databases(driver: sqlite3.Connection) -> dict[str, str]:
+    """The connection's databases (main, temp, attached) by name, each with its file."""
+    return {name: file for _, name, file in driver.execute("PRAGMA database_list").fetchall()}
+
+
 def _ledger_folder(driver: sqlite3.Connection) -> str | None:
     """The folder of the ledger's main file (None for an in-memory ledger)."""
-    for _, name, file in driver.execute("PRAGMA database_list").fetchall():
-        if name == "main" and file:
-            return str(Path(file).parent)
-    return None
-
-
-def _attached_stages(driver: sqlite3.Connection) -> list[str]:
-    return [
-        name
-        for _, name, _ in driver.execute("PRAGMA database_list").fetchall()
-        if name.startswith(STAGE_PREFIX)
-    ]
+    file = _databases(driver).get("main")
+    return str(Path(file).parent) if file else None
 
 
 def detach_finished_stages(driver: sqlite3.Connection) -> None:
     """Detach every staging schema no open transaction still reads (the rest stay)."""
-    for name in _attached_stages(driver):
+    for name in [n for n in _databases(driver) if n.startswith(STAGE_PREFIX)]:
         try:
             driver.execute(f"DETACH DATABASE {name}")
         except sqlite3.OperationalError as error:
@@ -137,8 +132,7 @@ def detach_finished_stages(driver: sqlite3.Connection) -> None:
 
 def room_to_attach(driver: sqlite3.Connection, count: int) -> bool:
     """Whether `count` more databases can be attached (SQLite allows ten at a time)."""
-    listed = [name for _, name, _ in driver.execute("PRAGMA database_list").fetchall()]
-    attached = [name for name in listed if name not in ("main", "temp")]
+    attached = [name for name in _databases(driver) if name not in ("main", "temp")]
     return len(attached) + count <= driver.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
 
 
