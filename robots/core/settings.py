@@ -89,6 +89,20 @@ class InboxLimits(BaseModel):
     )
 
 
+class PaymentSettings(BaseModel):
+    """How the night writes its payment files (not what it pays)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    draft_from_claims: int = Field(
+        default=50_000,
+        ge=1,
+        description="a night deciding at least this many claims 'pay' has its batches "
+        "planned and written on a second core while the ledger records it, kept only if "
+        "the ledger confirms them (robots/core/payments/drafting.py)",
+    )
+
+
 class ReviewSettings(BaseModel):
     """The control group's workbench (`robots review`): where it listens, when a decision
     needs a second person, and how log-ins are guarded."""
@@ -154,6 +168,7 @@ class Settings(BaseSettings):
         default=90, ge=1, description="run logs older than this are deleted by the scheduler"
     )
     bank: BankSettings
+    payment: PaymentSettings = PaymentSettings()
     inbox: InboxLimits = InboxLimits()
     review: ReviewSettings = ReviewSettings()
     notify: NotifySettings = NotifySettings()

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import contextlib
-import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -32,7 +31,14 @@ from robots.core import dates
 from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.killpoints import kill_point
 from robots.core.ledger import audit_trail, bulk, claim_records, history, payment_records
-from robots.core.ledger.payment_records import RowsSummary
+from robots.core.ledger.payment_records import PayableSummary, RowsSummary
+from robots.core.payments.drafting import (
+    Draft,
+    DraftedBatch,
+    DraftJob,
+    draft_folder,
+    start_draft,
+)
 from robots.core.payments.filing import (
     WORKER_FROM_CLAIMS,
     FilesJob,
@@ -49,6 +55,7 @@ from robots.core.payments.planning import (
     BatchPlan,
     in_payment_order,
     into_bundles,
+    new_batch_id,
     payable,
     plan_batch,
 )
@@ -101,20 +108,174 @@ def pay_outstanding(
     night: date,
     settings: Settings,
     folders: DataFolders,
+    draft: Draft | None = None,
+    claim_pks: np.ndarray | None = None,
 ) -> list[BatchResult]:
-    """Finish any batch a crash left prepared, then pay everything decided and unpaid."""
+    """Finish any batch a crash left prepared, then pay everything decided and unpaid:
+    from `draft` (tonight's batches drafted by `draft_tonight`) where the ledger confirms
+    it, `claim_pks` being the keys of the night's decided claims in their order; else from
+    what the ledger holds."""
     staging = staging_folder(folders.outputs, robot.name)
-    discard(staging)  # whatever an interrupted run left half-written
+    # Whatever an interrupted run left half-written (tonight's draft is being written).
+    _discard_all_but(staging, draft.folder if draft is not None else None)
     with engine.connect() as connection:
         stuck = payment_records.prepared_batches(connection=connection, robot=robot.name)
-    with FileWriter() as writer:
-        results = [
-            _finish_prepared(engine, robot, batch_id, writer, settings, folders, run_id)
-            for batch_id in stuck
-        ]
-        paid = _pay_new(engine, robot, run_id, night, writer, settings, folders)
+    try:
+        with FileWriter() as writer:
+            results = [
+                _finish_prepared(engine, robot, batch_id, writer, settings, folders, run_id)
+                for batch_id in stuck
+            ]
+            paid = None
+            if draft is not None and claim_pks is not None:
+                paid = _pay_drafted(engine, robot, run_id, draft, claim_pks, folders)
+            if paid is None:
+                if draft is not None:
+                    draft.abandon()
+                paid = _pay_new(engine, robot, run_id, night, writer, settings, folders)
+    finally:
+        if draft is not None:
+            draft.abandon()
     discard(staging)
     return results + paid
+
+
+def draft_tonight(
+    *,
+    robot: Robot,
+    run_id: str,
+    night: date,
+    settings: Settings,
+    folders: DataFolders,
+    claims: pa.Table,
+) -> Draft | None:
+    """Start drafting tonight's batches from the claims the night has just decided 'pay'
+    (`drafting`), while the ledger records them; None when the plain path is as quick
+    (fewer than [payment] draft_from_claims) or the draft could not be the ledger's (a
+    robot that settles versions or keeps a refusion per claim, whose payable amounts only
+    the ledger knows).
+
+    Args:
+        claims: claim_pk (here: each claim's row among the night's decided claims, whose
+            keys `pay_outstanding` is given), claim_id, source_id, payee_kind, payee_id,
+            amount_oere.
+    """
+    if (
+        claims.num_rows < settings.payment.draft_from_claims
+        or robot.refusion_per_claim
+        or robot.change_policy is not ChangePolicy.HOLD
+    ):
+        return None
+    created_at = dates.now().replace(microsecond=0).astimezone(UTC)
+    template = _Batch(
+        batch_id="",
+        run_id=run_id,
+        created_at=created_at,
+        execution_date=dates.next_banking_day(night),
+        total_oere=0,
+        transfers=pa.table({}),
+        claims=pa.table({}),
+    )
+    files = _files_job(template, robot, settings, folders)
+    job = DraftJob(
+        folder=draft_folder(staging_folder(folders.outputs, robot.name), run_id),
+        claims=claims,
+        code=robot.code,
+        night=night,
+        max_transfers=settings.bank.max_transfers_per_file,
+        title=robot.remittance_title,
+        label=robot.remittance_label,
+        header=files.header,
+        postings=files.postings,
+    )
+    return start_draft(job, created_at=created_at, execution_date=template.execution_date)
+
+
+def _discard_all_but(staging: Path, keep: Path | None) -> None:
+    if keep is None or not staging.is_dir():
+        discard(staging)
+        return
+    for entry in staging.iterdir():
+        if entry == keep:
+            continue
+        if entry.is_dir():
+            discard(entry)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def _pay_drafted(
+    engine: Engine,
+    robot: Robot,
+    run_id: str,
+    draft: Draft,
+    claim_pks: np.ndarray,
+    folders: DataFolders,
+) -> list[BatchResult] | None:
+    """Steps 1 to 3 from tonight's draft, if the ledger confirms it is what it holds as
+    payable; None (nothing done) if not, or if the draft could not be planned."""
+    drafted = draft.plans()
+    if drafted is None:
+        return None
+    with engine.connect() as connection:
+        if not _draft_is_the_ledgers(connection, robot, run_id, draft):
+            return None
+    if not drafted:
+        return []
+    planned = [_from_draft(batch, draft, run_id, claim_pks) for batch in drafted]
+    try:
+        _record(engine, robot, planned)
+    except BaseException:
+        draft.abandon()
+        raise
+    kill_point("after_batch_prepared")
+    written = draft.files()
+    results = []
+    for (batch, _), staged in zip(planned, written, strict=True):
+        if isinstance(staged, Exception):
+            raise staged
+        results.append(_release(engine, robot, batch, staged, folders, run_id, False))
+    return results
+
+
+def _draft_is_the_ledgers(connection: Connection, robot: Robot, run_id: str, draft: Draft) -> bool:
+    """Whether the claims the ledger holds as payable are exactly the draft's: as many,
+    every one decided by this run, the same total, none a later version (which would be
+    settled against its earlier ones), and none a person's decision makes payable again.
+
+    Exactly: this run's claims decided 'pay' are the draft's rows (recorded from the same
+    frame), so if as many payable claims are of this run as the draft has, they are all of
+    them, and if no other claim is payable, the ledger pays nothing the draft does not.
+    """
+    again = payment_records.claims_due_again(connection=connection, robot=robot.name)
+    if again.num_rows:
+        return False
+    held = payment_records.payable_summary(connection=connection, robot=robot.name, run_id=run_id)
+    return held == PayableSummary(
+        claims=draft.claims, of_run=draft.claims, total_oere=draft.total_oere, versions=0
+    )
+
+
+def _from_draft(
+    batch: DraftedBatch, draft: Draft, run_id: str, claim_pks: np.ndarray
+) -> tuple[_Batch, BatchPlan]:
+    """A drafted batch with each claim's row number replaced by its key in the ledger."""
+    claims = batch.plan.claims
+    rows = claims.column("claim_pk").to_numpy()
+    at = claims.column_names.index("claim_pk")
+    plan = replace(
+        batch.plan,
+        claims=claims.set_column(at, "claim_pk", pa.array(claim_pks[rows], type=pa.int64())),
+    )
+    return _Batch(
+        batch_id=batch.batch_id,
+        run_id=run_id,
+        created_at=draft.created_at,
+        execution_date=draft.execution_date,
+        total_oere=plan.total_oere,
+        transfers=plan.transfers,
+        claims=plan.claims.select(["claim_id", "amount_oere"]),
+    ), plan
 
 
 def _finish_prepared(
@@ -281,7 +442,7 @@ def _with_attempts(claims: pa.Table, attempts: pa.Table) -> pa.Table:
 
 def _plan(claims: pa.Table, robot: Robot, run_id: str, night: date) -> tuple[_Batch, BatchPlan]:
     """A new batch for the outstanding claims: its id, dates and contents."""
-    batch_id = f"{robot.code}{night:%Y%m%d}-{secrets.token_hex(4)}"
+    batch_id = new_batch_id(robot.code, night)
     plan = plan_batch(
         claims, batch_id=batch_id, title=robot.remittance_title, label=robot.remittance_label
     )

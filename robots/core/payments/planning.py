@@ -12,7 +12,9 @@ claim or per payee would cost more than the whole payment stage may take.
 from __future__ import annotations
 
 import itertools
+import secrets
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -50,6 +52,12 @@ class BatchPlan:
     transfers: pa.Table
     claims: pa.Table
     total_oere: int
+
+
+def new_batch_id(code: str, night: date) -> str:
+    """`HT20261123-9f2c41d0`: the robot, the night, and a random part, so a batch id (the
+    pain.001's MsgId) is never used twice, whoever draws it."""
+    return f"{code}{night:%Y%m%d}-{secrets.token_hex(4)}"
 
 
 def in_payment_order(claims: pa.Table) -> pa.Table:

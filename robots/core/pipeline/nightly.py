@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Engine
 
 from checks.quality.suites import SuiteContext
@@ -34,7 +35,12 @@ from robots.core.ledger.database import open_ledger
 from robots.core.ledger.run_locks import robot_lock
 from robots.core.ledger.schema import RunStatus
 from robots.core.memory import return_free_heap, use_returning_arrow_allocator
-from robots.core.payments.paying import BatchResult, pay_outstanding
+from robots.core.payments.drafting import Draft
+from robots.core.payments.paying import (
+    BatchResult,
+    draft_tonight,
+    pay_outstanding,
+)
 from robots.core.pipeline import references as snapshots
 from robots.core.pipeline.copies import split_copies
 from robots.core.pipeline.datasets import Dataset
@@ -63,6 +69,7 @@ from robots.core.pipeline.outcomes import (
     automation_rate,
     data_error_rows,
     night_outcomes,
+    own_source_ids,
     summary_of,
 )
 from robots.core.pipeline.parsing import empty_frame
@@ -253,6 +260,8 @@ class _Night:
     computed: pd.DataFrame | None = None
     findings: pd.DataFrame = field(default_factory=empty_findings)
     waiting: Waiting | None = None
+    draft: Draft | None = None
+    claim_pks: np.ndarray | None = None
     batches: list[BatchResult] = field(default_factory=list)
 
 
@@ -290,6 +299,8 @@ def _run(
         clock.stage("report")
         return _report(state, clock, log_dir)
     except BaseException:
+        if state.draft is not None:
+            state.draft.abandon()
         with engine.begin() as connection:
             run_records.finish_run(
                 connection=connection,
@@ -487,8 +498,9 @@ def _cross_check(n: _Night) -> None:
 def _record(n: _Night) -> None:
     """The night's decisions in one transaction; then the files read are archived."""
     assert n.ingested is not None
+    n.draft = _draft_payment(n)
     with n.engine.begin() as connection:
-        record_night(
+        n.claim_pks = record_night(
             connection,
             robot=n.robot,
             run_id=n.run_id,
@@ -510,8 +522,44 @@ def _record(n: _Night) -> None:
     kill_point("after_archive")
 
 
+def _draft_payment(n: _Night) -> Draft | None:
+    """Tonight's batches drafted on the second core from the claims just decided 'pay',
+    while the ledger records them (`payments.drafting`); the ledger decides at the payment
+    stage whether the draft holds."""
+    computed = n.computed
+    if computed is None:
+        return None
+    pay = np.flatnonzero((computed["decision"] == "pay").to_numpy(dtype=bool))
+    if len(pay) < n.settings.payment.draft_from_claims:
+        return None
+    rows = computed.take(pay)
+    claim_ids = rows[n.robot.claim_id_column].astype("string")
+    own = own_source_ids(rows, n.robot)
+    claims = pa.table(
+        {
+            "claim_pk": pa.array(pay, type=pa.int64()),  # the row: its key is drawn later
+            "claim_id": pa.array(claim_ids, type=pa.string()),
+            "source_id": pa.array(
+                claim_ids if own is None else own.fillna(claim_ids), type=pa.string()
+            ),
+            "payee_kind": pa.array(rows["payee_kind"].astype("string"), type=pa.string()),
+            "payee_id": pa.array(rows["payee_id"].astype("string"), type=pa.string()),
+            "amount_oere": pa.array(rows["amount_oere"].astype("int64"), type=pa.int64()),
+        }
+    )
+    return draft_tonight(
+        robot=n.robot,
+        run_id=n.run_id,
+        night=n.night,
+        settings=n.settings,
+        folders=n.folders,
+        claims=claims,
+    )
+
+
 def _pay(n: _Night) -> None:
     """Every claim decided 'pay' and in no payment yet, in one batch (exactly once)."""
+    draft, n.draft = n.draft, None
     n.batches = pay_outstanding(
         engine=n.engine,
         robot=n.robot,
@@ -519,6 +567,8 @@ def _pay(n: _Night) -> None:
         night=n.night,
         settings=n.settings,
         folders=n.folders,
+        draft=draft,
+        claim_pks=n.claim_pks,
     )
 
 

@@ -43,8 +43,9 @@ def record_night(
     copies: pd.DataFrame,
     waiting: Waiting | None = None,
     versions: pd.DataFrame | None = None,
-) -> None:
-    """The night's decisions into the ledger, in the caller's one transaction."""
+) -> np.ndarray | None:
+    """The night's decisions into the ledger, in the caller's one transaction; the keys
+    the decided claims were given, in their order (None: no claims decided)."""
     for item in ingested.files:
         if item.status == "read":
             record_file(
@@ -56,6 +57,7 @@ def record_night(
                 night=night,
             )
     file_ids = ingested.file_ids
+    claim_pks = None
     record_exceptions = partial(
         insert_exceptions,
         connection=connection,
@@ -113,6 +115,7 @@ def record_night(
         run_id=run_id,
         detail=f"{0 if computed is None else len(computed)} claims decided",
     )
+    return claim_pks
 
 
 def finding_evidence(computed: pd.DataFrame, findings: pd.DataFrame, robot: Robot) -> np.ndarray:

@@ -62,6 +62,20 @@ def test_killed_between_bundles_then_rerun_pays_every_claim_exactly_once(
     assert len(_ledger(tmp_path / "data", "SELECT id FROM payment_batches")) == 2
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("point", POINTS[2:])
+def test_a_drafted_night_killed_anywhere_then_rerun_pays_every_claim_exactly_once(
+    point: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The night's batch drafted by a worker process while the ledger records the night
+    (here for two claims: [payment] draft_from_claims = 1): killed from the ledger's
+    commit on, the worker dies with the run, and the rerun pays each claim once."""
+    monkeypatch.setenv("ROBOTS_PAYMENT__DRAFT_FROM_CLAIMS", "1")
+    _kill_rerun_and_check(point, tmp_path)
+    staging = tmp_path / "data" / "outputs" / ".staging"
+    assert not [p for p in staging.rglob("*") if p.is_file()], "a draft's files were left"
+
+
 def _kill_rerun_and_check(point: str, tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     write_inbox(data_dir)
