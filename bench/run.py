@@ -105,6 +105,22 @@ def _timed_night(
     done = threading.Event()
 
     own_command = process.cmdline()
+    started_own_program: set[int] = set()
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def rss_of(pid: int | str) -> int:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * page
+
+    def children() -> list[int]:
+        """The night's child processes, read from /proc (psutil's children() scans every
+        process on the machine: at 100 samples a second that cost the night ~0.9 s,
+        measured on a million claims, where the bare steps it is compared with pay none)."""
+        found: list[int] = []
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children", "rb") as handle:
+                found += [int(pid) for pid in handle.read().split()]
+        return found
 
     def resident() -> int:
         """The night's memory: this process and any worker it started (the payment file
@@ -114,12 +130,15 @@ def _timed_night(
         its pages: counted, it doubled the peak for one sample (2.6 GiB where the night
         used 1.65, seen in a comparison run), so it is not counted until it has started
         its own program."""
-        total = process.memory_info().rss
-        for child in process.children(recursive=True):
+        total = rss_of("self")
+        for child in children():
             try:
-                if child.cmdline() != own_command:
-                    total += child.memory_info().rss
-            except psutil.Error:
+                if child not in started_own_program:
+                    if psutil.Process(child).cmdline() == own_command:
+                        continue
+                    started_own_program.add(child)
+                total += rss_of(child)
+            except (OSError, psutil.Error):
                 pass  # the child ended between listing and reading
         return total
 
