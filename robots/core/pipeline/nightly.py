@@ -15,9 +15,11 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -356,25 +358,8 @@ def _read(n: _Night) -> None:
     """Registers into snapshots, tonight's claim files and the rows still waiting into one
     frame, each claim once."""
     robot = n.robot
-    n.intake = ingest_registers(
-        engine=n.engine,
-        folders=n.folders,
-        run_id=n.run_id,
-        night=n.night,
-        registers=robot.registers,
-        limits=n.settings.inbox,
-        keep_tonight=robot.list_claims is not None,
-    )
-    kill_point("after_references")
-    n.refs = {r.dataset.name: _register(n.folders, r.dataset) for r in robot.registers}
-    if robot.list_claims is not None:
-        _list_claims(n)
-    n.in_doubt = {
-        name: state
-        for name in robot.register_names
-        if (state := snapshots.load_state(n.folders, name)).in_doubt
-    }
-    ingested = ingest_claims(
+    read_claims = partial(
+        ingest_claims,
         engine=n.engine,
         folders=n.folders,
         dataset=robot.claims,
@@ -383,6 +368,30 @@ def _read(n: _Night) -> None:
         identify=robot.identify,
         limits=n.settings.inbox,
     )
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="claims") as beside:
+        # Tonight's claim files are read beside the registers (their parsing is mostly
+        # Arrow's C code, which leaves the interpreter to the registers' checks), unless
+        # the robot makes its claims from the registers.
+        claims_read = beside.submit(read_claims) if robot.list_claims is None else None
+        n.intake = ingest_registers(
+            engine=n.engine,
+            folders=n.folders,
+            run_id=n.run_id,
+            night=n.night,
+            registers=robot.registers,
+            limits=n.settings.inbox,
+            keep_tonight=robot.list_claims is not None,
+        )
+        kill_point("after_references")
+        n.refs = {r.dataset.name: _register(n.folders, r.dataset) for r in robot.registers}
+        if robot.list_claims is not None:
+            _list_claims(n)
+        n.in_doubt = {
+            name: state
+            for name in robot.register_names
+            if (state := snapshots.load_state(n.folders, name)).in_doubt
+        }
+        ingested = read_claims() if claims_read is None else claims_read.result()
     kill_point("after_quarantine")
     frame, ingested = with_rows_read_again(n.engine, robot, ingested)
     n.read_again = ids_read_again(frame)
