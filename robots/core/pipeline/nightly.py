@@ -13,13 +13,13 @@ from __future__ import annotations
 import fcntl
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,7 @@ from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.evidence import json_objects
 from robots.core.killpoints import kill_point
 from robots.core.ledger import audit_trail, case_records, periods, run_records
-from robots.core.ledger.database import open_ledger
+from robots.core.ledger.database import checkpoint_beside, defer_checkpoint, open_ledger
 from robots.core.ledger.run_locks import robot_lock
 from robots.core.ledger.schema import RunStatus
 from robots.core.memory import return_free_heap, use_returning_arrow_allocator
@@ -44,7 +44,7 @@ from robots.core.payments.paying import (
     pay_outstanding,
 )
 from robots.core.pipeline import references as snapshots
-from robots.core.pipeline.copies import split_copies
+from robots.core.pipeline.copies import Copies, split_copies
 from robots.core.pipeline.datasets import Dataset
 from robots.core.pipeline.deciding import decide
 from robots.core.pipeline.false_alarms import without_known_false_alarms
@@ -264,6 +264,7 @@ class _Night:
     waiting: Waiting | None = None
     draft: Draft | None = None
     claim_pks: np.ndarray | None = None
+    checkpoint: threading.Thread | None = None
     batches: list[BatchResult] = field(default_factory=list)
 
 
@@ -301,6 +302,7 @@ def _run(
         clock.stage("report")
         return _report(state, clock, log_dir)
     except BaseException:
+        _join_checkpoint(state)
         if state.draft is not None:
             state.draft.abandon()
         with engine.begin() as connection:
@@ -358,21 +360,11 @@ def _read(n: _Night) -> None:
     """Registers into snapshots, tonight's claim files and the rows still waiting into one
     frame, each claim once."""
     robot = n.robot
-    read_claims = partial(
-        ingest_claims,
-        engine=n.engine,
-        folders=n.folders,
-        dataset=robot.claims,
-        run_id=n.run_id,
-        night=n.night,
-        identify=robot.identify,
-        limits=n.settings.inbox,
-    )
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="claims") as beside:
-        # Tonight's claim files are read beside the registers (their parsing is mostly
-        # Arrow's C code, which leaves the interpreter to the registers' checks), unless
+        # Tonight's claims are read beside the registers (their parsing is mostly Arrow's
+        # C code, which leaves the interpreter to the registers' quality suites), unless
         # the robot makes its claims from the registers.
-        claims_read = beside.submit(read_claims) if robot.list_claims is None else None
+        reading = beside.submit(_claims_of_tonight, n) if robot.list_claims is None else None
         n.intake = ingest_registers(
             engine=n.engine,
             folders=n.folders,
@@ -391,24 +383,50 @@ def _read(n: _Night) -> None:
             for name in robot.register_names
             if (state := snapshots.load_state(n.folders, name)).in_doubt
         }
-        ingested = read_claims() if claims_read is None else claims_read.result()
+        claims = _claims_of_tonight(n) if reading is None else reading.result()
     kill_point("after_quarantine")
+    n.frame, n.read_again = claims.frame, claims.read_again
+    n.copies, n.repeated_ids = claims.copies.rows, claims.copies.repeated_ids
+    n.ingested = claims.ingested
+
+
+@dataclass(frozen=True)
+class _ClaimsRead:
+    """Tonight's claims, each once, with the rows still waiting; what was read (its frame
+    let go: from here on the claims live in `frame` alone) and the copies set aside."""
+
+    ingested: IngestedClaims
+    frame: pd.DataFrame
+    read_again: set[int]
+    copies: Copies
+
+
+def _claims_of_tonight(n: _Night) -> _ClaimsRead:
+    """Read from the inbox and the ledger only (what the registers do meanwhile is not
+    needed): tonight's claim files, quarantining what cannot be read, and the rows still
+    waiting; copies set aside."""
+    robot = n.robot
+    ingested = ingest_claims(
+        engine=n.engine,
+        folders=n.folders,
+        dataset=robot.claims,
+        run_id=n.run_id,
+        night=n.night,
+        identify=robot.identify,
+        limits=n.settings.inbox,
+    )
     frame, ingested = with_rows_read_again(n.engine, robot, ingested)
-    n.read_again = ids_read_again(frame)
+    read_again = ids_read_again(frame)
     if robot.prepare is not None and len(frame):
         frame = robot.prepare(frame)
     identity = robot.claim_id_column
     if robot.period_column is not None and len(frame):
         identity = IDENTITY
         frame = frame.assign(**{IDENTITY: robot.claim_identity(frame)})
-    n.frame, copies = split_copies(
-        frame, identity, robot.claims.column_names, robot.claims.source_id
-    )
+    kept, copies = split_copies(frame, identity, robot.claims.column_names, robot.claims.source_id)
     if identity == IDENTITY:
-        n.frame = n.frame.drop(columns=[IDENTITY])
-    n.copies, n.repeated_ids = copies.rows, copies.repeated_ids
-    # From here on the claims live in `frame` alone: the ingested frame is let go.
-    n.ingested = replace(ingested, frame=pd.DataFrame())
+        kept = kept.drop(columns=[IDENTITY])
+    return _ClaimsRead(replace(ingested, frame=pd.DataFrame()), kept, read_again, copies)
 
 
 IDENTITY = "_identity"
@@ -509,6 +527,7 @@ def _record(n: _Night) -> None:
     assert n.ingested is not None
     n.draft = _draft_payment(n)
     with n.engine.begin() as connection:
+        defer_checkpoint(connection)
         n.claim_pks = record_night(
             connection,
             robot=n.robot,
@@ -526,6 +545,7 @@ def _record(n: _Night) -> None:
             waiting=n.waiting,
         )
         kill_point("before_ledger_commit")
+    n.checkpoint = checkpoint_beside(n.engine)
     kill_point("after_ledger_commit")
     archive_read_files(folders=n.folders, files=n.ingested.files, night=n.night)
     kill_point("after_archive")
@@ -579,6 +599,14 @@ def _pay(n: _Night) -> None:
         draft=draft,
         claim_pks=n.claim_pks,
     )
+
+
+def _join_checkpoint(n: _Night) -> None:
+    """Wait for the ledger's WAL to be copied into its file (begun after the night's
+    commit, beside the later stages): no thread of the run outlives it."""
+    if n.checkpoint is not None:
+        n.checkpoint.join()
+        n.checkpoint = None
 
 
 def _report(n: _Night, clock: _Clock, log_dir: Path | None) -> NightRun:
@@ -650,6 +678,7 @@ def _report(n: _Night, clock: _Clock, log_dir: Path | None) -> NightRun:
             entity_id=n.run_id,
             run_id=n.run_id,
         )
+    _join_checkpoint(n)
     return result
 
 
