@@ -192,6 +192,8 @@ def draft_tonight(
 
 
 def _discard_all_but(staging: Path, keep: Path | None) -> None:
+    """Clear the staging folder of what an interrupted run left, sparing tonight's draft
+    (its worker may be writing there now)."""
     if keep is None or not staging.is_dir():
         discard(staging)
         return

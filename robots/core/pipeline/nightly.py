@@ -576,14 +576,18 @@ def _draft_payment(n: _Night) -> Draft | None:
             "amount_oere": pa.array(rows["amount_oere"].astype("int64"), type=pa.int64()),
         }
     )
-    return draft_tonight(
-        robot=n.robot,
-        run_id=n.run_id,
-        night=n.night,
-        settings=n.settings,
-        folders=n.folders,
-        claims=claims,
-    )
+    try:
+        return draft_tonight(
+            robot=n.robot,
+            run_id=n.run_id,
+            night=n.night,
+            settings=n.settings,
+            folders=n.folders,
+            claims=claims,
+        )
+    except OSError as error:  # only time is lost: the night pays from the ledger instead
+        logger.warning("tonight's payment could not be drafted (%s): paid from the ledger", error)
+        return None
 
 
 def _pay(n: _Night) -> None:

@@ -311,3 +311,28 @@ def test_the_payable_summary_counts_what_payable_claims_reads(
     assert summary == payment_records.PayableSummary(
         claims=rows.num_rows, of_run=rows.num_rows, total_oere=sum(amounts), versions=0
     )
+
+
+def test_a_draft_that_cannot_even_be_started_leaves_the_night_to_the_ledger(
+    settings_for: Callable[..., Settings],
+    demo_night: Path,
+    tmp_path: Path,
+    plain_path_calls: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    engine_of: Callable[[Settings], Engine],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Drafting is only a way to save time: a disk that refuses the draft's job file costs
+    the night nothing but that time."""
+    settings = _settings(settings_for, f"sqlite:///{tmp_path / 'l.sqlite'}", tmp_path / "d", ALWAYS)
+    _copy(demo_night, settings.data_dir)
+
+    def no_room(**_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("robots.core.pipeline.nightly.draft_tonight", no_room)
+    night = _night(settings, HELBREDSTILLAEG)
+    assert plain_path_calls == [HELBREDSTILLAEG.name]
+    assert "could not be drafted" in caplog.text
+    paid = _scalar(engine_of(settings), "SELECT COUNT(*) FROM claims WHERE decision = 'pay'")
+    assert paid > 0 and sum(b.claims for b in night.batches) == paid
