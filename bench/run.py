@@ -118,8 +118,11 @@ def _timed_night(
         measured on a million claims, where the bare steps it is compared with pay none)."""
         found: list[int] = []
         for task in os.listdir("/proc/self/task"):
-            with open(f"/proc/self/task/{task}/children", "rb") as handle:
-                found += [int(pid) for pid in handle.read().split()]
+            try:
+                with open(f"/proc/self/task/{task}/children", "rb") as handle:
+                    found += [int(pid) for pid in handle.read().split()]
+            except OSError:
+                pass  # the thread ended between listing and reading (the claims' reader)
         return found
 
     def resident() -> int:
