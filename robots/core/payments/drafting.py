@@ -34,20 +34,24 @@ import subprocess
 import sys
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
 
-from robots.core.dates import is_banking_day, today
 from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.payments.filing import (
     Postings,
     StagedFiles,
+    answer_channel,
+    answered_error,
+    attempt,
     discard,
-    write_payment_file,
-    write_postings,
+    start_worker,
+    warm_up,
+    write_batch_files,
 )
-from robots.core.payments.pain001 import BatchHeader, PaymentFileError, official_schema
+from robots.core.payments.pain001 import BatchHeader
 from robots.core.payments.planning import (
     CLAIMS_SCHEMA,
     BatchPlan,
@@ -126,9 +130,10 @@ class Draft:
         """Each batch's staged files, or why they could not be written (in plan order),
         once the worker has written and checked them all; it has ended then."""
         line = self._read_line()
-        worker = self._worker
+        worker, self._worker = self._worker, None
         code = worker.wait() if worker is not None else None
-        self._worker = None
+        if worker is not None and worker.stdout is not None:
+            worker.stdout.close()
         if line != _DONE or code != 0:
             raise ApplicationError(
                 ReasonCode.PAYMENT_FILE,
@@ -166,13 +171,8 @@ def start_draft(job: DraftJob, *, created_at: datetime, execution_date: date) ->
     job_file = job.folder / "job.pickle"
     with open(job_file, "wb") as handle:
         pickle.dump(job, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    root = str(Path(__file__).resolve().parents[3])
-    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", __name__, os.fsdecode(job_file), str(os.getpid())],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": path},
+    worker = start_worker(
+        __name__, os.fsdecode(job_file), str(os.getpid()), stdin=subprocess.DEVNULL
     )
     amounts = job.claims.column("amount_oere").to_pylist()
     return Draft(
@@ -205,30 +205,21 @@ def plan_draft(job: DraftJob) -> list[DraftedBatch]:
 
 
 def _write_files(job: DraftJob, batch: DraftedBatch) -> StagedFiles:
-    folder = job.folder / batch.batch_id
-    payment_file, summary = write_payment_file(
-        folder=folder,
+    return write_batch_files(
+        folder=job.folder / batch.batch_id,
         header=replace(job.header, msg_id=batch.batch_id),
         transfers=batch.plan.transfers,
-    )
-    posting_file = write_postings(
-        folder=folder,
-        batch_id=batch.batch_id,
         claims=batch.plan.claims.select(["claim_id", "amount_oere"]),
         postings=job.postings,
     )
-    return StagedFiles(payment_file=payment_file, posting_file=posting_file, summary=summary)
 
 
 def _outcome(kind: str, value: object) -> StagedFiles | Exception:
-    if kind == "done":
-        assert isinstance(value, StagedFiles)
-        return value
-    if kind == "refused":
-        return PaymentFileError(str(value))
-    return ApplicationError(
-        ReasonCode.PAYMENT_FILE, f"writing the payment file failed: {value}; nothing was released"
-    )
+    error = answered_error(kind, value)
+    if error is not None:
+        return error
+    assert isinstance(value, StagedFiles)
+    return value
 
 
 def _atomic_pickle(value: object, path: Path) -> None:
@@ -255,13 +246,11 @@ _PR_SET_PDEATHSIG = 1
 def _serve(job_file: Path, parent: int) -> None:
     """The worker: plan, say so, then write and check each batch's files, and say done.
 
-    Anything else written to stdout (by any library) goes to stderr, so the caller reads
-    nothing but its two lines. A worker whose parent has died stops between batches.
+    The caller reads nothing but its two lines (`answer_channel`). A worker whose parent
+    has died stops between batches.
     """
     _die_with(parent)
-    reply = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    sys.stdout.flush()
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    reply = answer_channel()
     with open(job_file, "rb") as handle:
         job: DraftJob = pickle.load(handle)
     batches = plan_draft(job)
@@ -270,18 +259,12 @@ def _serve(job_file: Path, parent: int) -> None:
     _atomic_pickle(batches, job.folder / "plans.pickle")
     reply.write(_PLANNED)
     reply.flush()
-    official_schema()
-    is_banking_day(today())
+    warm_up()
     outcomes: list[tuple[str, object]] = []
     for batch in batches:
         if os.getppid() != parent:
             return
-        try:
-            outcomes.append(("done", _write_files(job, batch)))
-        except PaymentFileError as exc:
-            outcomes.append(("refused", str(exc)))
-        except Exception as exc:
-            outcomes.append(("failed", f"{type(exc).__name__}: {exc}"))
+        outcomes.append(attempt(partial(_write_files, job, batch)))
     _atomic_pickle(outcomes, job.folder / "outcomes.pickle")
     reply.write(_DONE)
     reply.close()

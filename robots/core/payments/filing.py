@@ -26,8 +26,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 import pyarrow as pa
 
@@ -288,13 +290,63 @@ def _outcomes(
 def _outcome(
     kind: str, value: object
 ) -> tuple[tuple[Path, Pain001Summary] | None, Exception | None]:
-    if kind == "done":
+    error = answered_error(kind, value)
+    if error is None:
         return value, None  # type: ignore[return-value]  # what _serve pickled for "done"
+    return None, error
+
+
+def attempt(write: Callable[[], object]) -> tuple[str, object]:
+    """A worker's answer for one file: ("done", what `write` gave), ("refused", why) for a
+    file that failed its checks, ("failed", why) for anything else; as plain values, so
+    the caller can unpickle them whatever went wrong."""
+    try:
+        return "done", write()
+    except PaymentFileError as exc:
+        return "refused", str(exc)
+    except Exception as exc:
+        return "failed", f"{type(exc).__name__}: {exc}"
+
+
+def answered_error(kind: str, value: object) -> Exception | None:
+    """The error a worker's answer (see `attempt`) stands for; None for "done"."""
+    if kind == "done":
+        return None
     if kind == "refused":
-        return None, PaymentFileError(str(value))
-    return None, ApplicationError(
+        return PaymentFileError(str(value))
+    return ApplicationError(
         ReasonCode.PAYMENT_FILE, f"writing the payment file failed: {value}; nothing was released"
     )
+
+
+def start_worker(module: str, *args: str, stdin: int) -> subprocess.Popen[bytes]:
+    """A plain child interpreter running `module` (a worker of this package) with this
+    project importable, its answers read from its stdout; multiprocessing would re-import
+    the caller's __main__ in it."""
+    root = str(Path(__file__).resolve().parents[3])
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+
+
+def answer_channel() -> BinaryIO:
+    """In a worker: its stdout, kept for its answers alone; anything else written to
+    stdout (by any library) goes to stderr from now on."""
+    reply = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    return reply
+
+
+def warm_up() -> None:
+    """In a worker, before its first file: the XSD, and the bank calendar the header check
+    asks for (importing `holidays` alone took 0.2 s of the worker's critical path)."""
+    official_schema()
+    is_banking_day(today())
 
 
 class FileWriter:
@@ -321,16 +373,7 @@ class FileWriter:
         """Start the worker now (idempotent until `seal`)."""
         if self._worker is not None:
             return
-        root = str(Path(__file__).resolve().parents[3])
-        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
-        self._worker = _WorkerJobs(
-            subprocess.Popen(
-                [sys.executable, "-m", __name__],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env={**os.environ, "PYTHONPATH": path},
-            )
-        )
+        self._worker = _WorkerJobs(start_worker(__name__, stdin=subprocess.PIPE))
         self._started.append(self._worker)
 
     def submit(self, job: FilesJob) -> PendingFiles:
@@ -406,28 +449,17 @@ def _serve() -> None:
     """The worker: warm up, then write and check the pain.001 of each job file named on
     stdin, as they come, and pickle their outcomes when stdin closes.
 
-    Anything else written to stdout (by any library) goes to stderr instead, so the
-    caller reads nothing but the pickled outcome.
+    The caller reads nothing but the pickled outcome (`answer_channel`).
     """
-    reply = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    sys.stdout.flush()
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    # Warm-up while the caller plans: the XSD, and the bank calendar the header check
-    # asks for (importing `holidays` alone took 0.2 s of the worker's critical path).
-    official_schema()
-    is_banking_day(today())
+    reply = answer_channel()
+    warm_up()  # while the caller plans
     outcomes: list[tuple[str, object]] = []
     for line in sys.stdin.buffer:
         if not line.strip():
             continue
         with open(os.fsdecode(line.strip()), "rb") as handle:
             arguments = pickle.load(handle)
-        try:
-            outcomes.append(("done", write_payment_file(**arguments)))
-        except PaymentFileError as exc:
-            outcomes.append(("refused", str(exc)))
-        except Exception as exc:
-            outcomes.append(("failed", f"{type(exc).__name__}: {exc}"))
+        outcomes.append(attempt(partial(write_payment_file, **arguments)))
     reply.write(pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL))
     reply.close()
 

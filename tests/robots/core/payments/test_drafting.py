@@ -68,19 +68,18 @@ def _settings(
     data_dir: Path,
     payment: PaymentSettings,
     max_transfers: int = 7,
+    *,
+    night: Path,
 ) -> Settings:
+    """Settings for a data folder holding a copy of `night`'s inbox."""
     settings = settings_for(ledger_url, data_dir=data_dir)
+    shutil.copytree(night / "inbox", settings.data_dir / "inbox")
     bank = settings.bank.model_copy(update={"max_transfers_per_file": max_transfers})
     return settings.model_copy(update={"payment": payment, "bank": bank})
 
 
 def _night(settings: Settings, robot: Robot) -> NightRun:
     return run_night(robot, settings=settings, night=NIGHT)
-
-
-def _copy(source: Path, target: Path) -> Path:
-    shutil.copytree(source / "inbox", target / "inbox")
-    return target
 
 
 @pytest.fixture
@@ -150,13 +149,17 @@ def test_a_drafted_night_pays_what_the_plain_path_pays_in_the_same_bytes(
     plain_path_calls: list[str],
     engine_of: Callable[[Settings], Engine],
 ) -> None:
-    plain = _settings(settings_for, f"sqlite:///{tmp_path / 'plain.sqlite'}", tmp_path / "a", NEVER)
-    _copy(demo_night, plain.data_dir)
+    plain = _settings(
+        settings_for,
+        f"sqlite:///{tmp_path / 'plain.sqlite'}",
+        tmp_path / "a",
+        NEVER,
+        night=demo_night,
+    )
     plain_night = _night(plain, robot)
     assert plain_path_calls == [robot.name]
 
-    drafted = _settings(settings_for, ledger_url, tmp_path / "b", ALWAYS)
-    _copy(demo_night, drafted.data_dir)
+    drafted = _settings(settings_for, ledger_url, tmp_path / "b", ALWAYS, night=demo_night)
     drafted_night = _night(drafted, robot)
     assert plain_path_calls == [robot.name], "the drafted night fell back to the plain path"
 
@@ -193,9 +196,13 @@ def test_a_draft_the_ledger_does_not_confirm_is_dropped_and_the_ledger_pays_all(
     ledger's payable claims more than tonight's: the draft does not hold, and the plain
     path pays them all, each once."""
     settings = _settings(
-        settings_for, f"sqlite:///{tmp_path / 'l.sqlite'}", tmp_path / "d", ALWAYS, 1000
+        settings_for,
+        f"sqlite:///{tmp_path / 'l.sqlite'}",
+        tmp_path / "d",
+        ALWAYS,
+        1000,
+        night=demo_night,
     )
-    _copy(demo_night, settings.data_dir)
     claims = settings.data_dir / "inbox" / "health_claims"
     aside = tmp_path / "aside"
     aside.mkdir()
@@ -234,8 +241,9 @@ def test_a_draft_whose_worker_cannot_start_costs_nothing_but_time(
     monkeypatch: pytest.MonkeyPatch,
     engine_of: Callable[[Settings], Engine],
 ) -> None:
-    settings = _settings(settings_for, f"sqlite:///{tmp_path / 'l.sqlite'}", tmp_path / "d", ALWAYS)
-    _copy(demo_night, settings.data_dir)
+    settings = _settings(
+        settings_for, f"sqlite:///{tmp_path / 'l.sqlite'}", tmp_path / "d", ALWAYS, night=demo_night
+    )
     monkeypatch.setattr(drafting, "__name__", "robots.core.payments.no_such_drafter")
     night = _night(settings, HELBREDSTILLAEG)
     assert plain_path_calls == [HELBREDSTILLAEG.name]
@@ -255,8 +263,9 @@ def test_a_drafted_night_killed_after_its_batches_are_prepared_is_finished_from_
     """Killed once the drafted batches are in the ledger: nothing was released, the
     draft's files are gone, and the next run writes and releases every batch from the
     ledger, each claim once."""
-    settings = _settings(settings_for, f"sqlite:///{tmp_path / 'l.sqlite'}", tmp_path / "d", ALWAYS)
-    _copy(demo_night, settings.data_dir)
+    settings = _settings(
+        settings_for, f"sqlite:///{tmp_path / 'l.sqlite'}", tmp_path / "d", ALWAYS, night=demo_night
+    )
     kill_point = paying.kill_point
 
     def killed_after_prepared(name: str) -> None:
@@ -292,8 +301,9 @@ def test_the_payable_summary_counts_what_payable_claims_reads(
 ) -> None:
     """The draft's proof asks the ledger for figures instead of rows: they must be the
     figures of the rows the plain path reads."""
-    settings = _settings(settings_for, f"sqlite:///{tmp_path / 'l.sqlite'}", tmp_path / "d", NEVER)
-    _copy(demo_night, settings.data_dir)
+    settings = _settings(
+        settings_for, f"sqlite:///{tmp_path / 'l.sqlite'}", tmp_path / "d", NEVER, night=demo_night
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("robots.core.pipeline.nightly.pay_outstanding", lambda **_: [])
         night = _night(settings, LAEGEREGNINGER)
@@ -324,8 +334,9 @@ def test_a_draft_that_cannot_even_be_started_leaves_the_night_to_the_ledger(
 ) -> None:
     """Drafting is only a way to save time: a disk that refuses the draft's job file costs
     the night nothing but that time."""
-    settings = _settings(settings_for, f"sqlite:///{tmp_path / 'l.sqlite'}", tmp_path / "d", ALWAYS)
-    _copy(demo_night, settings.data_dir)
+    settings = _settings(
+        settings_for, f"sqlite:///{tmp_path / 'l.sqlite'}", tmp_path / "d", ALWAYS, night=demo_night
+    )
 
     def no_room(**_: object) -> None:
         raise OSError(28, "No space left on device")
