@@ -34,12 +34,6 @@ def payable_claims(*, connection: Connection, robot: str, with_source_ids: bool 
     has none but the claim id: then a million such ids are not read twice). Claims that a
     person's decision makes payable are `claims_due_again`."""
     source_id = "COALESCE(c.source_id, c.claim_id)" if with_source_ids else None
-    # Asked only when some claim has a history: a million lookups in an empty table cost.
-    no_history = (
-        " AND NOT EXISTS (SELECT 1 FROM claim_events e WHERE e.claim_pk = c.id)"
-        if _some_claim_has_history(connection)
-        else ""
-    )
     return bulk.read_arrow(
         connection=connection,
         columns={
@@ -50,9 +44,24 @@ def payable_claims(*, connection: Connection, robot: str, with_source_ids: bool 
             "payee_id": ("c.payee_id", pa.string()),
             "amount_oere": ("c.amount_oere", pa.int64()),
         },
-        source="FROM claims c WHERE c.robot = :robot AND c.decision = 'pay' "
-        "AND NOT EXISTS (SELECT 1 FROM payment_items i WHERE i.claim_pk = c.id)" + no_history,
+        source=_payable_source(connection),
         params={"robot": robot},
+    )
+
+
+def _payable_source(connection: Connection) -> str:
+    """Which claims are payable, as SQL (`c`, robot `:robot`): the one definition both
+    `payable_claims` and `payable_summary` read, so the summary proves what the rows are.
+    The question about history is asked only when some claim has one: a million lookups
+    in an empty table cost."""
+    no_history = (
+        " AND NOT EXISTS (SELECT 1 FROM claim_events e WHERE e.claim_pk = c.id)"
+        if _some_claim_has_history(connection)
+        else ""
+    )
+    return (
+        "FROM claims c WHERE c.robot = :robot AND c.decision = 'pay' "
+        "AND NOT EXISTS (SELECT 1 FROM payment_items i WHERE i.claim_pk = c.id)" + no_history
     )
 
 
@@ -71,18 +80,12 @@ def payable_summary(*, connection: Connection, robot: str, run_id: str) -> Payab
     """The claims `payable_claims` would read, summed up instead of read (a million rows
     read back cost 1.1 s, this 0.3 s): enough to prove they are exactly the claims a run
     has just decided 'pay', when the run knows how many and their total."""
-    no_history = (
-        " AND NOT EXISTS (SELECT 1 FROM claim_events e WHERE e.claim_pk = c.id)"
-        if _some_claim_has_history(connection)
-        else ""
-    )
     claims, of_run, total, versions = connection.execute(
         text(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN c.run_id = :run_id THEN 1 ELSE 0 END), 0), "
             "COALESCE(SUM(c.amount_oere), 0), "
             "COALESCE(SUM(CASE WHEN c.supersedes_pk IS NULL THEN 0 ELSE 1 END), 0) "
-            "FROM claims c WHERE c.robot = :robot AND c.decision = 'pay' "
-            "AND NOT EXISTS (SELECT 1 FROM payment_items i WHERE i.claim_pk = c.id)" + no_history
+            + _payable_source(connection)
         ),
         {"robot": robot, "run_id": run_id},
     ).one()
