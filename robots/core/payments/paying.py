@@ -167,16 +167,7 @@ def draft_tonight(
     ):
         return None
     created_at = dates.now().replace(microsecond=0).astimezone(UTC)
-    template = _Batch(
-        batch_id="",
-        run_id=run_id,
-        created_at=created_at,
-        execution_date=dates.next_banking_day(night),
-        total_oere=0,
-        transfers=pa.table({}),
-        claims=pa.table({}),
-    )
-    files = _files_job(template, robot, settings, folders)
+    execution_date = dates.next_banking_day(night)
     job = DraftJob(
         folder=draft_folder(staging_folder(folders.outputs, robot.name), run_id),
         claims=claims,
@@ -185,10 +176,10 @@ def draft_tonight(
         max_transfers=settings.bank.max_transfers_per_file,
         title=robot.remittance_title,
         label=robot.remittance_label,
-        header=files.header,
-        postings=files.postings,
+        header=_header("", created_at, execution_date, robot, settings),  # MsgId per batch
+        postings=_postings(run_id, execution_date, robot),
     )
-    return start_draft(job, created_at=created_at, execution_date=template.execution_date)
+    return start_draft(job, created_at=created_at, execution_date=execution_date)
 
 
 def _discard_all_but(staging: Path, keep: Path | None) -> None:
@@ -654,11 +645,24 @@ def _write_files(
 
 def _files_job(batch: _Batch, robot: Robot, settings: Settings, folders: DataFolders) -> FilesJob:
     """What the writer needs to write one batch's two files into its staging folder."""
+    return FilesJob(
+        folder=staging_folder(folders.outputs, robot.name) / batch.batch_id,
+        header=_header(batch.batch_id, batch.created_at, batch.execution_date, robot, settings),
+        transfers=batch.transfers,
+        claims=batch.claims,
+        postings=_postings(batch.run_id, batch.execution_date, robot),
+    )
+
+
+def _header(
+    batch_id: str, created_at: datetime, execution_date: date, robot: Robot, settings: Settings
+) -> BatchHeader:
+    """A batch's pain.001 header: its MsgId is the batch id."""
     bank = settings.bank
-    header = BatchHeader(
-        msg_id=batch.batch_id,
-        created_at=batch.created_at,
-        execution_date=batch.execution_date,
+    return BatchHeader(
+        msg_id=batch_id,
+        created_at=created_at,
+        execution_date=execution_date,
         debtor=Debtor(
             name=bank.debtor_name,
             iban=bank.debtor_iban,
@@ -668,19 +672,16 @@ def _files_job(batch: _Batch, robot: Robot, settings: Settings, folders: DataFol
         ),
         category_purpose=account(robot.accounts_section).category_purpose,
     )
-    postings = Postings(
-        run_id=batch.run_id,
-        posting_date=batch.execution_date,
+
+
+def _postings(run_id: str, posting_date: date, robot: Robot) -> Postings:
+    """What a batch's posting file needs besides its claims."""
+    return Postings(
+        run_id=run_id,
+        posting_date=posting_date,
         benefit_account=account(robot.accounts_section),
         bank_account=account("bank"),
         title=robot.remittance_title,
-    )
-    return FilesJob(
-        folder=staging_folder(folders.outputs, robot.name) / batch.batch_id,
-        header=header,
-        transfers=batch.transfers,
-        claims=batch.claims,
-        postings=postings,
     )
 
 
