@@ -38,6 +38,7 @@ from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from robots.core.errors import ApplicationError, ReasonCode
 from robots.core.payments.filing import (
@@ -174,12 +175,12 @@ def start_draft(job: DraftJob, *, created_at: datetime, execution_date: date) ->
     worker = start_worker(
         __name__, os.fsdecode(job_file), str(os.getpid()), stdin=subprocess.DEVNULL
     )
-    amounts = job.claims.column("amount_oere").to_pylist()
+    total = pc.sum(job.claims.column("amount_oere")).as_py()
     return Draft(
         worker=worker,
         folder=job.folder,
         claims=job.claims.num_rows,
-        total_oere=sum(a for a in amounts if a is not None),
+        total_oere=int(total or 0),
         created_at=created_at,
         execution_date=execution_date,
     )

@@ -79,6 +79,8 @@ class BatchResult:
     payment_file: Path
     posting_file: Path
     completed_after_crash: bool
+    from_draft: bool = False
+    """Planned from tonight's draft: every claim it pays is one the run decided 'pay'."""
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,8 @@ def _pay_drafted(
     for (batch, _), staged in zip(planned, written, strict=True):
         if isinstance(staged, Exception):
             raise staged
-        results.append(_release(engine, robot, batch, staged, folders, run_id, False))
+        released = _release(engine, robot, batch, staged, folders, run_id, False)
+        results.append(replace(released, from_draft=True))
     return results
 
 

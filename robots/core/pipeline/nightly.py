@@ -561,7 +561,13 @@ def _draft_payment(n: _Night) -> Draft | None:
     pay = np.flatnonzero((computed["decision"] == "pay").to_numpy(dtype=bool))
     if len(pay) < n.settings.payment.draft_from_claims:
         return None
-    rows = computed.take(pay)
+    # The few columns the draft reads, then the rows: taking every computed column of
+    # 740,000 rows first cost 0.33 s of the ledger stage (measured, a million claims).
+    wanted = [n.robot.claim_id_column, "payee_kind", "payee_id", "amount_oere"]
+    source = n.robot.claims.source_id
+    if source is not None and source in computed and source not in wanted:
+        wanted.append(source)
+    rows = computed[wanted].take(pay)
     claim_ids = rows[n.robot.claim_id_column].astype("string")
     own = own_source_ids(rows, n.robot)
     claims = pa.table(
@@ -605,6 +611,16 @@ def _pay(n: _Night) -> None:
     )
 
 
+def _drafted_batches_pay_all(n: _Night) -> bool:
+    """Whether tonight's drafted batches pay every claim the night decided 'pay': they
+    pay only such claims (the ledger proved the draft before recording it), each once, so
+    as many as were decided means all of them."""
+    if n.computed is None:
+        return False
+    drafted = sum(batch.claims for batch in n.batches if batch.from_draft)
+    return drafted > 0 and drafted == int((n.computed["decision"] == "pay").sum())
+
+
 def _join_checkpoint(n: _Night) -> None:
     """Wait for the ledger's WAL to be copied into its file (begun after the night's
     commit, beside the later stages): no thread of the run outlives it."""
@@ -628,6 +644,7 @@ def _report(n: _Night, clock: _Clock, log_dir: Path | None) -> NightRun:
         n.data_errors,
         n.run_id,
         n.robot,
+        all_paid=_drafted_batches_pay_all(n),
     )
     finished, earlier = _unreported_outcomes(n.engine, n.robot, n.run_id)
     if len(earlier):

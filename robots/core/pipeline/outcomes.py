@@ -87,14 +87,22 @@ def night_outcomes(
     data_errors: pd.DataFrame,
     run_id: str,
     robot: Robot,
+    *,
+    all_paid: bool = False,
 ) -> pd.DataFrame:
+    """`all_paid`: tonight's batches are known to pay every claim the run decided 'pay'
+    (then the ledger is not asked which are unpaid: 0.4 s at a million claims)."""
     parts = [data_errors, waiting_outcomes(waiting, robot)]
     if computed is not None:
         # Ask the ledger for the exception, not the rule: this run's claims decided 'pay'
-        # that are in no payment (none, unless paying failed). All others were paid.
-        with engine.connect() as connection:
-            unpaid = payment_records.approved_not_paid(connection=connection, run_id=run_id)
-            settled = payment_records.settled_unpaid(connection=connection, keys=unpaid)
+        # that are in no payment (none, unless paying failed or a credit outweighs a
+        # payee's bills). All others were paid.
+        unpaid = pd.Series([], dtype=object)
+        settled: set[str] = set()
+        if not all_paid:
+            with engine.connect() as connection:
+                unpaid = payment_records.approved_not_paid(connection=connection, run_id=run_id)
+                settled = payment_records.settled_unpaid(connection=connection, keys=unpaid)
         outcome = computed["decision"].map({"pay": "paid", "hold": "held", "reject": "rejected"})
         outcome = outcome.mask(computed["idempotency_key"].isin(unpaid), "approved")
         outcome = outcome.mask(computed["idempotency_key"].isin(settled), "settled")
@@ -148,8 +156,19 @@ def night_outcomes(
                 }
             )
         )
-    parts = [p for p in parts if len(p)]
+    parts = [_amounts_typed(p) for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=OUTCOME_COLUMNS)
+
+
+AMOUNT_COLUMNS = {"basis_oere": "Int64", "amount_oere": "Int64"}
+
+
+def _amounts_typed(part: pd.DataFrame) -> pd.DataFrame:
+    """The amounts as whole øre with a missing one as NA in every part, so the night's
+    outcomes keep one integer column: mixed with the parts that have none, they became
+    Python objects, and the report and outcome file read a million of them back as
+    numbers three times (0.4 s, measured)."""
+    return part.astype(AMOUNT_COLUMNS)
 
 
 def waiting_outcomes(waiting: Waiting, robot: Robot) -> pd.DataFrame:
