@@ -83,6 +83,15 @@ class BatchResult:
     """Planned from tonight's draft: every claim it pays is one the run decided 'pay'."""
 
 
+def drafted_batches_pay_all(batches: list[BatchResult], decided_pay: int) -> bool:
+    """Whether tonight's drafted batches pay every one of the `decided_pay` claims the night
+    decided 'pay': they pay only such claims (the ledger proved the draft before recording
+    it), each once, so as many as were decided is all of them. Not so when a payee's
+    credit outweighed its bills and its claims were left out to wait (`payable`)."""
+    drafted = sum(batch.claims for batch in batches if batch.from_draft)
+    return drafted > 0 and drafted == decided_pay
+
+
 @dataclass(frozen=True)
 class _Batch:
     """A prepared batch as its files need it: the ledger row and what it pays.

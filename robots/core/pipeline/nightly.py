@@ -41,6 +41,7 @@ from robots.core.payments.drafting import Draft
 from robots.core.payments.paying import (
     BatchResult,
     draft_tonight,
+    drafted_batches_pay_all,
     pay_outstanding,
 )
 from robots.core.pipeline import references as snapshots
@@ -611,16 +612,6 @@ def _pay(n: _Night) -> None:
     )
 
 
-def _drafted_batches_pay_all(n: _Night) -> bool:
-    """Whether tonight's drafted batches pay every claim the night decided 'pay': they
-    pay only such claims (the ledger proved the draft before recording it), each once, so
-    as many as were decided means all of them."""
-    if n.computed is None:
-        return False
-    drafted = sum(batch.claims for batch in n.batches if batch.from_draft)
-    return drafted > 0 and drafted == int((n.computed["decision"] == "pay").sum())
-
-
 def _join_checkpoint(n: _Night) -> None:
     """Wait for the ledger's WAL to be copied into its file (begun after the night's
     commit, beside the later stages): no thread of the run outlives it."""
@@ -644,7 +635,8 @@ def _report(n: _Night, clock: _Clock, log_dir: Path | None) -> NightRun:
         n.data_errors,
         n.run_id,
         n.robot,
-        all_paid=_drafted_batches_pay_all(n),
+        all_paid=n.computed is not None
+        and drafted_batches_pay_all(n.batches, int((n.computed["decision"] == "pay").sum())),
     )
     finished, earlier = _unreported_outcomes(n.engine, n.robot, n.run_id)
     if len(earlier):

@@ -4,6 +4,7 @@ reserved claim keys never collide with keys drawn by anyone else."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 
 import numpy as np
@@ -11,10 +12,10 @@ import pandas as pd
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, exc, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 
 from robots.core.ledger import bulk, claim_records
-from robots.core.ledger.database import open_ledger
+from robots.core.ledger.database import CACHE_SIZE, PAGE_SIZE, SORTER_THREADS, open_ledger
 from robots.core.ledger.schema import Base
 
 AWKWARD_TEXT = 'quote " semicolon ; comma , newline \n end \\N \\. ø'
@@ -350,3 +351,60 @@ def test_lookups_send_no_keys_when_the_ledger_holds_nothing_to_find(
     assert standing[["fingerprint", "decision", "claim_id"]].to_dict("records") == [
         {"fingerprint": "h:C2", "decision": "hold", "claim_id": "C2"}
     ]
+
+
+def test_a_new_sqlite_ledger_is_made_in_16_kib_pages_and_an_old_one_keeps_its_own(
+    tmp_path,
+) -> None:
+    """Page size is fixed when a SQLite file is made: a new ledger gets the bulk path's
+    16 KiB; a ledger made by an earlier version (4 KiB) is opened and migrated as it is."""
+    old = tmp_path / "old.sqlite"
+    made = sqlite3.connect(old)
+    made.execute("PRAGMA journal_mode=WAL")
+    made.execute("CREATE TABLE made_before (x)")  # the file is made, in 4 KiB pages
+    made.execute("DROP TABLE made_before")
+    made.close()
+    engines = [open_ledger(f"sqlite:///{tmp_path / 'new.sqlite'}"), open_ledger(f"sqlite:///{old}")]
+    try:
+        pragmas = []
+        for engine in engines:
+            with engine.connect() as connection:
+                pragmas.append(
+                    [
+                        connection.exec_driver_sql(f"PRAGMA {name}").scalar_one()
+                        for name in ("page_size", "temp_store", "threads", "cache_size")
+                    ]
+                )
+        assert _schema_differences(engines[1]) == []
+    finally:
+        for engine in engines:
+            engine.dispose()
+    # temp_store 0: SQLite's default, files; its sorter then sorts in runs (see database).
+    assert pragmas == [
+        [PAGE_SIZE, 0, SORTER_THREADS, CACHE_SIZE],
+        [4096, 0, SORTER_THREADS, CACHE_SIZE],
+    ]
+
+
+def test_the_fingerprint_index_is_rebuilt_in_small_sort_runs_and_the_cache_comes_back(
+    tmp_path,
+) -> None:
+    engine = open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    _start(engine)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cu, sql, *_: statements.append(sql))
+    try:
+        with engine.begin() as connection:
+            with bulk.claim_lookup_index_deferred(connection=connection, incoming=2):
+                bulk.bulk_insert(
+                    connection=connection, table="claims", frame=_claims(["h:C1", "h:C2"])
+                )
+            cache = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        assert _schema_differences(engine) == []
+    finally:
+        engine.dispose()
+    creates = [n for n, sql in enumerate(statements) if sql.strip().startswith("CREATE INDEX")]
+    assert len(creates) == 1
+    assert statements[creates[0] - 1] == f"PRAGMA cache_size=-{bulk.SORT_RUN_KIB}"
+    assert statements[creates[0] + 1] == f"PRAGMA cache_size={CACHE_SIZE}"
+    assert cache == CACHE_SIZE

@@ -347,3 +347,34 @@ def test_a_draft_that_cannot_even_be_started_leaves_the_night_to_the_ledger(
     assert "could not be drafted" in caplog.text
     paid = _scalar(engine_of(settings), "SELECT COUNT(*) FROM claims WHERE decision = 'pay'")
     assert paid > 0 and sum(b.claims for b in night.batches) == paid
+
+
+def _batch(claims: int, *, from_draft: bool) -> paying.BatchResult:
+    return paying.BatchResult(
+        batch_id="B",
+        run_id="R",
+        transfers=claims,
+        claims=claims,
+        total_oere=100 * claims,
+        execution_date=NIGHT,
+        payment_file=Path("p.xml"),
+        posting_file=Path("p.csv"),
+        completed_after_crash=False,
+        from_draft=from_draft,
+    )
+
+
+def test_only_drafted_batches_holding_every_claim_decided_pay_spare_the_unpaid_question() -> None:
+    """The report asks the ledger which claims decided 'pay' went unpaid unless tonight's
+    drafted batches hold every one of them: a payee whose credit outweighs its bills is
+    left out of the plan (a bank pays no negative amount), and its claims must be
+    reported 'approved', not paid; a batch finished for an earlier run counts for nothing."""
+    assert paying.drafted_batches_pay_all(
+        [_batch(4, from_draft=True), _batch(3, from_draft=True)], 7
+    )
+    assert not paying.drafted_batches_pay_all([_batch(4, from_draft=True)], 7)
+    assert not paying.drafted_batches_pay_all(
+        [_batch(4, from_draft=True), _batch(3, from_draft=False)], 7
+    )
+    assert not paying.drafted_batches_pay_all([], 0)
+    assert not paying.drafted_batches_pay_all([_batch(0, from_draft=True)], 0)
