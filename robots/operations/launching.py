@@ -74,6 +74,10 @@ def launch_run(
         INBOX_DATASETS_VARIABLE: ",".join(sorted(inbox_datasets())),
         "ROBOTS_STAGE_MARKS": "1",
         "PYTHONUNBUFFERED": "1",
+        # SQLite's sorter spills sorted runs (of the claims' fingerprints, CPR numbers among
+        # them) to unlinked temp files; in the data folder they stay on the ledger's disk,
+        # under its protection, instead of /var/tmp. An operator's own choice stands.
+        "SQLITE_TMPDIR": os.environ.get("SQLITE_TMPDIR") or str(settings.data_dir),
     }
     if settings.database_url:
         env["DATABASE_URL"] = settings.database_url
