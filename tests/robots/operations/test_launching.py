@@ -15,7 +15,8 @@ from robots.operations import launching
 class _Ended:
     """A child that has printed nothing and ended well."""
 
-    stdout: list[str] = []
+    def __init__(self) -> None:
+        self.stdout: list[str] = []
 
     def wait(self) -> int:
         return 0
