@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from checks.reading import CLAIM_ALREADY_PROCESSED, CLAIM_COPY_TONIGHT, CLAIM_WAITS_FOR_REGISTER
 from robots.core.ledger import case_records, claim_records
+from robots.core.pipeline.outcomes import amounts_typed
 from robots.core.robot import Robot
 
 _FIRED = re.compile(r"\(([A-Z0-9,\-]+) fired\)")
@@ -54,7 +55,7 @@ def recorded_outcomes(connection: Connection, run_id: str, robot: Robot) -> pd.D
     )
     parts = [decided, *_from_exceptions(rows, robot)]
     found = (
-        pd.concat([p for p in parts if len(p)], ignore_index=True)
+        pd.concat([amounts_typed(p) for p in parts if len(p)], ignore_index=True)
         if any(len(p) for p in parts)
         else decided
     )
